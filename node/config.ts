@@ -1,0 +1,99 @@
+// The node's runtime config: JSON written by `roost build`/`run`, already validated
+// by tools/ against the full schema. The node re-checks only what it relies on, cheaply.
+import { NodeError } from './errors.ts'
+import { decodeKey } from './keys.ts'
+
+export const ROLES = ['storage', 'bridge', 'relay', 'lan-ingest'] as const
+export type Role = typeof ROLES[number]
+
+export interface BootstrapNode { host: string, port: number }
+
+export interface NodeConfig {
+  version: 1
+  boardId: string
+  storage: string
+  // Empty means the public HyperDHT bootstrap nodes.
+  bootstrap: BootstrapNode[]
+  // Address the DHT binds to; null picks one from the bootstrap (see dht.ts).
+  host: string | null
+  roles: Role[]
+  trustedKeys: string[]
+  operatorKey: string | null
+  // Nodes this node keeps reaching by key and pings, logging round-trip times.
+  peers: string[]
+  pingIntervalMs: number
+}
+
+// The form written to config.json: bootstrap nodes as "host:port" strings.
+export type NodeConfigFile = Omit<NodeConfig, 'bootstrap' | 'pingIntervalMs'> & {
+  bootstrap: string[]
+  pingIntervalMs?: number
+}
+
+export const DEFAULTS = {
+  pingIntervalMs: 30_000
+} as const
+
+export function parseBootstrap (value: string): BootstrapNode {
+  const match = /^([^\s:]+):(\d{1,5})$/.exec(value)
+  const port = match ? Number(match[2]) : 0
+  if (!match || port < 1 || port > 65535) throw NodeError.BAD_BOOTSTRAP(value)
+  return { host: match[1], port }
+}
+
+export function formatBootstrap (node: BootstrapNode): string {
+  return `${node.host}:${node.port}`
+}
+
+function isObject (value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+function stringArray (obj: Record<string, unknown>, field: string): string[] {
+  const value = obj[field] ?? []
+  if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) {
+    throw NodeError.INVALID_CONFIG(field, 'expected a list of strings')
+  }
+  return value
+}
+
+export function checkNodeConfig (input: unknown): NodeConfig {
+  if (!isObject(input)) throw NodeError.INVALID_CONFIG('(root)', 'expected an object')
+  if (input.version !== 1) throw NodeError.INVALID_CONFIG('version', `expected 1, got ${JSON.stringify(input.version)}`)
+  if (typeof input.boardId !== 'string' || input.boardId === '') throw NodeError.INVALID_CONFIG('boardId', 'expected a board id')
+  if (typeof input.storage !== 'string' || input.storage === '') throw NodeError.INVALID_CONFIG('storage', 'expected a folder path')
+  const host = input.host ?? null
+  if (host !== null && typeof host !== 'string') throw NodeError.INVALID_CONFIG('host', 'expected an address or null')
+
+  const bootstrap = stringArray(input, 'bootstrap').map(parseBootstrap)
+  const roles = stringArray(input, 'roles')
+  for (const role of roles) {
+    if (!(ROLES as readonly string[]).includes(role)) throw NodeError.INVALID_CONFIG('roles', `unknown role "${role}" (known: ${ROLES.join(', ')})`)
+  }
+  const trustedKeys = stringArray(input, 'trustedKeys')
+  trustedKeys.forEach((k) => decodeKey('trustedKeys', k))
+  const peers = stringArray(input, 'peers')
+  peers.forEach((k) => decodeKey('peers', k))
+  const operatorKey = input.operatorKey ?? null
+  if (operatorKey !== null) {
+    if (typeof operatorKey !== 'string') throw NodeError.INVALID_CONFIG('operatorKey', 'expected a key or null')
+    decodeKey('operatorKey', operatorKey)
+  }
+  const pingIntervalMs = input.pingIntervalMs ?? DEFAULTS.pingIntervalMs
+  if (typeof pingIntervalMs !== 'number' || !Number.isInteger(pingIntervalMs) || pingIntervalMs < 100) {
+    throw NodeError.INVALID_CONFIG('pingIntervalMs', 'expected a whole number of milliseconds ≥ 100')
+  }
+
+  return {
+    version: 1,
+    boardId: input.boardId,
+    storage: input.storage,
+    bootstrap: bootstrap.map((b) => ({ host: b.host, port: b.port })),
+    host,
+    roles: roles as Role[],
+    trustedKeys,
+    operatorKey,
+    peers,
+    pingIntervalMs
+  }
+}

@@ -1,0 +1,60 @@
+// Errors the node raises. Each has a stable `code` a program can switch on and a
+// message a person can act on; `hint` says how to fix it when there is a fix.
+export class NodeError extends Error {
+  readonly code: string
+  readonly hint?: string
+
+  constructor (code: string, message: string, hint?: string) {
+    super(message)
+    this.name = 'NodeError'
+    this.code = code
+    this.hint = hint
+  }
+
+  static INVALID_CONFIG (field: string, reason: string): NodeError {
+    return new NodeError('INVALID_CONFIG', `config: ${field}: ${reason}`,
+      'rebuild the config with `roost build`, which validates it')
+  }
+
+  static IDENTITY_PERMISSIONS (file: string, mode: number): NodeError {
+    return new NodeError('IDENTITY_PERMISSIONS',
+      `identity file ${file} is readable by group or others (mode ${(mode & 0o777).toString(8).padStart(3, '0')})`,
+      `run: chmod 600 ${file}`)
+  }
+
+  static IDENTITY_CORRUPT (file: string, reason: string): NodeError {
+    return new NodeError('IDENTITY_CORRUPT', `identity file ${file} is not a valid roost identity: ${reason}`,
+      'restore it from a backup; roost never replaces an existing identity (move the file away to start as a new node)')
+  }
+
+  static STORAGE_UNUSABLE (dir: string, reason: string): NodeError {
+    return new NodeError('STORAGE_UNUSABLE', `storage folder ${dir} cannot be used: ${reason}`,
+      'pass --storage DIR with a folder this user can write')
+  }
+
+  static BAD_KEY (what: string, value: string): NodeError {
+    return new NodeError('BAD_KEY', `${what}: "${value}" is not a public key (expected 52 z-base-32 or 64 hex characters)`)
+  }
+
+  static BAD_BOOTSTRAP (value: string): NodeError {
+    return new NodeError('BAD_BOOTSTRAP', `bootstrap "${value}" is not host:port`, 'example: --bootstrap 127.0.0.1:49737')
+  }
+
+  static PEER_CLOSED (): NodeError {
+    return new NodeError('PEER_CLOSED', 'the peer closed the connection')
+  }
+
+  static TIMEOUT (what: string, ms: number): NodeError {
+    return new NodeError('TIMEOUT', `no answer to ${what} within ${ms / 1000} s`)
+  }
+
+  // A refusal the remote node sent, with the code it chose (NOT_TRUSTED, ...).
+  static REFUSED (code: string, message: string): NodeError {
+    return new NodeError(code, message)
+  }
+
+  static UNREACHABLE (key: string, reason: string): NodeError {
+    return new NodeError('UNREACHABLE', `could not reach ${key}: ${reason}`,
+      'check that the node is running and that both sides use the same bootstrap')
+  }
+}

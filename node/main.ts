@@ -1,0 +1,72 @@
+// Entry point of the device bundle: `bare roost-node.cjs --config FILE [overrides]`.
+// Exit codes: 0 after a clean shutdown, 1 for a startup error (logged as JSON).
+import fs from '#fs'
+import process from '#process'
+import b4a from 'b4a'
+import { checkNodeConfig, parseBootstrap, type NodeConfig } from './config.ts'
+import { NodeError } from './errors.ts'
+import { createLogger } from './log.ts'
+import { createNode } from './node.ts'
+
+// SIGTERM must end the process within 2 s even if the DHT is slow to unannounce.
+const SHUTDOWN_DEADLINE_MS = 1500
+
+const log = createLogger((line) => { process.stdout.write(line) })
+
+function readConfig (argv: string[]): NodeConfig {
+  let configFile: string | null = null
+  const overrides: { storage?: string, bootstrap: string[], host?: string } = { bootstrap: [] }
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i]
+    const value = argv[i + 1]
+    if (value === undefined) throw new NodeError('BAD_ARGUMENT', `${flag} needs a value`)
+    if (flag === '--config') configFile = value
+    else if (flag === '--storage') overrides.storage = value
+    else if (flag === '--bootstrap') overrides.bootstrap.push(value)
+    else if (flag === '--host') overrides.host = value
+    else throw new NodeError('BAD_ARGUMENT', `unknown argument ${flag}`, 'usage: --config FILE [--storage DIR] [--bootstrap HOST:PORT] [--host ADDRESS]')
+    i++
+  }
+  if (configFile === null) throw new NodeError('BAD_ARGUMENT', 'missing --config FILE')
+
+  let raw: unknown
+  try {
+    raw = JSON.parse(b4a.toString(fs.readFileSync(configFile)))
+  } catch (err) {
+    throw new NodeError('CONFIG_UNREADABLE', `cannot read config ${configFile}: ${(err as Error).message}`)
+  }
+  const config = checkNodeConfig(raw)
+  if (overrides.storage) config.storage = overrides.storage
+  if (overrides.bootstrap.length > 0) config.bootstrap = overrides.bootstrap.map(parseBootstrap)
+  if (overrides.host) config.host = overrides.host
+  return config
+}
+
+async function main (): Promise<void> {
+  let node: ReturnType<typeof createNode>
+  try {
+    node = createNode(readConfig(process.argv.slice(2)), log)
+    await node.ready()
+  } catch (err) {
+    const e = err as NodeError
+    log('error', { code: e.code ?? 'STARTUP_FAILED', message: e.message, hint: e.hint })
+    process.exit(1)
+    return
+  }
+
+  let stopping = false
+  const stop = (signal: string): void => {
+    if (stopping) return
+    stopping = true
+    log('stopping', { signal })
+    setTimeout(() => process.exit(0), SHUTDOWN_DEADLINE_MS).unref()
+    node.close().then(() => process.exit(0), (err: Error) => {
+      log('error', { code: 'SHUTDOWN_FAILED', message: err.message })
+      process.exit(0)
+    })
+  }
+  process.on('SIGINT', () => stop('SIGINT'))
+  process.on('SIGTERM', () => stop('SIGTERM'))
+}
+
+main()

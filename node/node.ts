@@ -1,0 +1,123 @@
+// The home peer: identity, DHT, a server on the node's public key and the control
+// channel on every connection. Roles plug in here as they are built.
+import b4a from 'b4a'
+import type { NoiseSecretStream, Server } from 'hyperdht'
+import type HyperDHT from 'hyperdht'
+import type { NodeConfig } from './config.ts'
+import { openControlChannel } from './control/channel.ts'
+import type { NodeStatus, Refusal } from './control/protocol.ts'
+import { createDht } from './dht.ts'
+import { loadOrCreateIdentity, type KeyPair } from './identity.ts'
+import { decodeKey, encodeKey } from './keys.ts'
+import type { Logger } from './log.ts'
+import { watchPeers, type PeerWatch } from './peers.ts'
+import { hostName, roostVersion, runtimeName } from './runtime.ts'
+import { folderBytes } from './storage-usage.ts'
+
+// Roles this version runs; the others are accepted in config and reported as pending.
+const IMPLEMENTED_ROLES: string[] = []
+
+export interface RoostNode {
+  publicKey: Uint8Array
+  ready (): Promise<void>
+  close (): Promise<void>
+  status (): NodeStatus
+}
+
+export function createNode (config: NodeConfig, log: Logger): RoostNode {
+  const startedAt = Date.now()
+  const trusted = new Set(config.trustedKeys.map((k) => b4a.toString(decodeKey('trustedKeys', k), 'hex')))
+  if (config.operatorKey) trusted.add(b4a.toString(decodeKey('operatorKey', config.operatorKey), 'hex'))
+  // Identity errors (permissions, corruption) surface here, before anything listens.
+  const identity = loadOrCreateIdentity(config.storage)
+  const keyPair: KeyPair = identity.keyPair
+  const connections = new Set<NoiseSecretStream>()
+  // Log a refused key once per process, so a peer retrying cannot flood the log.
+  const refusedLogged = new Set<string>()
+
+  let dht: HyperDHT | null = null
+  let server: Server | null = null
+  let peers: PeerWatch | null = null
+  let opening: Promise<void> | null = null
+  let closing: Promise<void> | null = null
+
+  function status (): NodeStatus {
+    return {
+      publicKey: keyPair.publicKey,
+      version: roostVersion,
+      boardId: config.boardId,
+      host: hostName(),
+      runtime: runtimeName,
+      roles: config.roles,
+      uptimeMs: Date.now() - startedAt,
+      storageBytes: folderBytes(config.storage),
+      connections: connections.size
+    }
+  }
+
+  function answerStatus (remotePublicKey: Uint8Array): NodeStatus | Omit<Refusal, 'id'> {
+    const remote = encodeKey(remotePublicKey)
+    if (!trusted.has(b4a.toString(remotePublicKey, 'hex'))) {
+      if (!refusedLogged.has(remote)) {
+        refusedLogged.add(remote)
+        log('refused', { peer: remote, request: 'status', reason: 'key not trusted' })
+      }
+      return { code: 'NOT_TRUSTED', message: `this node does not trust key ${remote}` }
+    }
+    return status()
+  }
+
+  function onConnection (socket: NoiseSecretStream): void {
+    const peer = encodeKey(socket.remotePublicKey)
+    connections.add(socket)
+    // Malformed frames or a peer vanishing mid-message end that connection only.
+    socket.on('error', (err: Error & { code?: string }) => log('peer-error', { peer, code: err.code ?? 'ERROR', reason: err.message }))
+    socket.on('close', () => connections.delete(socket))
+    openControlChannel(socket, { status: answerStatus })
+    log('peer-connected', { peer })
+  }
+
+  async function open (): Promise<void> {
+    dht = createDht({ bootstrap: config.bootstrap, host: config.host })
+    server = dht.createServer(onConnection)
+    await server.listen(keyPair)
+    const address = dht.address()
+    log('ready', {
+      publicKey: encodeKey(keyPair.publicKey),
+      host: hostName(),
+      runtime: runtimeName,
+      version: roostVersion,
+      boardId: config.boardId,
+      roles: config.roles,
+      identity: identity.created ? 'created' : 'loaded',
+      dhtAddress: `${address.host}:${address.port}`,
+      bootstrap: config.bootstrap.length > 0 ? config.bootstrap.map((b) => `${b.host}:${b.port}`) : 'public'
+    })
+    for (const role of config.roles) {
+      if (!IMPLEMENTED_ROLES.includes(role)) log('role-pending', { role, reason: 'not part of this roost version yet' })
+    }
+    if (config.peers.length > 0) peers = watchPeers(dht, keyPair, config.peers, config.pingIntervalMs, log)
+  }
+
+  async function shutdown (): Promise<void> {
+    await opening?.catch(() => {})
+    peers?.close()
+    for (const socket of connections) socket.destroy()
+    if (server) await server.close()
+    if (dht) await dht.destroy()
+    log('closed', { uptimeMs: Date.now() - startedAt })
+  }
+
+  return {
+    publicKey: keyPair.publicKey,
+    ready () {
+      opening ??= open()
+      return opening
+    },
+    close () {
+      closing ??= shutdown()
+      return closing
+    },
+    status
+  }
+}

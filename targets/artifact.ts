@@ -1,0 +1,167 @@
+// Writes one artifact: the bundle, that host's addons, the runtime where the registry
+// has it, the service file, a default config, install notes and manifest.json.
+import crypto from 'node:crypto'
+import fs from 'node:fs'
+import path from 'node:path'
+import type { NodeConfigFile } from '../node/config.ts'
+import { bundleNode, BUNDLE_FILE, REPO_ROOT, type Runtime } from './bundle.ts'
+import { elfMachine, HOST_MACHINE } from './elf.ts'
+import { BuildError } from './errors.ts'
+import { INSTALL_DIR, serviceFile, type ServiceBoard } from './service.ts'
+
+export interface ArtifactBoard extends ServiceBoard {
+  host: string
+  runtime: 'bare' | 'lua-agent'
+  defaultRoles: string[]
+}
+
+export interface ArtifactOptions {
+  board: ArtifactBoard
+  runtime: Runtime
+  outDir: string
+  // Replaces the board's default config (provisioning writes per-device ones).
+  config?: NodeConfigFile
+}
+
+export interface ManifestFile { path: string, size: number, sha256: string }
+
+export interface Manifest {
+  name: 'roost'
+  version: string
+  boardId: string
+  host: string
+  runtime: { name: Runtime, version: string, included: boolean, file?: string, install?: string }
+  bundle: { file: string, bytes: number }
+  addons: Array<{ name: string, version: string, file: string, machine: string }>
+  files: ManifestFile[]
+}
+
+export interface ArtifactResult { outDir: string, manifest: Manifest }
+
+export const BARE_INSTALL_VERSION = '1.31.0'
+
+export async function buildArtifact (opts: ArtifactOptions): Promise<ArtifactResult> {
+  const { board, runtime } = opts
+  if (board.runtime !== 'bare' || !(board.host in HOST_MACHINE) || !['linux-x64', 'linux-arm64'].includes(board.host)) {
+    throw BuildError.NO_BARE_RUNTIME(board.id, board.host)
+  }
+  const version = roostVersion()
+  const outDir = path.resolve(opts.outDir)
+  fs.rmSync(outDir, { recursive: true, force: true })
+  fs.mkdirSync(outDir, { recursive: true })
+
+  const bundle = await bundleNode({ runtime, host: board.host, outDir, version })
+  const expected = HOST_MACHINE[board.host]
+  const addons = bundle.addons.map((addon) => {
+    const machine = elfMachine(path.join(outDir, addon.file))
+    if (machine !== expected) throw BuildError.WRONG_MACHINE(addon.file, expected, machine)
+    return { ...addon, machine }
+  })
+
+  const runtimeInfo = runtime === 'bare' ? copyBareRuntime(board.host, outDir, expected) : nodeRuntimeInfo()
+  const runtimeCommand = runtime === 'bare' ? `${INSTALL_DIR}/bin/bare` : '/usr/bin/node'
+  const service = serviceFile(board, runtimeCommand)
+  writeFile(outDir, service.name, service.text, service.mode)
+  writeFile(outDir, 'config.json', JSON.stringify(opts.config ?? defaultConfig(board), null, 2) + '\n', 0o644)
+  writeFile(outDir, 'INSTALL.md', installNotes(board, runtime, runtimeInfo, service.name), 0o644)
+
+  const manifest: Manifest = {
+    name: 'roost',
+    version,
+    boardId: board.id,
+    host: board.host,
+    runtime: runtimeInfo,
+    bundle: { file: BUNDLE_FILE, bytes: bundle.bundleBytes },
+    addons,
+    files: listFiles(outDir)
+  }
+  writeFile(outDir, 'manifest.json', JSON.stringify(manifest, null, 2) + '\n', 0o644)
+  return { outDir, manifest }
+}
+
+export function defaultConfig (board: ArtifactBoard): NodeConfigFile {
+  return {
+    version: 1,
+    boardId: board.id,
+    storage: board.storagePath,
+    bootstrap: [],
+    host: null,
+    roles: board.defaultRoles as NodeConfigFile['roles'],
+    trustedKeys: [],
+    operatorKey: null,
+    peers: []
+  }
+}
+
+export function roostVersion (): string {
+  return (JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }).version
+}
+
+function copyBareRuntime (host: string, outDir: string, machine: string): Manifest['runtime'] {
+  const pkgDir = path.join(REPO_ROOT, 'node_modules', `bare-runtime-${host}`)
+  if (!fs.existsSync(path.join(pkgDir, 'bin', 'bare'))) {
+    // The registry here has no Bare binary for this host: the device gets it from npm.
+    return {
+      name: 'bare',
+      version: BARE_INSTALL_VERSION,
+      included: false,
+      install: `npm install --global bare-runtime-${host}@${BARE_INSTALL_VERSION} && ` +
+        `install -D "$(npm root --global)/bare-runtime-${host}/bin/bare" ${INSTALL_DIR}/bin/bare`
+    }
+  }
+  const { version } = JSON.parse(fs.readFileSync(path.join(pkgDir, 'package.json'), 'utf8')) as { version: string }
+  const dest = path.join(outDir, 'bin', 'bare')
+  fs.mkdirSync(path.dirname(dest), { recursive: true })
+  fs.copyFileSync(path.join(pkgDir, 'bin', 'bare'), dest)
+  fs.chmodSync(dest, 0o755)
+  const found = elfMachine(dest)
+  if (found !== machine) throw BuildError.WRONG_MACHINE('bin/bare', machine, found)
+  return { name: 'bare', version, included: true, file: 'bin/bare' }
+}
+
+function nodeRuntimeInfo (): Manifest['runtime'] {
+  return { name: 'node', version: '>=18', included: false, install: 'apt-get install nodejs (Debian 12 ships Node.js 18)' }
+}
+
+function installNotes (board: ArtifactBoard, runtime: Runtime, info: Manifest['runtime'], serviceName: string): string {
+  const lines = [
+    `# roost for ${board.name} (${board.id}, ${board.host}, ${runtime})`,
+    '',
+    `Copy this folder to ${INSTALL_DIR} on the device.`,
+    ''
+  ]
+  if (!info.included) lines.push('The runtime is not in this artifact. Install it on the device:', '', '```', info.install ?? '', '```', '')
+  if (board.host === 'linux-arm64' && board.init === 'procd') {
+    lines.push('rocksdb-native needs libatomic on the device: `opkg install libatomic1`.', '')
+  }
+  if (board.init === 'systemd') {
+    lines.push('```', `install -m 644 ${INSTALL_DIR}/${serviceName} /etc/systemd/system/roost.service`,
+      'systemctl daemon-reload && systemctl enable --now roost', 'journalctl -u roost -f    # one JSON object per line', '```')
+  } else {
+    lines.push('```', `install -m 755 ${INSTALL_DIR}/${serviceName} /etc/init.d/roost`,
+      '/etc/init.d/roost enable && /etc/init.d/roost start', 'logread -e roost -f', '```')
+  }
+  lines.push('', `Keys and data live in ${board.storagePath}; identity.json there is the node's secret key (mode 0600).`, '')
+  return lines.join('\n')
+}
+
+function writeFile (outDir: string, name: string, text: string, mode: number): void {
+  const file = path.join(outDir, name)
+  fs.writeFileSync(file, text)
+  fs.chmodSync(file, mode)
+}
+
+export function listFiles (outDir: string): ManifestFile[] {
+  const files: ManifestFile[] = []
+  const walk = (dir: string): void => {
+    for (const name of fs.readdirSync(dir).sort()) {
+      const full = path.join(dir, name)
+      const rel = path.relative(outDir, full).split(path.sep).join('/')
+      if (rel === 'manifest.json') continue
+      if (fs.statSync(full).isDirectory()) walk(full)
+      else files.push({ path: rel, size: fs.statSync(full).size, sha256: crypto.createHash('sha256').update(fs.readFileSync(full)).digest('hex') })
+    }
+  }
+  walk(outDir)
+  return files.sort((a, b) => a.path.localeCompare(b.path))
+}

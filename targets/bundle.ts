@@ -1,0 +1,185 @@
+// esbuild compiles node/ into one CommonJS module for a runtime. Packages with native
+// addons stay out of that module: each is bundled on its own into
+// node_modules/<name>/ next to it, with only the host's prebuild, because
+// `require.addon('.', __filename)` finds the prebuild from the package folder the
+// code runs in. Their other JS dependencies are bundled into them.
+import fs from 'node:fs'
+import path from 'node:path'
+import { builtinModules } from 'node:module'
+import * as esbuild from 'esbuild'
+import { BARE_BUILTINS } from './bare/builtins.ts'
+import { BuildError } from './errors.ts'
+
+export type Runtime = 'bare' | 'node'
+
+export const REPO_ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..')
+export const NODE_ENTRY = path.join(REPO_ROOT, 'node', 'main.ts')
+export const BUNDLE_FILE = 'roost-node.cjs'
+
+export interface BundleOptions {
+  runtime: Runtime
+  host: string
+  outDir: string
+  version: string
+  entry?: string
+}
+
+export interface AddonFile {
+  name: string
+  version: string
+  // Path of the prebuild inside the artifact, '/'-separated.
+  file: string
+}
+
+export interface BundleResult {
+  bundleBytes: number
+  addons: AddonFile[]
+}
+
+interface AddonPackage { name: string, dir: string, version: string, subpaths: Set<string>, resolveDir: string }
+
+export async function bundleNode (opts: BundleOptions): Promise<BundleResult> {
+  const entry = opts.entry ?? NODE_ENTRY
+  const addons = new Map<string, AddonPackage>()
+  await runEsbuild(opts, { entryPoints: [entry] }, path.join(opts.outDir, BUNDLE_FILE), null, addons)
+
+  const done = new Set<string>()
+  const files: AddonFile[] = []
+  // Addon packages can import other addon packages (sodium-universal → sodium-native);
+  // keep bundling until no new one appears, in a sorted order so builds repeat exactly.
+  for (;;) {
+    const next = [...addons.values()].sort((a, b) => a.name.localeCompare(b.name)).find((a) => !done.has(a.name))
+    if (!next) break
+    done.add(next.name)
+    files.push(...await packAddon(opts, next, addons))
+  }
+  return { bundleBytes: fs.statSync(path.join(opts.outDir, BUNDLE_FILE)).size, addons: files.sort((a, b) => a.file.localeCompare(b.file)) }
+}
+
+async function packAddon (opts: BundleOptions, pkg: AddonPackage, addons: Map<string, AddonPackage>): Promise<AddonFile[]> {
+  const pkgOut = path.join(opts.outDir, 'node_modules', pkg.name)
+  // Subpaths can be added while bundling other addons; bundle until stable.
+  const bundled = new Set<string>()
+  const exportsMap: Record<string, string> = {}
+  for (;;) {
+    const subpath = [...pkg.subpaths].sort().find((s) => !bundled.has(s))
+    if (subpath === undefined) break
+    bundled.add(subpath)
+    const outName = subpath === '' ? 'index.js' : subpath.slice(1).replace(/\//g, '-') + '.js'
+    await runEsbuild(opts, {
+      stdin: { contents: `module.exports = require(${JSON.stringify(pkg.name + subpath)})`, resolveDir: pkg.resolveDir, loader: 'js', sourcefile: `${pkg.name}${subpath}` }
+    }, path.join(pkgOut, outName), pkg.name, addons)
+    exportsMap[subpath === '' ? '.' : '.' + subpath] = './' + outName
+  }
+  const sortedExports = Object.fromEntries(Object.entries(exportsMap).sort(([a], [b]) => a.localeCompare(b)))
+  fs.writeFileSync(path.join(pkgOut, 'package.json'),
+    JSON.stringify({ name: pkg.name, version: pkg.version, addon: true, exports: sortedExports }, null, 2) + '\n')
+
+  const ext = opts.runtime === 'bare' ? '.bare' : '.node'
+  const prebuildDir = path.join(pkg.dir, 'prebuilds', opts.host)
+  const prebuilds = fs.existsSync(prebuildDir) ? fs.readdirSync(prebuildDir).filter((f) => f.endsWith(ext)).sort() : []
+  if (prebuilds.length === 0) throw BuildError.MISSING_PREBUILD(pkg.name, opts.host, opts.runtime)
+  const out: AddonFile[] = []
+  for (const name of prebuilds) {
+    const dest = path.join(pkgOut, 'prebuilds', opts.host, name)
+    fs.mkdirSync(path.dirname(dest), { recursive: true })
+    fs.copyFileSync(path.join(prebuildDir, name), dest)
+    out.push({ name: pkg.name, version: pkg.version, file: path.relative(opts.outDir, dest).split(path.sep).join('/') })
+  }
+  return out
+}
+
+function packageRoot (spec: string, resolveDir: string): { name: string, dir: string } | null {
+  const parts = spec.split('/')
+  const name = spec.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]
+  for (let dir = resolveDir; ; dir = path.dirname(dir)) {
+    const candidate = path.join(dir, 'node_modules', name)
+    if (fs.existsSync(path.join(candidate, 'package.json'))) return { name, dir: fs.realpathSync(candidate) }
+    if (path.dirname(dir) === dir) return null
+  }
+}
+
+function packageImport (spec: string, importer: string, runtime: Runtime): string | null {
+  for (let dir = path.dirname(importer); ; dir = path.dirname(dir)) {
+    const file = path.join(dir, 'package.json')
+    if (fs.existsSync(file)) {
+      const imports = (JSON.parse(fs.readFileSync(file, 'utf8')) as { imports?: Record<string, unknown> }).imports
+      const target = imports?.[spec]
+      if (typeof target === 'string') return target
+      if (target && typeof target === 'object') {
+        const conditional = target as Record<string, unknown>
+        const chosen = conditional[runtime] ?? conditional.default
+        return typeof chosen === 'string' ? chosen : null
+      }
+      return null
+    }
+    if (path.dirname(dir) === dir) return null
+  }
+}
+
+function isAddonPackage (dir: string): boolean {
+  if (fs.existsSync(path.join(dir, 'prebuilds'))) return true
+  const pkg = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as { addon?: boolean }
+  return pkg.addon === true
+}
+
+async function runEsbuild (opts: BundleOptions, input: Pick<esbuild.BuildOptions, 'entryPoints' | 'stdin'>, outfile: string,
+  self: string | null, addons: Map<string, AddonPackage>): Promise<void> {
+  const plugin: esbuild.Plugin = {
+    name: 'roost-runtime',
+    setup (build) {
+      build.onResolve({ filter: /^[^./]/ }, async (args) => {
+        if (args.pluginData === 'roost-alias') return undefined
+        let spec = args.path.replace(/^node:/, '')
+        if (spec.startsWith('#')) {
+          // A package "imports" entry that names another package (roost's own #fs → bare-fs)
+          // must go through the same addon and builtin handling as a direct import.
+          const mapped = packageImport(spec, args.importer, opts.runtime)
+          if (mapped === null || mapped.startsWith('.')) return undefined
+          spec = mapped.replace(/^node:/, '')
+        }
+        const base = spec.split('/')[0]
+        if (builtinModules.includes(base)) {
+          if (opts.runtime === 'node') return { path: spec, external: true }
+          const target = BARE_BUILTINS[base]
+          if (!target) throw BuildError.UNSUPPORTED_BUILTIN(base, path.relative(REPO_ROOT, args.importer) || args.importer)
+          return build.resolve(target + spec.slice(base.length), { resolveDir: REPO_ROOT, kind: args.kind, pluginData: 'roost-alias' })
+        }
+        const root = packageRoot(spec, args.resolveDir)
+        if (!root || root.name === self || !isAddonPackage(root.dir)) return undefined
+        const known = addons.get(root.name)
+        if (known && known.dir !== root.dir) throw BuildError.DUPLICATE_ADDON(root.name, [known.dir, root.dir])
+        const version = (JSON.parse(fs.readFileSync(path.join(root.dir, 'package.json'), 'utf8')) as { version: string }).version
+        const entry = known ?? { name: root.name, dir: root.dir, version, subpaths: new Set<string>(), resolveDir: args.resolveDir }
+        entry.subpaths.add(spec.slice(root.name.length))
+        addons.set(root.name, entry)
+        return { path: spec, external: true }
+      })
+    }
+  }
+
+  try {
+    await esbuild.build({
+      ...input,
+      absWorkingDir: REPO_ROOT,
+      bundle: true,
+      outfile,
+      format: 'cjs',
+      platform: opts.runtime === 'node' ? 'node' : 'neutral',
+      target: opts.runtime === 'node' ? 'node18' : 'es2022',
+      conditions: [opts.runtime],
+      mainFields: ['main', 'module'],
+      minify: true,
+      legalComments: 'none',
+      charset: 'utf8',
+      define: { ROOST_VERSION: JSON.stringify(opts.version) },
+      plugins: [plugin],
+      logLevel: 'silent'
+    })
+  } catch (err) {
+    const failure = err as { errors?: Array<{ text: string, detail?: unknown }> }
+    const inner = failure.errors?.[0]?.detail
+    if (inner instanceof BuildError) throw inner
+    throw BuildError.BUNDLE_FAILED(failure.errors?.map((e) => e.text).join('; ') ?? String(err))
+  }
+}

@@ -1,0 +1,40 @@
+// Errors of the build: each names what went wrong and what to do about it.
+export class BuildError extends Error {
+  readonly code: string
+  readonly hint?: string
+
+  constructor (code: string, message: string, hint?: string) {
+    super(message)
+    this.name = 'BuildError'
+    this.code = code
+    this.hint = hint
+  }
+
+  static NO_BARE_RUNTIME (boardId: string, host: string): BuildError {
+    return new BuildError('NO_BARE_RUNTIME',
+      `board ${boardId} (${host}) cannot run the Bare node: no Bare runtime or native addons exist for ${host}`,
+      'this board runs the Lua agent instead (targets/lua); build a node for a linux-arm64 or linux-x64 board on the same LAN')
+  }
+
+  static UNSUPPORTED_BUILTIN (builtin: string, importer: string): BuildError {
+    return new BuildError('UNSUPPORTED_BUILTIN', `${importer} imports the Node.js builtin "${builtin}", which has no Bare module mapped`,
+      'map it in targets/bare/builtins.ts or avoid the import')
+  }
+
+  static MISSING_PREBUILD (pkg: string, host: string, runtime: string): BuildError {
+    return new BuildError('MISSING_PREBUILD', `native addon ${pkg} has no ${runtime} prebuild for ${host}`)
+  }
+
+  static WRONG_MACHINE (file: string, expected: string, found: string): BuildError {
+    return new BuildError('WRONG_MACHINE', `${file} is built for ${found}, but the artifact is for ${expected}`)
+  }
+
+  static DUPLICATE_ADDON (name: string, dirs: string[]): BuildError {
+    return new BuildError('DUPLICATE_ADDON', `two copies of native addon ${name} are in the dependency tree: ${dirs.join(', ')}`,
+      'dedupe with `npm dedupe` or an `overrides` entry so one version is bundled')
+  }
+
+  static BUNDLE_FAILED (reason: string): BuildError {
+    return new BuildError('BUNDLE_FAILED', `esbuild could not bundle the node: ${reason}`)
+  }
+}

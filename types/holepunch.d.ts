@@ -1,0 +1,113 @@
+// Ambient types for the untyped Holepunch packages, covering only what roost uses.
+declare module 'hypercore-crypto' {
+  interface KeyPair { publicKey: Uint8Array, secretKey: Uint8Array }
+  const crypto: {
+    keyPair (seed?: Uint8Array): KeyPair
+    randomBytes (n: number): Uint8Array
+    sign (message: Uint8Array, secretKey: Uint8Array): Uint8Array
+    verify (message: Uint8Array, signature: Uint8Array, publicKey: Uint8Array): boolean
+  }
+  export default crypto
+}
+
+declare module 'hypercore-id-encoding' {
+  const idEncoding: {
+    encode (key: Uint8Array): string
+    decode (id: string): Uint8Array
+    normalize (id: string | Uint8Array): string
+    isValid (id: string | Uint8Array): boolean
+  }
+  export default idEncoding
+}
+
+declare module 'hyperdht' {
+  import type { EventEmitter } from 'events'
+
+  interface KeyPair { publicKey: Uint8Array, secretKey: Uint8Array }
+  interface HostPort { host: string, port: number }
+
+  export interface NoiseSecretStream extends EventEmitter {
+    remotePublicKey: Uint8Array
+    publicKey: Uint8Array
+    rawStream: { remoteHost: string, remotePort: number }
+    write (data: Uint8Array): boolean
+    end (): void
+    destroy (err?: Error): void
+    destroyed: boolean
+    opened: Promise<boolean>
+  }
+
+  export interface Server extends EventEmitter {
+    listen (keyPair?: KeyPair): Promise<void>
+    close (): Promise<void>
+    address (): (HostPort & { publicKey: Uint8Array }) | null
+  }
+
+  interface DHTOptions {
+    bootstrap?: Array<string | HostPort>
+    host?: string
+    port?: number
+    keyPair?: KeyPair
+    ephemeral?: boolean
+    firewalled?: boolean
+  }
+
+  export default class HyperDHT extends EventEmitter {
+    constructor (opts?: DHTOptions)
+    static keyPair (seed?: Uint8Array): KeyPair
+    static BOOTSTRAP: string[]
+    defaultKeyPair: KeyPair
+    destroyed: boolean
+    ready (): Promise<void>
+    fullyBootstrapped (): Promise<void>
+    address (): HostPort
+    createServer (opts?: { firewall?: (remotePublicKey: Uint8Array) => boolean } | ((socket: NoiseSecretStream) => void),
+      onconnection?: (socket: NoiseSecretStream) => void): Server
+    connect (publicKey: Uint8Array, opts?: { keyPair?: KeyPair }): NoiseSecretStream
+    destroy (opts?: { force?: boolean }): Promise<void>
+  }
+}
+
+declare module 'hyperdht/testnet.js' {
+  import type HyperDHT from 'hyperdht'
+  interface Testnet {
+    nodes: HyperDHT[]
+    bootstrap: Array<{ host: string, port: number }>
+    createNode (opts?: object): HyperDHT
+    destroy (): Promise<void>
+  }
+  export default function createTestnet (size?: number, opts?: { host?: string, port?: number, bootstrap?: Array<{ host: string, port: number }> }): Promise<Testnet>
+}
+
+declare module 'protomux' {
+  interface State { start: number, end: number, buffer: Uint8Array | null }
+  interface Encoder<T> {
+    preencode (state: State, value: T): void
+    encode (state: State, value: T): void
+    decode (state: State): T
+  }
+
+  export interface Message<T> {
+    send (value: T): boolean
+    onmessage: ((value: T) => void) | null
+  }
+
+  export interface Channel {
+    open (handshake?: unknown): void
+    close (): void
+    closed: boolean
+    opened: boolean
+    addMessage<T> (opts: { encoding: Encoder<T>, onmessage?: (value: T) => void }): Message<T>
+  }
+
+  export default class Protomux {
+    static from (stream: unknown): Protomux
+    createChannel (opts: {
+      protocol: string
+      id?: Uint8Array | null
+      unique?: boolean
+      onopen?: () => void
+      onclose?: () => void
+    }): Channel | null
+  }
+}
