@@ -42,6 +42,16 @@ function readConfig (argv: string[]): NodeConfig {
   return config
 }
 
+// A bug must not die silently: log it as JSON for journald/logread, then exit non-zero
+// so the init system restarts the node.
+function fatal (err: unknown): void {
+  const e = err as Error & { code?: string }
+  log('fatal', { code: e?.code ?? 'UNCAUGHT', message: String(e?.message ?? err), stack: String(e?.stack ?? '') })
+  process.exit(1)
+}
+process.on('uncaughtException', fatal)
+process.on('unhandledRejection', fatal)
+
 async function main (): Promise<void> {
   let node: ReturnType<typeof createNode>
   try {

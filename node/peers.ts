@@ -1,5 +1,6 @@
 // Keeps reaching the configured peers by public key and pings them, so an operator
 // sees in the log that this node and its peers find each other on the DHT.
+import { nowMs } from './clock.ts'
 import type HyperDHT from 'hyperdht'
 import { openControlChannel } from './control/channel.ts'
 import { decodeKey } from './keys.ts'
@@ -26,7 +27,7 @@ function watchPeer (dht: HyperDHT, keyPair: KeyPair, peer: string, intervalMs: n
 
   function connect (): void {
     if (closed) return
-    const started = performance.now()
+    const started = nowMs()
     socket = dht.connect(publicKey, { keyPair })
     const control = openControlChannel(socket)
     let reached = false
@@ -37,7 +38,7 @@ function watchPeer (dht: HyperDHT, keyPair: KeyPair, peer: string, intervalMs: n
         if (!reached) {
           reached = true
           backoff = MIN_BACKOFF_MS
-          log('peer-reached', { peer, connectMs: round(performance.now() - started), rttMs: round(rttMs) })
+          log('peer-reached', { peer, connectMs: round(nowMs() - started), rttMs: round(rttMs) })
         } else {
           log('peer-ping', { peer, rttMs: round(rttMs) })
         }

@@ -1,5 +1,6 @@
 // Both ends of the control channel. Either side can ping and answer pings; the side
 // given a `status` handler answers status requests, after its own trust check.
+import { nowMs } from '../clock.ts'
 import Protomux from 'protomux'
 import type { NoiseSecretStream } from 'hyperdht'
 import { NodeError } from '../errors.ts'
@@ -60,7 +61,7 @@ export function openControlChannel (socket: NoiseSecretStream, handlers: Control
       if (!p) return
       pings.delete(m.seq)
       clearTimeout(p.timer)
-      p.resolve(performance.now() - p.sentAt)
+      p.resolve(nowMs() - p.sentAt)
     }
   })
   const statusRequestMsg = channel.addMessage({
@@ -99,7 +100,7 @@ export function openControlChannel (socket: NoiseSecretStream, handlers: Control
   return {
     opened,
     ping () {
-      return request(pings, (seq) => pingMsg.send({ seq }), 'ping', { sentAt: performance.now() })
+      return request(pings, (seq) => pingMsg.send({ seq }), 'ping', { sentAt: nowMs() })
     },
     status () {
       return request(statuses, (id) => statusRequestMsg.send({ id }), 'status')

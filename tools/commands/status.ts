@@ -1,0 +1,48 @@
+import { encodeKey } from '../../node/keys.ts'
+import { stringFlag, usageError, type CommandSpec, type ParsedFlags } from '../args.ts'
+import { connectToNode, NETWORK_FLAGS } from '../network.ts'
+
+export const spec: CommandSpec = {
+  name: 'status',
+  summary: 'Ask a node for its status (uptime, version, roles, host, storage used) over HyperDHT.\n' +
+    'The node answers only keys it trusts; `roost id` prints yours.',
+  usage: 'roost status --peer NODE_KEY [--json] [--bootstrap HOST:PORT]',
+  flags: {
+    peer: { type: 'string', value: 'NODE_KEY', help: 'public key of the node' },
+    json: { type: 'boolean', help: 'print the status as one JSON object' },
+    ...NETWORK_FLAGS
+  }
+}
+
+export async function run (flags: ParsedFlags): Promise<number> {
+  const nodeKey = stringFlag(flags, 'peer')
+  if (!nodeKey) throw usageError('status', 'missing --peer NODE_KEY')
+  const session = await connectToNode(flags, nodeKey)
+  let status
+  try {
+    status = await session.control.status()
+  } catch (err) {
+    const e = err as Error & { code?: string, hint?: string }
+    if (e.code === 'NOT_TRUSTED') e.hint ??= 'ask the node\'s operator to add your key (`roost id` prints it) to its trusted keys'
+    throw e
+  } finally {
+    await session.close()
+  }
+  const view = { ...status, publicKey: encodeKey(status.publicKey) }
+  if (flags.json === true) {
+    process.stdout.write(JSON.stringify(view) + '\n')
+    return 0
+  }
+  const rows: Array<[string, string]> = [
+    ['node', view.publicKey],
+    ['board', view.boardId],
+    ['host', `${view.host} (${view.runtime})`],
+    ['version', view.version],
+    ['roles', view.roles.length > 0 ? view.roles.join(', ') : '(none)'],
+    ['uptime', `${(view.uptimeMs / 1000).toFixed(1)} s`],
+    ['storage', `${view.storageBytes} bytes used`],
+    ['peers', `${view.connections} connected`]
+  ]
+  process.stdout.write(rows.map(([k, v]) => `${k.padEnd(9)}${v}`).join('\n') + '\n')
+  return 0
+}

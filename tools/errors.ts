@@ -1,0 +1,44 @@
+// Errors raised while reading and checking configs (board, node, fleet). Each has
+// a stable `code` a program can switch on and a message that names the file, the
+// line and the field; `hint` says how to fix it when there is a fix.
+export interface ConfigErrorWhere {
+  file?: string
+  line?: number
+  field?: string
+}
+
+export class ConfigError extends Error {
+  readonly code: string
+  readonly hint?: string
+  readonly file?: string
+  readonly line?: number
+  readonly field?: string
+
+  constructor (code: string, message: string, hint?: string, where: ConfigErrorWhere = {}) {
+    super(message)
+    this.name = 'ConfigError'
+    this.code = code
+    this.hint = hint
+    this.file = where.file
+    this.line = where.line
+    this.field = where.field
+  }
+
+  static INVALID_FIELD (file: string, line: number, field: string, reason: string, hint?: string): ConfigError {
+    return new ConfigError('INVALID_FIELD', `${file}:${line}: ${field}: ${reason}`, hint, { file, line, field })
+  }
+
+  static UNKNOWN_BOARD (id: string, validIds: readonly string[]): ConfigError {
+    return new ConfigError('UNKNOWN_BOARD',
+      `unknown board "${id}" (valid boards: ${validIds.join(', ')})`,
+      'pick one of the listed ids, or add board-configs/<id>.yaml for a new board')
+  }
+
+  static NOT_FOUND (file: string): ConfigError {
+    return new ConfigError('NOT_FOUND', `${file}: no such file or folder`, undefined, { file })
+  }
+
+  static YAML_SYNTAX (file: string, line: number, reason: string, hint?: string): ConfigError {
+    return new ConfigError('YAML_SYNTAX', `${file}:${line}: ${reason}`, hint, { file, line })
+  }
+}

@@ -1,0 +1,235 @@
+// Reads a YAML config and checks it against a zod schema, keeping source positions
+// so that a problem is reported as `file:line: field: expected X, got Y`.
+import { LineCounter, parseDocument, isAlias, isMap, isScalar, isSeq, visit } from 'yaml'
+import type { Document, ErrorCode, Node as YamlNode } from 'yaml'
+import { z } from 'zod'
+import { ConfigError } from './errors.ts'
+
+type Path = readonly PropertyKey[]
+type LineOf = (offset: number) => number
+
+// Long enough to recognise a value, short enough to keep the message on one line.
+const MAX_GOT_CHARS = 40
+
+export function parseYamlWithSchema<T> (file: string, text: string, schema: z.ZodType<T>): T {
+  const lineCounter = new LineCounter()
+  const lineOf: LineOf = (offset) => lineCounter.linePos(offset).line
+  // prettyErrors would append a source excerpt to the message; we report the line instead.
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false })
+
+  const syntaxError = doc.errors[0]
+  if (syntaxError !== undefined) {
+    const known = SYNTAX_ERRORS[syntaxError.code]
+    throw ConfigError.YAML_SYNTAX(file, lineOf(syntaxError.pos[0]),
+      known?.reason ?? lowerFirst(syntaxError.message), known?.hint)
+  }
+
+  const data = toData(file, doc, lineOf)
+  const result = schema.safeParse(data)
+  if (result.success) return result.data
+  throw issueToError(file, doc, lineOf, data, schema, pickIssue(result.error.issues))
+}
+
+// The yaml package's wording for the mistakes people make by hand, with the fix.
+// Its message for MULTIPLE_DOCS speaks to programmers, so that one is reworded.
+const SYNTAX_ERRORS: Partial<Record<ErrorCode, { reason?: string, hint: string }>> = {
+  BLOCK_AS_IMPLICIT_KEY: { hint: 'put a value that contains ": " in quotes' },
+  TAB_AS_INDENT: { hint: 'indent with spaces' },
+  DUPLICATE_KEY: { hint: 'keep one of the two' },
+  MISSING_CHAR: { hint: 'close the quote or bracket' },
+  MULTIPLE_DOCS: { reason: 'expected one YAML document, found a second one', hint: 'remove the "---" line' }
+}
+
+// zod lists unknown keys after the problems with known fields. A misspelt key
+// (`ram_mbb`) shows up both as unknown and as a missing `ram_mb`; the unknown key
+// is the line the user actually wrote, so it is the more useful one to report.
+function pickIssue (issues: readonly z.core.$ZodIssue[]): z.core.$ZodIssue {
+  return issues.find((issue) => issue.code === 'unrecognized_keys') ?? issues[0]
+}
+
+function toData (file: string, doc: Document, lineOf: LineOf): unknown {
+  try {
+    return doc.toJS()
+  } catch (err) {
+    // The parser accepts an alias to an anchor that does not exist; converting it fails.
+    let line = 1
+    visit(doc, {
+      Alias (_key, alias) {
+        if (alias.resolve(doc) !== undefined) return undefined
+        if (alias.range) line = lineOf(alias.range[0])
+        return visit.BREAK
+      }
+    })
+    throw ConfigError.YAML_SYNTAX(file, line, lowerFirst(err instanceof Error ? err.message : String(err)))
+  }
+}
+
+function issueToError (file: string, doc: Document, lineOf: LineOf, data: unknown,
+  schema: z.core.$ZodType, issue: z.core.$ZodIssue): ConfigError {
+  if (issue.code === 'unrecognized_keys') {
+    const key = issue.keys[0]
+    const validFields = fieldsAt(schema, issue.path)
+    const reason = validFields === undefined
+      ? 'unknown field'
+      : `unknown field (valid fields: ${validFields.join(', ')})`
+    return ConfigError.INVALID_FIELD(file, lineAt(doc, lineOf, [...issue.path, key]), fieldName([...issue.path, key]), reason)
+  }
+
+  const field = fieldName(issue.path)
+  const hint = hintOf(issue)
+  if (isMissing(data, issue.path)) {
+    // A missing field has no line of its own: point at the mapping it belongs in.
+    return ConfigError.INVALID_FIELD(file, lineAt(doc, lineOf, issue.path.slice(0, -1)), field,
+      'required field is missing', hint)
+  }
+  const value = valueAt(data, issue.path)
+  const got = issue.path.length === 0 && doc.contents === null ? 'an empty file' : describeValue(value)
+  return ConfigError.INVALID_FIELD(file, lineAt(doc, lineOf, issue.path), field, `${expectation(issue)}, got ${got}`, hint)
+}
+
+function expectation (issue: z.core.$ZodIssue): string {
+  switch (issue.code) {
+    case 'invalid_type':
+      return `expected ${typeName(issue.expected)}`
+    case 'invalid_value':
+      return issue.values.length === 1
+        ? `expected ${JSON.stringify(issue.values[0])}`
+        : `expected one of ${issue.values.map(String).join(', ')}`
+    case 'too_small':
+    case 'too_big':
+      return `expected ${bound(issue)}`
+    case 'invalid_format':
+      if (issue.format === 'regex' && issue.pattern !== undefined) return `expected text matching ${issue.pattern}`
+      return `expected a valid ${issue.format}`
+    case 'not_multiple_of':
+      return `expected a multiple of ${issue.divisor}`
+    default:
+      // custom issues (cross-field checks) carry their own wording.
+      return issue.message
+  }
+}
+
+function bound (issue: z.core.$ZodIssueTooSmall | z.core.$ZodIssueTooBig): string {
+  const small = issue.code === 'too_small'
+  const limit = small ? issue.minimum : issue.maximum
+  const limitNumber = Number(limit)
+  switch (issue.origin) {
+    case 'string':
+      if (small && limitNumber === 1) return 'a non-empty string'
+      return `${small ? 'at least' : 'at most'} ${limit} characters`
+    case 'array':
+    case 'set':
+      if (small && limitNumber === 1) return 'at least one item'
+      return `${small ? 'at least' : 'at most'} ${limit} items`
+    default: {
+      const op = small ? (issue.inclusive === true ? '>=' : '>') : (issue.inclusive === true ? '<=' : '<')
+      return `a number ${op} ${limit}`
+    }
+  }
+}
+
+const TYPE_NAMES: Record<string, string> = {
+  number: 'a number',
+  int: 'an integer',
+  string: 'a string',
+  boolean: 'true or false',
+  array: 'a list',
+  object: 'a mapping of fields',
+  null: 'null'
+}
+
+function typeName (expected: string): string {
+  return TYPE_NAMES[expected] ?? expected
+}
+
+function hintOf (issue: z.core.$ZodIssue): string | undefined {
+  if (issue.code !== 'custom') return undefined
+  const hint: unknown = issue.params?.hint
+  return typeof hint === 'string' ? hint : undefined
+}
+
+function fieldName (path: Path): string {
+  return path.length === 0 ? '(root)' : path.map(String).join('.')
+}
+
+function describeValue (value: unknown): string {
+  const json = JSON.stringify(value) ?? String(value)
+  return json.length > MAX_GOT_CHARS ? `${json.slice(0, MAX_GOT_CHARS - 1)}…` : json
+}
+
+function isMissing (data: unknown, path: Path): boolean {
+  if (path.length === 0) return false
+  const parent = valueAt(data, path.slice(0, -1))
+  return isRecord(parent) && !Object.hasOwn(parent, String(path[path.length - 1]))
+}
+
+function valueAt (data: unknown, path: Path): unknown {
+  let current = data
+  for (const segment of path) {
+    if (Array.isArray(current)) current = current[Number(segment)]
+    else if (isRecord(current)) current = current[String(segment)]
+    else return undefined
+  }
+  return current
+}
+
+function isRecord (value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+// The 1-based line of the deepest node on `path` that exists in the document. A
+// field in a mapping is reported at its key, so a list or mapping value that starts
+// on the next line is still reported where its name is.
+function lineAt (doc: Document, lineOf: LineOf, path: Path): number {
+  let node: unknown = doc.contents
+  let offset = isNode(node) && node.range ? node.range[0] : 0
+  for (const segment of path) {
+    if (isAlias(node)) node = node.resolve(doc)
+    if (isMap(node)) {
+      const pair = node.items.find((item) => isScalar(item.key) && String(item.key.value) === String(segment))
+      if (pair === undefined) break
+      if (isNode(pair.key) && pair.key.range) offset = pair.key.range[0]
+      node = pair.value
+    } else if (isSeq(node)) {
+      const item: unknown = node.items[Number(segment)]
+      if (!isNode(item) || !item.range) break
+      offset = item.range[0]
+      node = item
+    } else {
+      break
+    }
+  }
+  return lineOf(offset)
+}
+
+function isNode (value: unknown): value is YamlNode {
+  return isScalar(value) || isMap(value) || isSeq(value) || isAlias(value)
+}
+
+// The field names a mapping at `path` accepts, read from the schema, so an unknown
+// key can be answered with the list of valid ones.
+function fieldsAt (schema: z.core.$ZodType, path: Path): string[] | undefined {
+  let current: z.core.$ZodType | undefined = schema
+  let depth = 0
+  while (current !== undefined) {
+    if (current instanceof z.ZodPipe) {
+      current = current.in
+    } else if (current instanceof z.ZodOptional || current instanceof z.ZodNullable || current instanceof z.ZodDefault) {
+      current = current.unwrap()
+    } else if (depth === path.length) {
+      return current instanceof z.ZodObject ? Object.keys(current.shape) : undefined
+    } else if (current instanceof z.ZodObject) {
+      current = current.shape[String(path[depth++])]
+    } else if (current instanceof z.ZodArray) {
+      current = current.element
+      depth++
+    } else {
+      return undefined
+    }
+  }
+  return undefined
+}
+
+function lowerFirst (text: string): string {
+  return text.charAt(0).toLowerCase() + text.slice(1)
+}
