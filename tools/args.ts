@@ -26,7 +26,7 @@ export function usageError (command: string, message: string): ConfigError {
 
 export function parseCommand (spec: CommandSpec, argv: string[]): { flags: ParsedFlags, positionals: string[], help: boolean } {
   const options: Record<string, { type: 'string' | 'boolean', multiple?: boolean }> = { help: { type: 'boolean' }, debug: { type: 'boolean' } }
-  for (const [name, flag] of Object.entries(spec.flags)) options[name] = { type: flag.type, multiple: flag.multiple }
+  for (const [name, flag] of Object.entries(spec.flags)) options[name] = flag.multiple ? { type: flag.type, multiple: true } : { type: flag.type }
   let parsed
   try {
     parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true })

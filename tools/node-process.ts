@@ -11,6 +11,8 @@ export interface NodeProcess {
   stderr: string[]
   waitFor (event: string, timeoutMs?: number, match?: (e: NodeEvent) => boolean): Promise<NodeEvent>
   stop (timeoutMs?: number): Promise<{ code: number | null, signal: NodeJS.Signals | null }>
+  // Waits for the process to end by itself; SIGKILL after the timeout.
+  exited (timeoutMs?: number): Promise<{ code: number | null, signal: NodeJS.Signals | null }>
 }
 
 export function watchNode (child: ChildProcess): NodeProcess {
@@ -70,5 +72,13 @@ export function watchNode (child: ChildProcess): NodeProcess {
     return result
   }
 
-  return { child, events, stderr, waitFor, stop }
+  async function exitedBy (timeoutMs = 5000): Promise<{ code: number | null, signal: NodeJS.Signals | null }> {
+    if (exited) return exited
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
+    const result = await exitPromise
+    clearTimeout(timer)
+    return result
+  }
+
+  return { child, events, stderr, waitFor, stop, exited: exitedBy }
 }

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Makes sure the system tools the test suite runs for real are here: qemu for the
+# arm64 artifact, systemd-analyze for unit files, and the arm64 Node.js sysroot.
+# As root it installs what is missing with apt-get; otherwise it names the missing
+# packages and the command that installs them, and fails. Nothing is skipped.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+sysroot=${ROOST_ARM64_SYSROOT:-$root/.cache/arm64-sysroot}
+
+# tool → Debian package
+declare -A needs=(
+  [qemu-aarch64-static]=qemu-user-static
+  [systemd-analyze]=systemd
+)
+missing=()
+for tool in "${!needs[@]}"; do
+  command -v "$tool" >/dev/null 2>&1 || missing+=("${needs[$tool]}")
+done
+need_sysroot=0
+[[ -x $sysroot/usr/bin/node ]] || need_sysroot=1
+
+if (( ${#missing[@]} == 0 && need_sysroot == 0 )); then exit 0; fi
+
+if [[ $(id -u) -ne 0 ]]; then
+  echo "missing for the test suite: ${missing[*]:-} $( ((need_sysroot)) && echo "arm64 Node.js sysroot ($sysroot)")" >&2
+  echo "install as root: sudo apt-get update && sudo apt-get install -y ${missing[*]:-qemu-user-static} && sudo bash scripts/arm64-sysroot.sh $sysroot" >&2
+  exit 1
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+if (( ${#missing[@]} > 0 )); then
+  echo "installing ${missing[*]} (apt-get)" >&2
+  apt-get update -qq
+  apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+if (( need_sysroot )); then
+  echo "building the arm64 Node.js sysroot in $sysroot" >&2
+  bash "$root/scripts/arm64-sysroot.sh" "$sysroot" >&2
+fi
+for tool in "${!needs[@]}"; do
+  command -v "$tool" >/dev/null 2>&1 || { echo "still missing after install: $tool" >&2; exit 1; }
+done
