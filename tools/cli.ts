@@ -3,6 +3,7 @@
 import { formatHelp, parseCommand, type CommandSpec, type ParsedFlags } from './args.ts'
 import { ConfigError } from './errors.ts'
 import * as boards from './commands/boards.ts'
+import * as bench from './commands/bench.ts'
 import * as build from './commands/build.ts'
 import * as demo from './commands/demo.ts'
 import * as id from './commands/id.ts'
@@ -16,7 +17,7 @@ interface Command {
   run (flags: ParsedFlags, positionals: string[]): Promise<number>
 }
 
-const COMMANDS: Command[] = [boards, build, run, testnet, ping, status, id, demo]
+const COMMANDS: Command[] = [boards, build, run, testnet, ping, status, id, demo, bench]
 
 function overview (): string {
   const width = Math.max(...COMMANDS.map((c) => c.spec.name.length)) + 2

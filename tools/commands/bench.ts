@@ -1,0 +1,158 @@
+// Figures for the issue notes, measured side by side in one run on this machine:
+// build time, bundle and artifact sizes per host, start→ready time on a loopback
+// testnet, and max RSS of an idle node on Bare and on Node.js.
+import { spawn } from 'node:child_process'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import createTestnet from 'hyperdht/testnet.js'
+import { buildArtifact, defaultConfig } from '../../targets/artifact.ts'
+import type { Runtime } from '../../targets/bundle.ts'
+import { intFlag, type CommandSpec, type ParsedFlags } from '../args.ts'
+import { loadBoard } from '../boards.ts'
+import { nodeCommand, writeConfig } from '../local-node.ts'
+import { watchNode } from '../node-process.ts'
+
+export const spec: CommandSpec = {
+  name: 'bench',
+  summary: 'Measure build time, bundle and artifact sizes, start-to-ready time and idle memory\n' +
+    'of the node on Bare and on Node.js, side by side in one run.',
+  usage: 'roost bench [--runs N] [--json]',
+  flags: {
+    runs: { type: 'string', value: 'N', help: 'repetitions per measurement; medians are reported (default: 5)' },
+    json: { type: 'boolean', help: 'print the figures as JSON' }
+  }
+}
+
+const IDLE_MS = 2000
+
+export async function run (flags: ParsedFlags): Promise<number> {
+  const runs = intFlag('bench', flags, 'runs', 5, 1, 50)
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'roost-bench-'))
+  const testnet = await createTestnet(3, { host: '127.0.0.1' })
+  try {
+    const x64 = loadBoard('x86-64-mini-pc')
+    const arm64 = loadBoard('raspberry-pi-4b')
+    const buildMs: number[] = []
+    for (let i = 0; i < runs; i++) {
+      const started = performance.now()
+      await buildArtifact({ board: x64, runtime: 'bare', outDir: path.join(work, 'build-timing') })
+      buildMs.push(performance.now() - started)
+    }
+    const artifacts = {
+      'linux-x64 bare': await buildArtifact({ board: x64, runtime: 'bare', outDir: path.join(work, 'x64-bare') }),
+      'linux-x64 node': await buildArtifact({ board: x64, runtime: 'node', outDir: path.join(work, 'x64-node') }),
+      'linux-arm64 bare': await buildArtifact({ board: arm64, runtime: 'bare', outDir: path.join(work, 'arm64-bare') }),
+      'linux-arm64 node': await buildArtifact({ board: arm64, runtime: 'node', outDir: path.join(work, 'arm64-node') })
+    }
+    const sizes = Object.fromEntries(Object.entries(artifacts).map(([name, { manifest }]) => [name, {
+      bundleBytes: manifest.bundle.bytes,
+      artifactBytes: manifest.files.reduce((sum, f) => sum + f.size, 0),
+      runtimeIncluded: manifest.runtime.included
+    }]))
+
+    const bootstrap = testnet.bootstrap.map((b) => `${b.host}:${b.port}`)
+    const runtimes: Record<Runtime, { readyMs: number[], maxRssKb: number[] }> = {
+      bare: { readyMs: [], maxRssKb: [] },
+      node: { readyMs: [], maxRssKb: [] }
+    }
+    // Alternate the runtimes so drift in machine load hits both alike.
+    for (let i = 0; i < runs; i++) {
+      for (const runtime of ['bare', 'node'] as const) {
+        const dir = artifacts[`linux-x64 ${runtime}`].outDir
+        const sample = await idleNode(dir, runtime, path.join(work, `${runtime}-${i}`), bootstrap, x64)
+        runtimes[runtime].readyMs.push(sample.readyMs)
+        runtimes[runtime].maxRssKb.push(sample.maxRssKb)
+      }
+    }
+    const baseline = { bare: await emptyRuntimeRss('bare', artifacts['linux-x64 bare'].outDir), node: await emptyRuntimeRss('node', '') }
+
+    const figures = {
+      machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model ?? 'unknown', loadavg: os.loadavg().map((l) => Number(l.toFixed(2))), node: process.version },
+      runs,
+      buildMs: { median: median(buildMs), all: buildMs.map(round) },
+      sizes,
+      readyMs: { bare: median(runtimes.bare.readyMs), node: median(runtimes.node.readyMs) },
+      idleMaxRssMb: { bare: median(runtimes.bare.maxRssKb) / 1024, node: median(runtimes.node.maxRssKb) / 1024 },
+      emptyRuntimeMaxRssMb: { bare: baseline.bare / 1024, node: baseline.node / 1024 }
+    }
+    if (flags.json === true) process.stdout.write(JSON.stringify(figures, null, 2) + '\n')
+    else process.stdout.write(report(figures))
+    return 0
+  } finally {
+    await testnet.destroy()
+    fs.rmSync(work, { recursive: true, force: true })
+  }
+}
+
+async function idleNode (artifactDir: string, runtime: Runtime, storage: string, bootstrap: string[], board: ReturnType<typeof loadBoard>): Promise<{ readyMs: number, maxRssKb: number }> {
+  const configFile = `${storage}.json`
+  writeConfig(configFile, { ...defaultConfig(board), storage, bootstrap, roles: [] })
+  const { command, args } = nodeCommand(artifactDir, runtime, configFile)
+  const started = performance.now()
+  const node = watchNode(spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] }))
+  try {
+    await node.waitFor('ready', 30_000)
+    const readyMs = performance.now() - started
+    await new Promise((resolve) => setTimeout(resolve, IDLE_MS))
+    return { readyMs, maxRssKb: vmHwmKb(node.child.pid!) }
+  } finally {
+    await node.stop()
+  }
+}
+
+async function emptyRuntimeRss (runtime: Runtime, artifactDir: string): Promise<number> {
+  const command = runtime === 'bare' ? path.join(artifactDir, 'bin', 'bare') : process.execPath
+  const child = spawn(command, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'ignore' })
+  await new Promise((resolve) => setTimeout(resolve, IDLE_MS))
+  const kb = vmHwmKb(child.pid!)
+  child.kill('SIGKILL')
+  return kb
+}
+
+// Peak resident set size of a running process, from the kernel.
+function vmHwmKb (pid: number): number {
+  const match = /^VmHWM:\s+(\d+) kB$/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))
+  if (!match) throw new Error(`no VmHWM for pid ${pid}`)
+  return Number(match[1])
+}
+
+function median (values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  const mid = Math.floor(sorted.length / 2)
+  return round(sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2)
+}
+
+function round (n: number): number {
+  return Math.round(n * 10) / 10
+}
+
+function report (f: {
+  machine: { cpus: number, model: string, loadavg: number[], node: string }
+  runs: number
+  buildMs: { median: number }
+  sizes: Record<string, { bundleBytes: number, artifactBytes: number, runtimeIncluded: boolean }>
+  readyMs: { bare: number, node: number }
+  idleMaxRssMb: { bare: number, node: number }
+  emptyRuntimeMaxRssMb: { bare: number, node: number }
+}): string {
+  const mb = (b: number): string => `${(b / 1024 / 1024).toFixed(2)} MB`
+  const lines = [
+    `machine: ${f.machine.cpus} × ${f.machine.model}, load ${f.machine.loadavg.join(' ')}, ${f.machine.node}; medians of ${f.runs} runs`,
+    '',
+    `build x86-64-mini-pc (bare):  ${f.buildMs.median.toFixed(0)} ms`,
+    '',
+    'artifact            bundle (minified JS)   whole artifact   runtime included',
+    ...Object.entries(f.sizes).map(([name, s]) =>
+      `${name.padEnd(20)}${mb(s.bundleBytes).padStart(20)}${mb(s.artifactBytes).padStart(17)}   ${s.runtimeIncluded ? 'yes' : 'no'}`),
+    '',
+    '                        Bare        Node.js     Bare/Node',
+    `start → ready (ms)  ${f.readyMs.bare.toFixed(0).padStart(7)}    ${f.readyMs.node.toFixed(0).padStart(9)}    ${(f.readyMs.bare / f.readyMs.node).toFixed(2)}`,
+    `idle node max RSS   ${f.idleMaxRssMb.bare.toFixed(1).padStart(7)} MB ${f.idleMaxRssMb.node.toFixed(1).padStart(9)} MB ${(f.idleMaxRssMb.bare / f.idleMaxRssMb.node).toFixed(2)}`,
+    `empty runtime RSS   ${f.emptyRuntimeMaxRssMb.bare.toFixed(1).padStart(7)} MB ${f.emptyRuntimeMaxRssMb.node.toFixed(1).padStart(9)} MB ${(f.emptyRuntimeMaxRssMb.bare / f.emptyRuntimeMaxRssMb.node).toFixed(2)}`,
+    '',
+    'targets: bundle ≤ 1.5 MB; idle node ≤ 48 MB max RSS on Bare',
+    ''
+  ]
+  return lines.join('\n')
+}
