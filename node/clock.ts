@@ -1,6 +1,6 @@
-import process from '#process'
+import { platform } from '#platform'
 
-// Monotonic milliseconds: Bare has no global `performance`, both runtimes have hrtime.
+// Monotonic milliseconds: Bare has no global `performance`.
 export function nowMs (): number {
-  return Number(process.hrtime.bigint()) / 1e6
+  return platform.nowMs()
 }

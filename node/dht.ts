@@ -5,7 +5,7 @@ import type { BootstrapNode } from './config.ts'
 interface KeyPair { publicKey: Uint8Array, secretKey: Uint8Array }
 
 export function isLoopback (host: string): boolean {
-  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host)
+  return host === 'localhost' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host)
 }
 
 // A DHT node bound to all interfaces cannot be reached over a loopback testnet on a

@@ -1,7 +1,7 @@
 // Entry point of the device bundle: `bare roost-node.cjs --config FILE [overrides]`.
 // Exit codes: 0 after a clean shutdown, 1 for a startup error (logged as JSON).
 import fs from '#fs'
-import process from '#process'
+import { platform } from '#platform'
 import b4a from 'b4a'
 import { checkNodeConfig, parseBootstrap, type NodeConfig } from './config.ts'
 import { NodeError } from './errors.ts'
@@ -11,7 +11,7 @@ import { createNode } from './node.ts'
 // SIGTERM must end the process within 2 s even if the DHT is slow to unannounce.
 const SHUTDOWN_DEADLINE_MS = 1500
 
-const log = createLogger((line) => { process.stdout.write(line) })
+const log = createLogger((line) => { platform.writeStdout(line) })
 
 function readConfig (argv: string[]): NodeConfig {
   let configFile: string | null = null
@@ -47,36 +47,38 @@ function readConfig (argv: string[]): NodeConfig {
 function fatal (err: unknown): void {
   const e = err as Error & { code?: string }
   log('fatal', { code: e?.code ?? 'UNCAUGHT', message: String(e?.message ?? err), stack: String(e?.stack ?? '') })
-  process.exit(1)
+  platform.exit(1)
 }
-process.on('uncaughtException', fatal)
-process.on('unhandledRejection', fatal)
+platform.onFatal(fatal)
 
 async function main (): Promise<void> {
-  let node: ReturnType<typeof createNode>
-  try {
-    node = createNode(readConfig(process.argv.slice(2)), log)
-    await node.ready()
-  } catch (err) {
-    const e = err as NodeError
-    log('error', { code: e.code ?? 'STARTUP_FAILED', message: e.message, hint: e.hint })
-    process.exit(1)
-    return
-  }
-
+  let node: ReturnType<typeof createNode> | null = null
   let stopping = false
+  // Handlers go in before anything starts: a signal during startup still closes
+  // whatever was opened, rather than killing the process mid-write.
   const stop = (signal: string): void => {
     if (stopping) return
     stopping = true
     log('stopping', { signal })
-    setTimeout(() => process.exit(0), SHUTDOWN_DEADLINE_MS).unref()
-    node.close().then(() => process.exit(0), (err: Error) => {
+    setTimeout(() => platform.exit(0), SHUTDOWN_DEADLINE_MS).unref()
+    const closing = node ? node.close() : Promise.resolve()
+    closing.then(() => platform.exit(0), (err: Error) => {
       log('error', { code: 'SHUTDOWN_FAILED', message: err.message })
-      process.exit(0)
+      platform.exit(0)
     })
   }
-  process.on('SIGINT', () => stop('SIGINT'))
-  process.on('SIGTERM', () => stop('SIGTERM'))
+  platform.onSignal('SIGINT', () => stop('SIGINT'))
+  platform.onSignal('SIGTERM', () => stop('SIGTERM'))
+
+  try {
+    node = createNode(readConfig(platform.argv), log)
+    await node.ready()
+  } catch (err) {
+    if (stopping) return
+    const e = err as NodeError
+    log('error', { code: e.code ?? 'STARTUP_FAILED', message: e.message, hint: e.hint })
+    platform.exit(1)
+  }
 }
 
 main()

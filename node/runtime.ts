@@ -1,14 +1,13 @@
 // Facts about the runtime the node is in, the same on Bare and on Node.js.
-import os from '#os'
+import { platform } from '#platform'
 
-declare const Bare: unknown
 // Set by the build (esbuild `define`); a node run from source reports a dev version.
 declare const ROOST_VERSION: string | undefined
 
-export const runtimeName: 'bare' | 'node' = typeof Bare !== 'undefined' ? 'bare' : 'node'
+export const runtimeName: 'bare' | 'node' = platform.runtime
 
 export const roostVersion: string = typeof ROOST_VERSION === 'string' ? ROOST_VERSION : '0.0.0-dev'
 
 export function hostName (): string {
-  return `${os.platform()}-${os.arch()}`
+  return platform.hostName()
 }

@@ -4,7 +4,7 @@ import crypto from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
 import type { NodeConfigFile } from '../node/config.ts'
-import { bundleNode, BUNDLE_FILE, REPO_ROOT, type Runtime } from './bundle.ts'
+import { bundleNode, BUNDLE_FILE, byCodeUnit, REPO_ROOT, type Runtime } from './bundle.ts'
 import { elfMachine, HOST_MACHINE } from './elf.ts'
 import { BuildError } from './errors.ts'
 import { INSTALL_DIR, serviceFile, type ServiceBoard } from './service.ts'
@@ -41,14 +41,42 @@ export interface ArtifactResult { outDir: string, manifest: Manifest }
 export const BARE_INSTALL_VERSION = '1.31.0'
 
 export async function buildArtifact (opts: ArtifactOptions): Promise<ArtifactResult> {
-  const { board, runtime } = opts
+  const { board } = opts
   if (board.runtime !== 'bare' || !(board.host in HOST_MACHINE) || !['linux-x64', 'linux-arm64'].includes(board.host)) {
     throw BuildError.NO_BARE_RUNTIME(board.id, board.host)
   }
-  const version = roostVersion()
-  const outDir = path.resolve(opts.outDir)
+  const finalDir = path.resolve(opts.outDir)
+  checkReplaceable(finalDir)
+  // Build beside the target and swap at the end: a failed build leaves the previous
+  // artifact as it was, and never a half-written one.
+  const outDir = `${finalDir}.partial-${process.pid}`
   fs.rmSync(outDir, { recursive: true, force: true })
   fs.mkdirSync(outDir, { recursive: true })
+  try {
+    const manifest = await writeArtifact(opts, outDir)
+    fs.rmSync(finalDir, { recursive: true, force: true })
+    fs.renameSync(outDir, finalDir)
+    return { outDir: finalDir, manifest }
+  } finally {
+    fs.rmSync(outDir, { recursive: true, force: true })
+  }
+}
+
+// --out may name any folder: replace only an earlier roost artifact or an empty one.
+function checkReplaceable (dir: string): void {
+  if (!fs.existsSync(dir)) return
+  if (!fs.statSync(dir).isDirectory()) throw BuildError.OUT_DIR_NOT_ARTIFACT(dir)
+  if (fs.readdirSync(dir).length === 0) return
+  try {
+    const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as { name?: unknown }
+    if (manifest.name === 'roost') return
+  } catch {}
+  throw BuildError.OUT_DIR_NOT_ARTIFACT(dir)
+}
+
+async function writeArtifact (opts: ArtifactOptions, outDir: string): Promise<Manifest> {
+  const { board, runtime } = opts
+  const version = roostVersion()
 
   const bundle = await bundleNode({ runtime, host: board.host, outDir, version })
   const expected = HOST_MACHINE[board.host]
@@ -76,7 +104,7 @@ export async function buildArtifact (opts: ArtifactOptions): Promise<ArtifactRes
     files: listFiles(outDir)
   }
   writeFile(outDir, 'manifest.json', JSON.stringify(manifest, null, 2) + '\n', 0o644)
-  return { outDir, manifest }
+  return manifest
 }
 
 export function defaultConfig (board: ArtifactBoard): NodeConfigFile {
@@ -163,5 +191,5 @@ export function listFiles (outDir: string): ManifestFile[] {
     }
   }
   walk(outDir)
-  return files.sort((a, b) => a.path.localeCompare(b.path))
+  return files.sort((a, b) => byCodeUnit(a.path, b.path))
 }

@@ -38,6 +38,11 @@ export interface BundleResult {
 
 interface AddonPackage { name: string, dir: string, version: string, subpaths: Set<string>, resolveDir: string }
 
+// Sorting by code unit, not locale, keeps builds identical on machines with any LANG.
+export function byCodeUnit (a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0
+}
+
 export async function bundleNode (opts: BundleOptions): Promise<BundleResult> {
   const entry = opts.entry ?? NODE_ENTRY
   const addons = new Map<string, AddonPackage>()
@@ -48,12 +53,12 @@ export async function bundleNode (opts: BundleOptions): Promise<BundleResult> {
   // Addon packages can import other addon packages (sodium-universal → sodium-native);
   // keep bundling until no new one appears, in a sorted order so builds repeat exactly.
   for (;;) {
-    const next = [...addons.values()].sort((a, b) => a.name.localeCompare(b.name)).find((a) => !done.has(a.name))
+    const next = [...addons.values()].sort((a, b) => byCodeUnit(a.name, b.name)).find((a) => !done.has(a.name))
     if (!next) break
     done.add(next.name)
     files.push(...await packAddon(opts, next, addons))
   }
-  return { bundleBytes: fs.statSync(path.join(opts.outDir, BUNDLE_FILE)).size, addons: files.sort((a, b) => a.file.localeCompare(b.file)) }
+  return { bundleBytes: fs.statSync(path.join(opts.outDir, BUNDLE_FILE)).size, addons: files.sort((a, b) => byCodeUnit(a.file, b.file)) }
 }
 
 async function packAddon (opts: BundleOptions, pkg: AddonPackage, addons: Map<string, AddonPackage>): Promise<AddonFile[]> {
@@ -71,7 +76,7 @@ async function packAddon (opts: BundleOptions, pkg: AddonPackage, addons: Map<st
     }, path.join(pkgOut, outName), pkg.name, addons)
     exportsMap[subpath === '' ? '.' : '.' + subpath] = './' + outName
   }
-  const sortedExports = Object.fromEntries(Object.entries(exportsMap).sort(([a], [b]) => a.localeCompare(b)))
+  const sortedExports = Object.fromEntries(Object.entries(exportsMap).sort(([a], [b]) => byCodeUnit(a, b)))
   fs.writeFileSync(path.join(pkgOut, 'package.json'),
     JSON.stringify({ name: pkg.name, version: pkg.version, addon: true, exports: sortedExports }, null, 2) + '\n')
 

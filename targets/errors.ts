@@ -37,4 +37,9 @@ export class BuildError extends Error {
   static BUNDLE_FAILED (reason: string): BuildError {
     return new BuildError('BUNDLE_FAILED', `esbuild could not bundle the node: ${reason}`)
   }
+
+  static OUT_DIR_NOT_ARTIFACT (dir: string): BuildError {
+    return new BuildError('OUT_DIR_NOT_ARTIFACT', `${dir} exists and is not a roost artifact; the build will not replace it`,
+      'pass --out with a new or empty folder, or one that holds an earlier roost build')
+  }
 }

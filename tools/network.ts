@@ -34,34 +34,51 @@ export interface NodeSession {
 }
 
 const CONNECT_TIMEOUT_MS = 20_000
+const RETRY_DELAY_MS = 500
 
+// Connects to a node by key, retrying failed attempts (a node that has just started
+// may not be found yet; a busy board may let a first handshake time out) until the
+// deadline; the last attempt's reason is reported.
 export async function connectToNode (flags: ParsedFlags, nodeKey: string): Promise<NodeSession> {
   const publicKey = decodeKey('node key', nodeKey)
+  const bootstrap = bootstrapFlags(flags)
   const keyPair = clientIdentity(flags)
-  const dht = createDht({ bootstrap: bootstrapFlags(flags), host: stringFlag(flags, 'host') ?? null })
+  const dht = createDht({ bootstrap, host: stringFlag(flags, 'host') ?? null })
   const started = performance.now()
-  const socket = dht.connect(publicKey, { keyPair })
-  let socketError: (Error & { code?: string }) | null = null
-  socket.on('error', (err: Error & { code?: string }) => { socketError = err })
-  const control = openControlChannel(socket)
-  const close = async (): Promise<void> => {
-    socket.destroy()
-    await dht.destroy({ force: true })
+  const deadline = started + CONNECT_TIMEOUT_MS
+  let lastError: Error & { code?: string } = NodeError.TIMEOUT('connect', CONNECT_TIMEOUT_MS)
+  while (performance.now() < deadline) {
+    const socket = dht.connect(publicKey, { keyPair })
+    let socketError: (Error & { code?: string }) | null = null
+    socket.on('error', (err: Error & { code?: string }) => { socketError = err })
+    const control = openControlChannel(socket)
+    let timer: ReturnType<typeof setTimeout> | undefined
+    try {
+      await Promise.race([
+        control.opened,
+        new Promise((_resolve, reject) => {
+          timer = setTimeout(() => reject(NodeError.TIMEOUT('connect', CONNECT_TIMEOUT_MS)), deadline - performance.now())
+        })
+      ])
+      return {
+        dht,
+        socket,
+        control,
+        connectMs: performance.now() - started,
+        async close () {
+          socket.destroy()
+          await dht.destroy({ force: true })
+        }
+      }
+    } catch (err) {
+      socket.destroy()
+      lastError = socketError ?? (err as Error & { code?: string })
+      if (lastError.code === 'TIMEOUT') break
+      await new Promise((resolve) => setTimeout(resolve, RETRY_DELAY_MS))
+    } finally {
+      clearTimeout(timer)
+    }
   }
-  let timer: ReturnType<typeof setTimeout> | undefined
-  try {
-    await Promise.race([
-      control.opened,
-      new Promise((_resolve, reject) => {
-        timer = setTimeout(() => reject(NodeError.TIMEOUT('connect', CONNECT_TIMEOUT_MS)), CONNECT_TIMEOUT_MS)
-      })
-    ])
-  } catch (err) {
-    await close()
-    const cause = socketError ?? (err as Error & { code?: string })
-    throw NodeError.UNREACHABLE(encodeKey(publicKey), `${cause.code ?? 'ERROR'}: ${cause.message.replace(/^[A-Z_]+: /, '')}`)
-  } finally {
-    clearTimeout(timer)
-  }
-  return { dht, socket, control, connectMs: performance.now() - started, close }
+  await dht.destroy({ force: true })
+  throw NodeError.UNREACHABLE(encodeKey(publicKey), `${lastError.code ?? 'ERROR'}: ${lastError.message.replace(/^[A-Z_]+: /, '')}`)
 }

@@ -111,3 +111,27 @@ declare module 'protomux' {
     }): Channel | null
   }
 }
+
+declare module 'bare-fs' {
+  const fs: { writeSync (fd: number, data: Uint8Array, offset?: number): number }
+  export default fs
+}
+
+declare module 'bare-hrtime' {
+  const hrtime: { bigint (): bigint }
+  export default hrtime
+}
+
+declare module 'bare-os' {
+  const os: { platform (): string, arch (): string }
+  export default os
+}
+
+declare module 'bare-signals' {
+  export default class Signal {
+    constructor (signal: string)
+    on (event: 'signal', handler: () => void): this
+    start (): this
+    unref (): void
+  }
+}

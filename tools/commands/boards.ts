@@ -9,6 +9,6 @@ export const spec: CommandSpec = {
 }
 
 export async function run (): Promise<number> {
-  process.stdout.write(formatBoardTable(loadBoards()))
+  process.stdout.write(formatBoardTable(loadBoards()) + '\n')
   return 0
 }

@@ -44,7 +44,7 @@ function summary ({ outDir, manifest }: ArtifactResult, ms: number): string {
     ? `${manifest.runtime.name} ${manifest.runtime.version} (included)`
     : `${manifest.runtime.name} ${manifest.runtime.version} (install on the device: see INSTALL.md)`
   return [
-    `built ${manifest.boardId} (${manifest.host}) in ${(ms / 1000).toFixed(1)} s → ${path.relative(process.cwd(), outDir) || '.'}`,
+    `built ${manifest.boardId} (${manifest.host}) in ${(ms / 1000).toFixed(1)} s → ${displayPath(outDir)}`,
     `  bundle   ${manifest.bundle.file}  ${kib(manifest.bundle.bytes)}`,
     `  addons   ${manifest.addons.map((a) => `${a.name}@${a.version}`).join(', ')}`,
     `  runtime  ${runtime}`,
@@ -55,4 +55,9 @@ function summary ({ outDir, manifest }: ArtifactResult, ms: number): string {
 
 function kib (bytes: number): string {
   return bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(1)} MiB` : `${(bytes / 1024).toFixed(1)} KiB`
+}
+
+function displayPath (dir: string): string {
+  const rel = path.relative(process.cwd(), dir)
+  return rel === '' ? '.' : rel.startsWith('..') ? dir : rel
 }

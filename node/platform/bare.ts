@@ -1,0 +1,42 @@
+import b4a from 'b4a'
+import fs from 'bare-fs'
+import hrtime from 'bare-hrtime'
+import os from 'bare-os'
+import Signal from 'bare-signals'
+import type { Platform } from './types.ts'
+
+declare const Bare: {
+  argv: string[]
+  exit (code: number): never
+  on (event: 'uncaughtException' | 'unhandledRejection', handler: (err: unknown) => void): void
+}
+
+export const platform: Platform = {
+  runtime: 'bare',
+  argv: Bare.argv.slice(2),
+  hostName: () => `${os.platform()}-${os.arch()}`,
+  nowMs: () => Number(hrtime.bigint()) / 1e6,
+  writeStdout: (text) => { writeAll(b4a.from(text)) },
+  exit: (code) => Bare.exit(code),
+  onSignal: (signal, handler) => {
+    const watcher = new Signal(signal)
+    watcher.on('signal', handler).start()
+    // Signals must not keep the node alive by themselves.
+    watcher.unref()
+  },
+  onFatal: (handler) => {
+    Bare.on('uncaughtException', handler)
+    Bare.on('unhandledRejection', handler)
+  }
+}
+
+function writeAll (data: Uint8Array): void {
+  let offset = 0
+  while (offset < data.byteLength) {
+    try {
+      offset += fs.writeSync(1, data, offset)
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'EAGAIN') throw err
+    }
+  }
+}

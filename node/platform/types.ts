@@ -1,0 +1,14 @@
+// What the node needs from its runtime, provided by bare.ts on Bare and node.ts on
+// Node.js (chosen by the "#platform" import map). On Bare this avoids bare-process,
+// whose stdio streams, TTY and POSIX modules cost memory the node does not use.
+export interface Platform {
+  runtime: 'bare' | 'node'
+  argv: string[]
+  hostName (): string
+  nowMs (): number
+  // Writes synchronously, so a log line is out before an exit that follows it.
+  writeStdout (text: string): void
+  exit (code: number): void
+  onSignal (signal: 'SIGINT' | 'SIGTERM', handler: () => void): void
+  onFatal (handler: (err: unknown) => void): void
+}
