@@ -18,12 +18,20 @@ export function chooseBindHost (bootstrap: BootstrapNode[], explicitHost: string
   return undefined
 }
 
-export function createDht (opts: { bootstrap: BootstrapNode[], host: string | null, keyPair?: KeyPair }): HyperDHT {
+// `ephemeral` is for short-lived clients (the CLI): a node that joins routing tables
+// and then exits leaves dead entries that slow every later lookup until they expire.
+export function createDht (opts: { bootstrap: BootstrapNode[], host: string | null, keyPair?: KeyPair, ephemeral?: boolean }): HyperDHT {
   const host = chooseBindHost(opts.bootstrap, opts.host)
   return new HyperDHT({
     // An empty list means the public bootstrap nodes, which HyperDHT uses by default.
     ...(opts.bootstrap.length > 0 ? { bootstrap: opts.bootstrap.map((b) => ({ host: b.host, port: b.port })) } : {}),
     ...(host ? { host } : {}),
-    ...(opts.keyPair ? { keyPair: opts.keyPair } : {})
+    // On loopback every peer reaches every other directly. Left "firewalled", a peer
+    // makes the other side holepunch with extra sockets bound to all interfaces, and on
+    // a machine with a second interface the stream then opens but carries nothing
+    // (measured: every first connect of a fresh client hung until it timed out).
+    ...(host && isLoopback(host) ? { firewalled: false } : {}),
+    ...(opts.keyPair ? { keyPair: opts.keyPair } : {}),
+    ...(opts.ephemeral ? { ephemeral: true } : {})
   })
 }

@@ -35,6 +35,8 @@ export interface NodeSession {
 
 const CONNECT_TIMEOUT_MS = 20_000
 const RETRY_DELAY_MS = 500
+// One attempt that hangs (a handshake lost on a busy machine) is abandoned and retried.
+const ATTEMPT_TIMEOUT_MS = 5000
 
 // Connects to a node by key, retrying failed attempts (a node that has just started
 // may not be found yet; a busy board may let a first handshake time out) until the
@@ -43,7 +45,7 @@ export async function connectToNode (flags: ParsedFlags, nodeKey: string): Promi
   const publicKey = decodeKey('node key', nodeKey)
   const bootstrap = bootstrapFlags(flags)
   const keyPair = clientIdentity(flags)
-  const dht = createDht({ bootstrap, host: stringFlag(flags, 'host') ?? null })
+  const dht = createDht({ bootstrap, host: stringFlag(flags, 'host') ?? null, ephemeral: true })
   const started = performance.now()
   const deadline = started + CONNECT_TIMEOUT_MS
   let lastError: Error & { code?: string } = NodeError.TIMEOUT('connect', CONNECT_TIMEOUT_MS)
@@ -57,7 +59,8 @@ export async function connectToNode (flags: ParsedFlags, nodeKey: string): Promi
       await Promise.race([
         control.opened,
         new Promise((_resolve, reject) => {
-          timer = setTimeout(() => reject(NodeError.TIMEOUT('connect', CONNECT_TIMEOUT_MS)), deadline - performance.now())
+          const wait = Math.min(ATTEMPT_TIMEOUT_MS, deadline - performance.now())
+          timer = setTimeout(() => reject(NodeError.TIMEOUT('connect', Math.round(wait))), wait)
         })
       ])
       return {
@@ -66,14 +69,19 @@ export async function connectToNode (flags: ParsedFlags, nodeKey: string): Promi
         control,
         connectMs: performance.now() - started,
         async close () {
-          socket.destroy()
-          await dht.destroy({ force: true })
+          // End the stream so the node sees the goodbye instead of waiting out a timeout.
+          const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()))
+          socket.end()
+          const timer = setTimeout(() => socket.destroy(), 2000)
+          await closed
+          clearTimeout(timer)
+          await dht.destroy()
         }
       }
     } catch (err) {
       socket.destroy()
       lastError = socketError ?? (err as Error & { code?: string })
-      if (lastError.code === 'TIMEOUT') break
+      if (performance.now() >= deadline) break
       await new Promise((resolve) => setTimeout(resolve, RETRY_DELAY_MS))
     } finally {
       clearTimeout(timer)
