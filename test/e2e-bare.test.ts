@@ -1,5 +1,6 @@
 // End to end on the real things: the linux-x64 artifact run by the real Bare binary,
 // nodes on a HyperDHT testnet on loopback, and the real `roost` CLI talking to them.
+import { spawn } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -12,6 +13,8 @@ import { loadOrCreateIdentity } from '../node/identity.ts'
 import { encodeKey, decodeKey } from '../node/keys.ts'
 import { loadBoard } from '../tools/boards.ts'
 import { buildLocal } from '../tools/local-node.ts'
+import { watchNode } from '../tools/node-process.ts'
+import { REPO_ROOT } from '../targets/bundle.ts'
 import { roost } from './helpers/cli.ts'
 import { launchNode } from './helpers/nodes.ts'
 import { startTestnet } from './helpers/testnet.ts'
@@ -194,4 +197,38 @@ test.serial('a node refuses to start on a corrupt identity and never replaces it
   t.true(String(error.message).includes(file))
   t.is((await node.exited()).code, 1)
   t.deepEqual(fs.readFileSync(file), truncated)
+})
+
+test.serial('the user flow: roost testnet, roost run, then roost status as the operator', async (t) => {
+  const home = tmpDir(t)
+  const env = { ...process.env, ROOST_HOME: home }
+  const cli = path.join(REPO_ROOT, 'bin', 'roost.js')
+  const testnet = spawn(process.execPath, [cli, 'testnet'], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+  const testnetExit = new Promise<number | null>((resolve) => testnet.on('close', (code) => resolve(code)))
+  t.teardown(() => { testnet.kill('SIGKILL') })
+  const bootstrap = await new Promise<string>((resolve, reject) => {
+    testnet.stdout.once('data', (chunk: Buffer) => resolve(chunk.toString().trim()))
+    testnet.once('close', () => reject(new Error('testnet exited')))
+  })
+  t.regex(bootstrap, /^127\.0\.0\.1:\d+$/)
+
+  const storage = path.join(home, 'my-node')
+  // Its own process group, so a failed test can also kill the Bare child `run` starts.
+  const run = watchNode(spawn(process.execPath, [cli, 'run', '--bootstrap', bootstrap, '--storage', storage], { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true }))
+  t.teardown(async () => {
+    await run.stop(1000)
+    try { process.kill(-run.child.pid!, 'SIGKILL') } catch {}
+  })
+  const ready = await run.waitFor('ready', 60_000)
+  t.is(ready.runtime, 'bare')
+  t.true(fs.existsSync(path.join(storage, 'identity.json')))
+
+  const status = await roost(['status', '--peer', String(ready.publicKey), '--json', '--bootstrap', bootstrap], { home })
+  t.is(status.code, 0, status.stderr)
+  t.is(JSON.parse(status.stdout).publicKey, ready.publicKey)
+
+  t.deepEqual(await run.stop(3000), { code: 0, signal: null })
+  t.truthy(run.events.find((e) => e.event === 'closed'))
+  testnet.kill('SIGINT')
+  t.is(await testnetExit, 0)
 })
