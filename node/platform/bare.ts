@@ -4,6 +4,7 @@ import hrtime from 'bare-hrtime'
 import os from 'bare-os'
 import Signal from 'bare-signals'
 import type { Platform } from './types.ts'
+import { writeAll } from './write-all.ts'
 
 declare const Bare: {
   argv: string[]
@@ -16,7 +17,7 @@ export const platform: Platform = {
   argv: Bare.argv.slice(2),
   hostName: () => `${os.platform()}-${os.arch()}`,
   nowMs: () => Number(hrtime.bigint()) / 1e6,
-  writeStdout: (text) => { writeAll(b4a.from(text)) },
+  writeStdout: (text) => { writeAll((data, offset) => fs.writeSync(1, data, offset), b4a.from(text)) },
   exit: (code) => Bare.exit(code),
   onSignal: (signal, handler) => {
     const watcher = new Signal(signal)
@@ -27,16 +28,5 @@ export const platform: Platform = {
   onFatal: (handler) => {
     Bare.on('uncaughtException', handler)
     Bare.on('unhandledRejection', handler)
-  }
-}
-
-function writeAll (data: Uint8Array): void {
-  let offset = 0
-  while (offset < data.byteLength) {
-    try {
-      offset += fs.writeSync(1, data, offset)
-    } catch (err) {
-      if ((err as { code?: string }).code !== 'EAGAIN') throw err
-    }
   }
 }
