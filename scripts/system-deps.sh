@@ -22,8 +22,15 @@ need_sysroot=0
 if (( ${#missing[@]} == 0 && need_sysroot == 0 )); then exit 0; fi
 
 if [[ $(id -u) -ne 0 ]]; then
-  echo "missing for the test suite: ${missing[*]:-} $( ((need_sysroot)) && echo "arm64 Node.js sysroot ($sysroot)")" >&2
-  echo "install as root: sudo apt-get update && sudo apt-get install -y ${missing[*]:-qemu-user-static} && sudo bash scripts/arm64-sysroot.sh $sysroot" >&2
+  what=("${missing[@]}")
+  steps=()
+  if (( ${#missing[@]} > 0 )); then steps+=("sudo apt-get update && sudo apt-get install -y ${missing[*]}"); fi
+  if (( need_sysroot )); then
+    what+=("arm64 Node.js sysroot ($sysroot)")
+    steps+=("sudo bash scripts/arm64-sysroot.sh $sysroot")
+  fi
+  echo "missing for the test suite: $(IFS=,; echo "${what[*]}" | sed 's/,/, /g')" >&2
+  echo "install them as root: $(printf '%s && ' "${steps[@]}" | sed 's/ && $//')" >&2
   exit 1
 fi
 

@@ -73,8 +73,8 @@ export async function run (flags: ParsedFlags): Promise<number> {
       buildMs: { median: median(buildMs), all: buildMs.map(round) },
       sizes,
       readyMs: { bare: median(runtimes.bare.readyMs), node: median(runtimes.node.readyMs) },
-      idleMaxRssMb: { bare: median(runtimes.bare.maxRssKb) / 1024, node: median(runtimes.node.maxRssKb) / 1024 },
-      emptyRuntimeMaxRssMb: { bare: baseline.bare / 1024, node: baseline.node / 1024 }
+      idleMaxRssMiB: { bare: median(runtimes.bare.maxRssKb) / 1024, node: median(runtimes.node.maxRssKb) / 1024 },
+      emptyRuntimeMaxRssMiB: { bare: baseline.bare / 1024, node: baseline.node / 1024 }
     }
     if (flags.json === true) process.stdout.write(JSON.stringify(figures, null, 2) + '\n')
     else process.stdout.write(report(figures))
@@ -133,10 +133,10 @@ function report (f: {
   buildMs: { median: number }
   sizes: Record<string, { bundleBytes: number, artifactBytes: number, runtimeIncluded: boolean }>
   readyMs: { bare: number, node: number }
-  idleMaxRssMb: { bare: number, node: number }
-  emptyRuntimeMaxRssMb: { bare: number, node: number }
+  idleMaxRssMiB: { bare: number, node: number }
+  emptyRuntimeMaxRssMiB: { bare: number, node: number }
 }): string {
-  const mb = (b: number): string => `${(b / 1024 / 1024).toFixed(2)} MB`
+  const mb = (b: number): string => `${(b / 1024 / 1024).toFixed(2)} MiB`
   const lines = [
     `machine: ${f.machine.cpus} × ${f.machine.model}, load ${f.machine.loadavg.join(' ')}, ${f.machine.node}; medians of ${f.runs} runs`,
     '',
@@ -148,10 +148,10 @@ function report (f: {
     '',
     '                        Bare        Node.js     Bare/Node',
     `start → ready (ms)  ${f.readyMs.bare.toFixed(0).padStart(7)}    ${f.readyMs.node.toFixed(0).padStart(9)}    ${(f.readyMs.bare / f.readyMs.node).toFixed(2)}`,
-    `idle node max RSS   ${f.idleMaxRssMb.bare.toFixed(1).padStart(7)} MB ${f.idleMaxRssMb.node.toFixed(1).padStart(9)} MB ${(f.idleMaxRssMb.bare / f.idleMaxRssMb.node).toFixed(2)}`,
-    `empty runtime RSS   ${f.emptyRuntimeMaxRssMb.bare.toFixed(1).padStart(7)} MB ${f.emptyRuntimeMaxRssMb.node.toFixed(1).padStart(9)} MB ${(f.emptyRuntimeMaxRssMb.bare / f.emptyRuntimeMaxRssMb.node).toFixed(2)}`,
+    `idle node max RSS   ${f.idleMaxRssMiB.bare.toFixed(1).padStart(6)} MiB ${f.idleMaxRssMiB.node.toFixed(1).padStart(8)} MiB ${(f.idleMaxRssMiB.bare / f.idleMaxRssMiB.node).toFixed(2)}`,
+    `empty runtime RSS   ${f.emptyRuntimeMaxRssMiB.bare.toFixed(1).padStart(6)} MiB ${f.emptyRuntimeMaxRssMiB.node.toFixed(1).padStart(8)} MiB ${(f.emptyRuntimeMaxRssMiB.bare / f.emptyRuntimeMaxRssMiB.node).toFixed(2)}`,
     '',
-    'targets: bundle ≤ 1.5 MB; idle node ≤ 48 MB max RSS on Bare',
+    'targets: bundle ≤ 1.5 MB; idle node ≤ 48 MB max RSS on Bare (1 MiB = 1,048,576 bytes)',
     ''
   ]
   return lines.join('\n')
