@@ -135,3 +135,9 @@ declare module 'bare-signals' {
     unref (): void
   }
 }
+
+declare module 'corestore' {
+  export default class Corestore {
+    constructor (storage: string, opts?: Record<string, unknown>)
+  }
+}
