@@ -11,6 +11,7 @@ sysroot=${ROOST_ARM64_SYSROOT:-$root/.cache/arm64-sysroot}
 declare -A needs=(
   [qemu-aarch64-static]=qemu-user-static
   [systemd-analyze]=systemd
+  [mosquitto]=mosquitto [mosquitto_pub]=mosquitto-clients
 )
 missing=()
 for tool in "${!needs[@]}"; do

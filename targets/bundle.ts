@@ -8,6 +8,7 @@ import path from 'node:path'
 import { builtinModules } from 'node:module'
 import * as esbuild from 'esbuild'
 import { BARE_BUILTINS } from './bare/builtins.ts'
+import { loadNodePackagesForBare } from './bare/node-packages.ts'
 import { BuildError } from './errors.ts'
 
 export type Runtime = 'bare' | 'node'
@@ -135,7 +136,9 @@ async function runEsbuild (opts: BundleOptions, input: Pick<esbuild.BuildOptions
     setup (build) {
       build.onResolve({ filter: /^[^./]/ }, async (args) => {
         if (args.pluginData === 'roost-alias') return undefined
-        let spec = args.path.replace(/^node:/, '')
+        // `require('process/')` names the npm copy of a builtin (readable-stream does this for
+        // process/ and string_decoder/); the builtin table decides for both spellings.
+        let spec = args.path.replace(/^node:/, '').replace(/^([^@/][^/]*)\/$/, '$1')
         if (spec.startsWith('#')) {
           // A package "imports" entry that names another package (roost's own #fs → bare-fs)
           // must go through the same addon and builtin handling as a direct import.
@@ -143,23 +146,32 @@ async function runEsbuild (opts: BundleOptions, input: Pick<esbuild.BuildOptions
           if (mapped === null || mapped.startsWith('.')) return undefined
           spec = mapped.replace(/^node:/, '')
         }
+        let resolveDir = args.resolveDir
         const base = spec.split('/')[0]
         if (builtinModules.includes(base)) {
           if (opts.runtime === 'node') return { path: spec, external: true }
           const target = BARE_BUILTINS[base]
           if (!target) throw BuildError.UNSUPPORTED_BUILTIN(base, path.relative(REPO_ROOT, args.importer) || args.importer)
-          return build.resolve(target + spec.slice(base.length), { resolveDir: REPO_ROOT, kind: args.kind, pluginData: 'roost-alias' })
+          // From roost's own folder: the shims are there, and roost depends on the Bare modules.
+          spec = target + spec.slice(base.length)
+          resolveDir = REPO_ROOT
         }
-        const root = packageRoot(spec, args.resolveDir)
-        if (!root || root.name === self || !isAddonPackage(root.dir)) return undefined
+        // An addon package stays out of this bundle however it is named, also through the
+        // builtin table (net → bare-tcp): bundled in here, it would not find its prebuild.
+        const root = spec.startsWith('.') ? null : packageRoot(spec, resolveDir)
+        if (!root || root.name === self || !isAddonPackage(root.dir)) {
+          return spec === args.path ? undefined : build.resolve(spec, { resolveDir, kind: args.kind, pluginData: 'roost-alias' })
+        }
         const known = addons.get(root.name)
         if (known && known.dir !== root.dir) throw BuildError.DUPLICATE_ADDON(root.name, [known.dir, root.dir])
         const version = (JSON.parse(fs.readFileSync(path.join(root.dir, 'package.json'), 'utf8')) as { version: string }).version
-        const entry = known ?? { name: root.name, dir: root.dir, version, subpaths: new Set<string>(), resolveDir: args.resolveDir }
+        const entry = known ?? { name: root.name, dir: root.dir, version, subpaths: new Set<string>(), resolveDir }
         entry.subpaths.add(spec.slice(root.name.length))
         addons.set(root.name, entry)
         return { path: spec, external: true }
       })
+      // Packages written for Node.js need more than the builtin table to load on Bare.
+      if (opts.runtime === 'bare') loadNodePackagesForBare(build, REPO_ROOT)
     }
   }
 

@@ -82,7 +82,8 @@ test('a reading record round-trips through its compact encoding', (t) => {
     qos: 1,
     retain: true,
     decoder: 'number',
-    decodeError: null
+    decodeError: null,
+    packetId: 7
   }
   const block = encodeReading(reading)
   t.true(block.byteLength < 48)
@@ -94,7 +95,7 @@ test('a reading record round-trips through its compact encoding', (t) => {
 })
 
 test('a truncated or foreign block is refused, not misread', (t) => {
-  const block = encodeReading({ topic: 'a', payload: new Uint8Array([1]), receivedAt: 1, qos: 0, retain: false, decoder: 'raw', decodeError: null })
+  const block = encodeReading({ topic: 'a', payload: new Uint8Array([1]), receivedAt: 1, qos: 0, retain: false, decoder: 'raw', decodeError: null, packetId: 0 })
   t.throws(() => decodeReading(block.subarray(0, block.byteLength - 2)))
   t.throws(() => decodeReading(new Uint8Array([9, 0])), { message: 'unknown reading record version 9' })
 })

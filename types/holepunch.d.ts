@@ -4,6 +4,7 @@ declare module 'hypercore-crypto' {
   const crypto: {
     keyPair (seed?: Uint8Array): KeyPair
     randomBytes (n: number): Uint8Array
+    hash (data: Uint8Array | Uint8Array[]): Uint8Array
     sign (message: Uint8Array, secretKey: Uint8Array): Uint8Array
     verify (message: Uint8Array, signature: Uint8Array, publicKey: Uint8Array): boolean
   }

@@ -13,6 +13,9 @@ export interface ReadingRecord {
   retain: boolean
   decoder: Decoder
   decodeError: string | null
+  // The MQTT packet identifier (0 for QoS 0): with topic and payload it recognises a
+  // broker's redelivery after a crash.
+  packetId: number
 }
 
 interface State { start: number, end: number, buffer: Uint8Array | null }
@@ -30,6 +33,7 @@ export const readingRecord = {
     c.uint.preencode(state, r.receivedAt)
     c.uint.preencode(state, r.qos)
     c.uint.preencode(state, DECODERS.indexOf(r.decoder))
+    c.uint.preencode(state, r.packetId)
     if (r.decodeError !== null) c.string.preencode(state, r.decodeError)
   },
   encode (state: State, r: ReadingRecord): void {
@@ -40,6 +44,7 @@ export const readingRecord = {
     c.uint.encode(state, r.receivedAt)
     c.uint.encode(state, r.qos)
     c.uint.encode(state, DECODERS.indexOf(r.decoder))
+    c.uint.encode(state, r.packetId)
     if (r.decodeError !== null) c.string.encode(state, r.decodeError)
   },
   decode (state: State): ReadingRecord {
@@ -53,8 +58,9 @@ export const readingRecord = {
     if (qos > 2) throw new Error(`invalid QoS ${qos}`)
     const decoder = DECODERS[c.uint.decode(state)]
     if (decoder === undefined) throw new Error('unknown decoder')
+    const packetId = c.uint.decode(state)
     const decodeError = f & FLAG_DECODE_ERROR ? c.string.decode(state) : null
-    return { topic, payload: payload ?? new Uint8Array(0), receivedAt, qos: qos as 0 | 1 | 2, retain: (f & FLAG_RETAIN) !== 0, decoder, decodeError }
+    return { topic, payload: payload ?? new Uint8Array(0), receivedAt, qos: qos as 0 | 1 | 2, retain: (f & FLAG_RETAIN) !== 0, decoder, decodeError, packetId }
   }
 }
 

@@ -1,0 +1,63 @@
+// mqtt.js as published, made to run on Bare by roost's build: a probe entry bundled
+// like the node and run by the real Bare binary against a real Mosquitto on loopback,
+// and the same connectBroker on Node.js.
+import { spawn } from 'node:child_process'
+import fs from 'node:fs'
+import path from 'node:path'
+import test from 'ava'
+import { connectBroker } from '../node/bridge/mqtt-client.ts'
+import { bundleNode, BUNDLE_FILE, REPO_ROOT } from '../targets/bundle.ts'
+import { watchNode } from '../tools/node-process.ts'
+import { publish, startMosquitto, subscribe } from './helpers/mosquitto.ts'
+import { tmpDir } from './helpers/tmp.ts'
+
+const BARE = path.join(REPO_ROOT, 'node_modules', 'bare-runtime-linux-x64', 'bin', 'bare')
+const PROBE = path.join(REPO_ROOT, 'test', 'fixtures', 'mqtt-probe.ts')
+
+test('on Bare, mqtt.js subscribes with QoS 1, receives what mosquitto_pub sends and publishes to mosquitto_sub', async (t) => {
+  if (!fs.existsSync(BARE)) {
+    t.fail(`no Bare binary at ${BARE}: run npm ci (bare-runtime-linux-x64 is an optional dependency)`)
+    return
+  }
+  const broker = await startMosquitto(t)
+  const work = tmpDir(t)
+  const { bundleBytes } = await bundleNode({ runtime: 'bare', host: 'linux-x64', outDir: work, version: 'test', entry: PROBE })
+  t.log(`${BUNDLE_FILE} with mqtt.js: ${bundleBytes} bytes`)
+
+  const sub = subscribe(t, broker, 'probe/out')
+  await sub.subscribed
+  const probe = watchNode(spawn(BARE, [path.join(work, BUNDLE_FILE), broker.url], { stdio: ['ignore', 'pipe', 'pipe'] }))
+  t.teardown(async () => { await probe.stop(1000) })
+  await probe.waitFor('subscribed', 15_000)
+
+  await publish(broker, 'probe/in', 'reading 1')
+  await publish(broker, 'probe/in', '{"celsius":21.5}')
+  await probe.waitFor('message', 10_000, (e) => e.payload === '{"celsius":21.5}')
+  const received = probe.events.filter((e) => e.event === 'message').map(({ topic, payload, qos }) => ({ topic, payload, qos }))
+  t.deepEqual(received, [
+    { topic: 'probe/in', payload: 'reading 1', qos: 1 },
+    { topic: 'probe/in', payload: '{"celsius":21.5}', qos: 1 }
+  ])
+
+  t.deepEqual(await sub.waitForMessage('hello from bare'), { topic: 'probe/out', payload: 'hello from bare' })
+  await probe.waitFor('published')
+  t.deepEqual(probe.events.filter((e) => e.event === 'error'), [])
+  t.deepEqual(await probe.stop(2000), { code: 0, signal: null })
+})
+
+test('on Node.js, connectBroker subscribes and receives the same way', async (t) => {
+  const broker = await startMosquitto(t)
+  const client = connectBroker(broker.url, { clientId: 'roost-node-test', clean: true })
+  t.teardown(() => new Promise<void>((resolve) => { client.end(true, {}, () => resolve()) }))
+  await new Promise<void>((resolve, reject) => {
+    client.once('connect', () => resolve())
+    client.once('error', reject)
+  })
+  const granted = await client.subscribeAsync('probe/in', { qos: 1 })
+  t.is(granted[0].qos, 1)
+  const message = new Promise<{ topic: string, payload: string, qos: number }>((resolve) => {
+    client.once('message', (topic, payload, packet) => resolve({ topic, payload: payload.toString(), qos: packet.qos }))
+  })
+  await publish(broker, 'probe/in', 'reading 1')
+  t.deepEqual(await message, { topic: 'probe/in', payload: 'reading 1', qos: 1 })
+})
