@@ -2,6 +2,8 @@
 // by tools/ against the full schema. The node re-checks only what it relies on, cheaply.
 import { NodeError } from './errors.ts'
 import { decodeKey } from './keys.ts'
+import { checkRules, type MappingRule } from './bridge/rules.ts'
+import { checkTopicFilter } from './bridge/topic-filter.ts'
 
 export const ROLES = ['storage', 'bridge', 'relay', 'lan-ingest'] as const
 export type Role = typeof ROLES[number]
@@ -22,12 +24,34 @@ export interface NodeConfig {
   // Nodes this node keeps reaching by key and pings, logging round-trip times.
   peers: string[]
   pingIntervalMs: number
+  // The sensor bridge; null when this node has no broker to read.
+  bridge: BridgeSettings | null
 }
 
+export interface BridgeSettings {
+  broker: string
+  clientId: string | null
+  username: string | null
+  password: string | null
+  rules: MappingRule[]
+  maxPayloadBytes: number
+  commandTopics: string[]
+  // How long readings wait to be appended together, and how many at most.
+  flushMs: number
+  maxBatch: number
+}
+
+export const BRIDGE_DEFAULTS = {
+  maxPayloadBytes: 65_536,
+  flushMs: 10,
+  maxBatch: 512
+} as const
+
 // The form written to config.json: bootstrap nodes as "host:port" strings.
-export type NodeConfigFile = Omit<NodeConfig, 'bootstrap' | 'pingIntervalMs'> & {
+export type NodeConfigFile = Omit<NodeConfig, 'bootstrap' | 'pingIntervalMs' | 'bridge'> & {
   bootstrap: string[]
   pingIntervalMs?: number
+  bridge?: BridgeSettings | null
 }
 
 export const DEFAULTS = {
@@ -84,6 +108,8 @@ export function checkNodeConfig (input: unknown): NodeConfig {
     throw NodeError.INVALID_CONFIG('pingIntervalMs', 'expected a whole number of milliseconds ≥ 100')
   }
 
+  const bridge = input.bridge === undefined || input.bridge === null ? null : checkBridge(input.bridge)
+
   return {
     version: 1,
     boardId: input.boardId,
@@ -94,6 +120,50 @@ export function checkNodeConfig (input: unknown): NodeConfig {
     trustedKeys,
     operatorKey,
     peers,
-    pingIntervalMs
+    pingIntervalMs,
+    bridge
+  }
+}
+
+function checkBridge (input: unknown): BridgeSettings {
+  if (!isObject(input)) throw NodeError.INVALID_CONFIG('bridge', 'expected an object or null')
+  const broker = input.broker
+  if (typeof broker !== 'string' || !/^mqtts?:\/\/[^\s/]+/.test(broker)) {
+    throw NodeError.INVALID_CONFIG('bridge.broker', 'expected a broker URL like mqtt://127.0.0.1:1883')
+  }
+  const optionalString = (field: string): string | null => {
+    const value = input[field] ?? null
+    if (value !== null && typeof value !== 'string') throw NodeError.INVALID_CONFIG(`bridge.${field}`, 'expected a string or null')
+    return value
+  }
+  const wholeNumber = (field: string, fallback: number, min: number): number => {
+    const value = input[field] ?? fallback
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < min) throw NodeError.INVALID_CONFIG(`bridge.${field}`, `expected a whole number ≥ ${min}`)
+    return value
+  }
+  if (!Array.isArray(input.rules) || input.rules.length === 0) throw NodeError.INVALID_CONFIG('bridge.rules', 'expected at least one mapping rule')
+  const rules = input.rules.map((rule, i) => {
+    if (!isObject(rule) || typeof rule.filter !== 'string' || typeof rule.feed !== 'string' || typeof rule.decoder !== 'string') {
+      throw NodeError.INVALID_CONFIG(`bridge.rules.${i}`, 'expected { filter, feed, decoder }')
+    }
+    return { filter: rule.filter, feed: rule.feed, decoder: rule.decoder } as MappingRule
+  })
+  const problems = checkRules(rules)
+  if (problems.length > 0) throw NodeError.INVALID_CONFIG(`bridge.rules.${problems[0].index}.${problems[0].field}`, problems[0].reason)
+  const commandTopics = stringArray(input, 'commandTopics')
+  for (const filter of commandTopics) {
+    const problem = checkTopicFilter(filter)
+    if (problem) throw NodeError.INVALID_CONFIG('bridge.commandTopics', `${filter}: ${problem}`)
+  }
+  return {
+    broker,
+    clientId: optionalString('clientId'),
+    username: optionalString('username'),
+    password: optionalString('password'),
+    rules,
+    maxPayloadBytes: wholeNumber('maxPayloadBytes', BRIDGE_DEFAULTS.maxPayloadBytes, 1),
+    commandTopics,
+    flushMs: wholeNumber('flushMs', BRIDGE_DEFAULTS.flushMs, 0),
+    maxBatch: wholeNumber('maxBatch', BRIDGE_DEFAULTS.maxBatch, 1)
   }
 }

@@ -7,6 +7,7 @@ import crypto from 'hypercore-crypto'
 import b4a from 'b4a'
 import { NodeError } from './errors.ts'
 import { encodeKey } from './keys.ts'
+import { createSecretJson, readSecretJson, secretFileExists } from './secret-file.ts'
 
 export interface KeyPair { publicKey: Uint8Array, secretKey: Uint8Array }
 
@@ -19,23 +20,12 @@ export function identityPath (storage: string): string {
 export function loadOrCreateIdentity (storage: string): { keyPair: KeyPair, created: boolean, file: string } {
   ensureStorage(storage)
   const file = identityPath(storage)
-  if (!exists(file)) return { keyPair: createIdentity(file), created: true, file }
+  if (!secretFileExists(file)) return { keyPair: createIdentity(file), created: true, file }
   return { keyPair: loadIdentity(file), created: false, file }
 }
 
 export function loadIdentity (file: string): KeyPair {
-  const mode = fs.statSync(file).mode
-  if ((mode & 0o077) !== 0) throw NodeError.IDENTITY_PERMISSIONS(file, mode)
-
-  let parsed: unknown
-  try {
-    parsed = JSON.parse(b4a.toString(fs.readFileSync(file)))
-  } catch {
-    // The reason names the file only: its contents are secret.
-    throw NodeError.IDENTITY_CORRUPT(file, 'not readable JSON (truncated or overwritten?)')
-  }
-  if (typeof parsed !== 'object' || parsed === null) throw NodeError.IDENTITY_CORRUPT(file, 'expected an object')
-  const { version, secretKey } = parsed as Record<string, unknown>
+  const { version, secretKey, publicKey } = readSecretJson(file)
   if (version !== 1) throw NodeError.IDENTITY_CORRUPT(file, 'unknown version')
   if (typeof secretKey !== 'string' || !/^[0-9a-f]{128}$/.test(secretKey)) {
     throw NodeError.IDENTITY_CORRUPT(file, 'secretKey is not 64 bytes of hex')
@@ -44,27 +34,18 @@ export function loadIdentity (file: string): KeyPair {
   if (!b4a.equals(keyPair.secretKey, b4a.from(secretKey, 'hex'))) {
     throw NodeError.IDENTITY_CORRUPT(file, 'secretKey does not match its own public half')
   }
-  const { publicKey } = parsed as Record<string, unknown>
   if (publicKey !== encodeKey(keyPair.publicKey)) throw NodeError.IDENTITY_CORRUPT(file, 'publicKey does not match secretKey')
   return keyPair
 }
 
 function createIdentity (file: string): KeyPair {
   const keyPair = crypto.keyPair()
-  const body = JSON.stringify({
+  createSecretJson(file, {
     version: 1,
     publicKey: encodeKey(keyPair.publicKey),
     // An Ed25519 secret key is seed ‖ public key; the seed alone rebuilds the pair.
     secretKey: b4a.toString(keyPair.secretKey, 'hex')
-  }) + '\n'
-  // 'wx' fails if the file appeared meanwhile: never overwrite an identity.
-  const fd = fs.openSync(file, 'wx', 0o600)
-  try {
-    fs.writeSync(fd, b4a.from(body))
-    fs.fsyncSync(fd)
-  } finally {
-    fs.closeSync(fd)
-  }
+  })
   return keyPair
 }
 
@@ -73,15 +54,5 @@ function ensureStorage (storage: string): void {
     fs.mkdirSync(storage, { recursive: true, mode: 0o700 })
   } catch (err) {
     throw NodeError.STORAGE_UNUSABLE(storage, (err as Error).message)
-  }
-}
-
-function exists (file: string): boolean {
-  try {
-    fs.statSync(file)
-    return true
-  } catch (err) {
-    if ((err as { code?: string }).code === 'ENOENT') return false
-    throw err
   }
 }

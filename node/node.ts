@@ -4,7 +4,7 @@ import b4a from 'b4a'
 import type { NoiseSecretStream, Server } from 'hyperdht'
 import type HyperDHT from 'hyperdht'
 import type { NodeConfig } from './config.ts'
-import { openControlChannel } from './control/channel.ts'
+import { openControlChannel, type ControlHandlers } from './control/channel.ts'
 import type { NodeStatus, Refusal } from './control/protocol.ts'
 import { createDht } from './dht.ts'
 import { loadOrCreateIdentity, type KeyPair } from './identity.ts'
@@ -13,9 +13,10 @@ import type { Logger } from './log.ts'
 import { watchPeers, type PeerWatch } from './peers.ts'
 import { hostName, roostVersion, runtimeName } from './runtime.ts'
 import { folderBytes } from './storage-usage.ts'
+import type { BridgeRole } from './roles/bridge.ts'
 
 // Roles this version runs; the others are accepted in config and reported as pending.
-const IMPLEMENTED_ROLES: string[] = []
+const IMPLEMENTED_ROLES: string[] = ['bridge']
 
 export interface RoostNode {
   publicKey: Uint8Array
@@ -38,6 +39,7 @@ export function createNode (config: NodeConfig, log: Logger): RoostNode {
   let dht: HyperDHT | null = null
   let server: Server | null = null
   let peers: PeerWatch | null = null
+  let bridgeRole: BridgeRole | null = null
   let opening: Promise<void> | null = null
   let closing: Promise<void> | null = null
 
@@ -51,20 +53,47 @@ export function createNode (config: NodeConfig, log: Logger): RoostNode {
       roles: config.roles,
       uptimeMs: Date.now() - startedAt,
       storageBytes: folderBytes(config.storage),
-      connections: connections.size
+      connections: connections.size,
+      feeds: bridgeRole ? bridgeRole.feeds.list().map(({ name, length }) => ({ name, length })) : [],
+      bridge: bridgeRole ? bridgeRole.bridge.stats() : null
     }
   }
 
-  function answerStatus (remotePublicKey: Uint8Array): NodeStatus | Omit<Refusal, 'id'> {
+  function isTrusted (remotePublicKey: Uint8Array): boolean {
+    return trusted.has(b4a.toString(remotePublicKey, 'hex'))
+  }
+
+  function refuseUntrusted (remotePublicKey: Uint8Array, request: string): Omit<Refusal, 'id'> | null {
+    if (isTrusted(remotePublicKey)) return null
     const remote = encodeKey(remotePublicKey)
-    if (!trusted.has(b4a.toString(remotePublicKey, 'hex'))) {
-      if (!refusedLogged.has(remote)) {
-        refusedLogged.add(remote)
-        log('refused', { peer: remote, request: 'status', reason: 'key not trusted' })
-      }
-      return { code: 'NOT_TRUSTED', message: `this node does not trust key ${remote}` }
+    if (!refusedLogged.has(remote)) {
+      refusedLogged.add(remote)
+      log('refused', { peer: remote, request, reason: 'key not trusted' })
     }
-    return status()
+    return { code: 'NOT_TRUSTED', message: `this node does not trust key ${remote}` }
+  }
+
+  const handlers: ControlHandlers = {
+    status: (remote) => refuseUntrusted(remote, 'status') ?? status(),
+    feeds: (remote) => {
+      const refused = refuseUntrusted(remote, 'feeds')
+      if (refused) return refused
+      if (!bridgeRole) return { code: 'NO_FEEDS', message: 'this node has no feeds (no bridge role configured)' }
+      return { feedKey: bridgeRole.feedKey, feeds: bridgeRole.feeds.list() }
+    },
+    publish: async (remote, request) => {
+      const refused = refuseUntrusted(remote, 'publish')
+      if (refused) return refused
+      if (!bridgeRole) return { code: 'NO_BRIDGE', message: 'this node has no broker to publish to' }
+      try {
+        await bridgeRole.bridge.publish(request.topic, request.payload, request.qos === 1 ? 1 : 0)
+        log('command-published', { peer: encodeKey(remote), topic: request.topic })
+        return null
+      } catch (err) {
+        log('command-refused', { peer: encodeKey(remote), topic: request.topic, reason: (err as Error).message })
+        return { code: 'COMMAND_REFUSED', message: (err as Error).message }
+      }
+    }
   }
 
   function onConnection (socket: NoiseSecretStream): void {
@@ -73,11 +102,24 @@ export function createNode (config: NodeConfig, log: Logger): RoostNode {
     // Malformed frames or a peer vanishing mid-message end that connection only.
     socket.on('error', (err: Error & { code?: string }) => log('peer-error', { peer, code: err.code ?? 'ERROR', reason: err.message }))
     socket.on('close', () => connections.delete(socket))
-    openControlChannel(socket, { status: answerStatus })
+    openControlChannel(socket, handlers)
+    // Anyone may replicate what the node serves; feeds are encrypted, so a reader
+    // without the feed key gets ciphertext only.
+    if (bridgeRole) bridgeRole.store.replicate(socket)
     log('peer-connected', { peer })
   }
 
+  async function startBridge (settings: NonNullable<NodeConfig['bridge']>): Promise<void> {
+    // roles/bridge is a bundle of its own on the device, loaded only here.
+    const { startBridgeRole } = await import('./roles/bridge.ts')
+    // A stable client id keeps the broker session (and its queued QoS 1 messages)
+    // across restarts.
+    const clientId = settings.clientId ?? `roost-${encodeKey(keyPair.publicKey).slice(0, 16)}`
+    bridgeRole = await startBridgeRole(config.storage, settings, clientId, log)
+  }
+
   async function open (): Promise<void> {
+    if (config.roles.includes('bridge') && config.bridge) await startBridge(config.bridge)
     dht = createDht({ bootstrap: config.bootstrap, host: config.host })
     server = dht.createServer(onConnection)
     await server.listen(keyPair)
@@ -95,6 +137,7 @@ export function createNode (config: NodeConfig, log: Logger): RoostNode {
     })
     for (const role of config.roles) {
       if (!IMPLEMENTED_ROLES.includes(role)) log('role-pending', { role, reason: 'not part of this roost version yet' })
+      else if (role === 'bridge' && !config.bridge) log('role-pending', { role, reason: 'no broker configured (bridge section of the config)' })
     }
     if (config.peers.length > 0) peers = watchPeers(dht, keyPair, config.peers, config.pingIntervalMs, log)
   }
@@ -102,6 +145,8 @@ export function createNode (config: NodeConfig, log: Logger): RoostNode {
   async function shutdown (): Promise<void> {
     await opening?.catch(() => {})
     peers?.close()
+    // Readings first: what is in flight is stored before the network goes.
+    if (bridgeRole) await bridgeRole.close()
     for (const socket of connections) socket.destroy()
     if (server) await server.close()
     if (dht) await dht.destroy()

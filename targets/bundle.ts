@@ -44,10 +44,17 @@ export function byCodeUnit (a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0
 }
 
+export const ROLES_DIR = path.join(REPO_ROOT, 'node', 'roles')
+
 export async function bundleNode (opts: BundleOptions): Promise<BundleResult> {
   const entry = opts.entry ?? NODE_ENTRY
   const addons = new Map<string, AddonPackage>()
   await runEsbuild(opts, { entryPoints: [entry] }, path.join(opts.outDir, BUNDLE_FILE), null, addons)
+  // Each role is a bundle of its own, required by the node only when a config turns
+  // the role on: an idle node does not even parse mqtt.js or hypercore.
+  for (const role of fs.readdirSync(ROLES_DIR).filter((f) => f.endsWith('.ts')).sort()) {
+    await runEsbuild(opts, { entryPoints: [path.join(ROLES_DIR, role)] }, path.join(opts.outDir, 'roles', role.replace(/\.ts$/, '.cjs')), null, addons)
+  }
 
   const done = new Set<string>()
   const files: AddonFile[] = []
@@ -134,6 +141,11 @@ async function runEsbuild (opts: BundleOptions, input: Pick<esbuild.BuildOptions
   const plugin: esbuild.Plugin = {
     name: 'roost-runtime',
     setup (build) {
+      // node/'s `import('./roles/x.ts')` loads the separately built roles/x.cjs.
+      build.onResolve({ filter: /^\.\/roles\/[a-z-]+\.ts$/ }, (args) => {
+        if (path.dirname(args.importer) !== path.join(REPO_ROOT, 'node')) return undefined
+        return { path: args.path.replace(/\.ts$/, '.cjs'), external: true }
+      })
       build.onResolve({ filter: /^[^./]/ }, async (args) => {
         if (args.pluginData === 'roost-alias') return undefined
         // `require('process/')` names the npm copy of a builtin (readable-stream does this for
@@ -189,6 +201,9 @@ async function runEsbuild (opts: BundleOptions, input: Pick<esbuild.BuildOptions
       minify: true,
       legalComments: 'none',
       charset: 'utf8',
+      // import() of a role bundle becomes require(): the same loading on Bare and Node,
+      // with the role's exports as named exports.
+      supported: { 'dynamic-import': false },
       define: { ROOST_VERSION: JSON.stringify(opts.version) },
       plugins: [plugin],
       logLevel: 'silent'

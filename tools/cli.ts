@@ -6,6 +6,7 @@ import * as boards from './commands/boards.ts'
 import * as bench from './commands/bench.ts'
 import * as build from './commands/build.ts'
 import * as demo from './commands/demo.ts'
+import * as feed from './commands/feed.ts'
 import * as id from './commands/id.ts'
 import * as ping from './commands/ping.ts'
 import * as run from './commands/run.ts'
@@ -17,7 +18,7 @@ interface Command {
   run (flags: ParsedFlags, positionals: string[]): Promise<number>
 }
 
-const COMMANDS: Command[] = [boards, build, run, testnet, ping, status, id, demo, bench]
+const COMMANDS: Command[] = [boards, build, run, testnet, ping, status, feed, id, demo, bench]
 
 function overview (): string {
   const width = Math.max(...COMMANDS.map((c) => c.spec.name.length)) + 2

@@ -5,17 +5,24 @@ import Protomux from 'protomux'
 import type { NoiseSecretStream } from 'hyperdht'
 import { NodeError } from '../errors.ts'
 import * as proto from './protocol.ts'
-import type { NodeStatus, Refusal } from './protocol.ts'
+import type { FeedsReply, NodeStatus, PublishRequest, Refusal } from './protocol.ts'
 
 export interface ControlHandlers {
   // Returns the status, or a refusal for a key that may not see it.
   status?: (remotePublicKey: Uint8Array) => NodeStatus | Omit<Refusal, 'id'>
+  feeds?: (remotePublicKey: Uint8Array) => Omit<FeedsReply, 'id'> | Omit<Refusal, 'id'>
+  publish?: (remotePublicKey: Uint8Array, request: Omit<PublishRequest, 'id'>) => Promise<Omit<Refusal, 'id'> | null>
 }
+
+type Refused = Omit<Refusal, 'id'>
+const NOT_SERVED: Refused = { code: 'NOT_SERVED', message: 'this peer does not serve that request' }
 
 export interface ControlChannel {
   opened: Promise<void>
   ping (): Promise<number>
   status (): Promise<NodeStatus>
+  feeds (): Promise<Omit<FeedsReply, 'id'>>
+  publish (topic: string, payload: Uint8Array, qos: number): Promise<void>
   close (): void
 }
 
@@ -27,6 +34,10 @@ export function openControlChannel (socket: NoiseSecretStream, handlers: Control
   const mux = Protomux.from(socket)
   const pings = new Map<number, Pending<number> & { sentAt: number }>()
   const statuses = new Map<number, Pending<NodeStatus>>()
+  const feedLists = new Map<number, Pending<Omit<FeedsReply, 'id'>>>()
+  const publishes = new Map<number, Pending<void>>()
+  // Every request kind shares one id space, so a refusal finds its request.
+  const tables: Array<Map<number, Pending<never>>> = [statuses, feedLists, publishes] as never
   let nextId = 1
   let onOpen: () => void = () => {}
   let onClose: (err: Error) => void = () => {}
@@ -40,12 +51,13 @@ export function openControlChannel (socket: NoiseSecretStream, handlers: Control
     onclose () {
       const err = NodeError.PEER_CLOSED()
       onClose(err)
-      for (const p of [...pings.values(), ...statuses.values()]) {
-        clearTimeout(p.timer)
-        p.reject(err)
+      for (const table of [pings, ...tables] as Array<Map<number, Pending<unknown>>>) {
+        for (const p of table.values()) {
+          clearTimeout(p.timer)
+          p.reject(err)
+        }
+        table.clear()
       }
-      pings.clear()
-      statuses.clear()
     }
   })
   if (channel === null) throw NodeError.PEER_CLOSED()
@@ -67,9 +79,7 @@ export function openControlChannel (socket: NoiseSecretStream, handlers: Control
   const statusRequestMsg = channel.addMessage({
     encoding: proto.statusRequest,
     onmessage (m) {
-      const answer = handlers.status
-        ? handlers.status(socket.remotePublicKey)
-        : { code: 'NOT_SERVED', message: 'this peer does not serve status' }
+      const answer = handlers.status ? handlers.status(socket.remotePublicKey) : NOT_SERVED
       if ('code' in answer) refusalMsg.send({ id: m.id, ...answer })
       else statusReplyMsg.send({ id: m.id, status: answer })
     }
@@ -80,7 +90,36 @@ export function openControlChannel (socket: NoiseSecretStream, handlers: Control
   })
   const refusalMsg = channel.addMessage({
     encoding: proto.refusal,
-    onmessage (m) { settle(statuses, m.id, (p) => p.reject(NodeError.REFUSED(m.code, m.message))) }
+    onmessage (m) {
+      for (const table of tables) settle(table, m.id, (p) => p.reject(NodeError.REFUSED(m.code, m.message)))
+    }
+  })
+  const feedsRequestMsg = channel.addMessage({
+    encoding: proto.feedsRequest,
+    onmessage (m) {
+      const answer = handlers.feeds ? handlers.feeds(socket.remotePublicKey) : NOT_SERVED
+      if ('code' in answer) refusalMsg.send({ id: m.id, ...answer })
+      else feedsReplyMsg.send({ id: m.id, ...answer })
+    }
+  })
+  const feedsReplyMsg = channel.addMessage({
+    encoding: proto.feedsReply,
+    onmessage (m) { settle(feedLists, m.id, (p) => p.resolve({ feedKey: m.feedKey, feeds: m.feeds })) }
+  })
+  const publishRequestMsg = channel.addMessage({
+    encoding: proto.publishRequest,
+    onmessage (m) {
+      const answer = handlers.publish ? handlers.publish(socket.remotePublicKey, m) : Promise.resolve(NOT_SERVED)
+      answer.then((refused) => {
+        if (channel!.closed) return
+        if (refused) refusalMsg.send({ id: m.id, ...refused })
+        else publishReplyMsg.send({ id: m.id })
+      }, () => {})
+    }
+  })
+  const publishReplyMsg = channel.addMessage({
+    encoding: proto.publishReply,
+    onmessage (m) { settle(publishes, m.id, (p) => p.resolve()) }
   })
   channel.open()
 
@@ -104,6 +143,12 @@ export function openControlChannel (socket: NoiseSecretStream, handlers: Control
     },
     status () {
       return request(statuses, (id) => statusRequestMsg.send({ id }), 'status')
+    },
+    feeds () {
+      return request(feedLists, (id) => feedsRequestMsg.send({ id }), 'feed list')
+    },
+    publish (topic, payload, qos) {
+      return request(publishes, (id) => publishRequestMsg.send({ id, topic, payload, qos }), 'publish')
     },
     close () { channel.close() }
   }

@@ -133,10 +133,10 @@ export async function startMosquitto (t: ExecutionContext): Promise<Broker> {
 }
 
 // mosquitto_pub: one message, waiting until the broker has it (QoS 1 waits for PUBACK).
-export function publish (broker: Broker, topic: string, payload: string, qos: 0 | 1 | 2 = 1): Promise<void> {
+export function publish (broker: Broker, topic: string, payload: string, qos: 0 | 1 | 2 = 1, retain = false): Promise<void> {
   const tool = findTool('mosquitto_pub')
   return new Promise((resolve, reject) => {
-    execFile(tool, ['-h', '127.0.0.1', '-p', String(broker.port), '-t', topic, '-m', payload, '-q', String(qos)], { timeout: 10_000 },
+    execFile(tool, ['-h', '127.0.0.1', '-p', String(broker.port), '-t', topic, '-m', payload, '-q', String(qos), ...(retain ? ['-r'] : [])], { timeout: 10_000 },
       (err, _stdout, stderr) => { err ? reject(new Error(`mosquitto_pub failed: ${err.message} ${stderr}`)) : resolve() })
   })
 }

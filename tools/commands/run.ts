@@ -1,7 +1,10 @@
 import path from 'node:path'
 import { defaultConfig } from '../../targets/artifact.ts'
 import { encodeKey } from '../../node/keys.ts'
-import { listFlag, stringFlag, type CommandSpec, type ParsedFlags } from '../args.ts'
+import { listFlag, stringFlag, usageError, type CommandSpec, type ParsedFlags } from '../args.ts'
+import { BRIDGE_DEFAULTS, type BridgeSettings } from '../../node/config.ts'
+import { checkRules, parseMapFlag } from '../../node/bridge/rules.ts'
+import { checkTopicFilter } from '../../node/bridge/topic-filter.ts'
 import { loadBoard } from '../boards.ts'
 import { bootstrapFlags, clientIdentity, NETWORK_FLAGS } from '../network.ts'
 import { buildLocal, startNode, thisMachineBoard, writeConfig } from '../local-node.ts'
@@ -13,13 +16,16 @@ export const spec: CommandSpec = {
   name: 'run',
   summary: 'Build the node for this machine and run it on Bare in the foreground. It logs one JSON\n' +
     'object per line; Ctrl-C stops it. This client\'s key (`roost id`) is its operator key.',
-  usage: 'roost run [--bootstrap HOST:PORT] [--storage DIR] [--trust KEY] [--peer KEY]',
+  usage: 'roost run [--bootstrap HOST:PORT] [--storage DIR] [--trust KEY] [--peer KEY] [--broker URL --map RULE]',
   flags: {
     storage: { type: 'string', value: 'DIR', help: 'where the node keeps its keys and data (default: ~/.local/share/roost/node)' },
     trust: { type: 'string', multiple: true, value: 'KEY', help: 'a client key the node answers status and requests for' },
     peer: { type: 'string', multiple: true, value: 'KEY', help: 'another node to keep reaching and pinging' },
     board: { type: 'string', value: 'ID', help: 'board config to use (default: the one matching this machine)' },
     runtime: { type: 'string', value: 'bare|node', help: 'runtime to run on (default: bare)' },
+    broker: { type: 'string', value: 'URL', help: 'MQTT broker to bridge into feeds, e.g. mqtt://127.0.0.1:1883' },
+    map: { type: 'string', multiple: true, value: 'RULE', help: 'topic filter → feed, e.g. \'home/+/temperature=climate:number\' (decoders: json, number, text, raw)' },
+    'command-topic': { type: 'string', multiple: true, value: 'FILTER', help: 'topic a trusted peer may publish to through the node, e.g. home/heater/set' },
     bootstrap: NETWORK_FLAGS.bootstrap,
     host: NETWORK_FLAGS.host,
     identity: { ...NETWORK_FLAGS.identity, help: 'client identity whose key becomes the operator key (default: ~/.local/share/roost/client)' }
@@ -32,6 +38,7 @@ export async function run (flags: ParsedFlags): Promise<number> {
   const trusted = listFlag(flags, 'trust').map((k) => encodeKey(decodeKey('--trust', k)))
   const peers = listFlag(flags, 'peer').map((k) => encodeKey(decodeKey('--peer', k)))
   const bootstrap = bootstrapFlags(flags).map((b) => `${b.host}:${b.port}`)
+  const bridge = bridgeFlags(flags)
   const operatorKey = encodeKey(clientIdentity(flags).publicKey)
 
   const artifactDir = path.join(buildCacheDir(), `${board.id}-${runtime}`)
@@ -44,7 +51,9 @@ export async function run (flags: ParsedFlags): Promise<number> {
     host: stringFlag(flags, 'host') ?? null,
     trustedKeys: trusted,
     operatorKey,
-    peers
+    peers,
+    roles: bridge ? [...new Set([...defaultConfig(board).roles, 'bridge' as const])] : defaultConfig(board).roles,
+    bridge
   })
 
   const child = startNode(artifactDir, runtime, configFile, 'inherit')
@@ -55,4 +64,26 @@ export async function run (flags: ParsedFlags): Promise<number> {
   const code = await new Promise<number>((resolve) => child.on('exit', (c, signal) => resolve(c ?? (signal ? 1 : 0))))
   process.off('SIGTERM', forward)
   return code
+}
+
+function bridgeFlags (flags: ParsedFlags): BridgeSettings | null {
+  const broker = stringFlag(flags, 'broker')
+  const maps = listFlag(flags, 'map')
+  if (!broker && maps.length === 0) return null
+  if (!broker) throw usageError('run', '--map needs --broker URL')
+  if (!/^mqtt:\/\/[^\s/]+/.test(broker)) throw usageError('run', `--broker must be an mqtt:// URL, got "${broker}"`)
+  if (maps.length === 0) throw usageError('run', '--broker needs at least one --map FILTER=FEED:DECODER')
+  const rules = maps.map((value) => {
+    const rule = parseMapFlag(value)
+    if (typeof rule === 'string') throw usageError('run', rule)
+    return rule
+  })
+  const problems = checkRules(rules)
+  if (problems.length > 0) throw usageError('run', `--map ${maps[problems[0].index]}: ${problems[0].reason}`)
+  const commandTopics = listFlag(flags, 'command-topic')
+  for (const filter of commandTopics) {
+    const problem = checkTopicFilter(filter)
+    if (problem) throw usageError('run', `--command-topic ${filter}: ${problem}`)
+  }
+  return { broker, clientId: null, username: null, password: null, rules, commandTopics, ...BRIDGE_DEFAULTS }
 }

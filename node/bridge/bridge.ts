@@ -1,0 +1,169 @@
+// The sensor bridge: readings from the local MQTT broker into encrypted feeds.
+// A QoS 1 message is acknowledged to the broker only after its record is stored, so
+// a crash makes the broker deliver it again; a redelivery (DUP) that was already
+// stored before the crash is recognised and not stored twice.
+import b4a from 'b4a'
+import crypto from 'hypercore-crypto'
+import type { MqttClient } from 'mqtt'
+import type { BridgeSettings } from '../config.ts'
+import type { Feeds } from '../feeds/feeds.ts'
+import type { Logger } from '../log.ts'
+import { decodePayload } from './decode.ts'
+import { connectBroker } from './mqtt-client.ts'
+import { encodeReading, type ReadingRecord } from './record.ts'
+import { routeTopic, type MappingRule } from './rules.ts'
+import { topicMatches } from './topic-filter.ts'
+
+export interface BridgeConfig extends BridgeSettings {
+  clientId: string
+}
+
+export interface BridgeStats {
+  connected: boolean
+  received: number
+  stored: number
+  decodeErrors: number
+  oversized: number
+  duplicates: number
+  retainedUnchanged: number
+  reconnects: number
+}
+
+export interface Bridge {
+  ready (): Promise<void>
+  close (): Promise<void>
+  stats (): BridgeStats
+  publish (topic: string, payload: Uint8Array, qos: 0 | 1): Promise<void>
+}
+
+export interface BridgeState {
+  // Last stored payload hash per retained topic: a retained message the broker sends
+  // again on every (re)subscribe is recorded once, not on every reconnect.
+  retained: Map<string, string>
+  // packetId|topic|payload-hash of the most recent records: what a DUP redelivery
+  // after a crash is compared with.
+  recent: Set<string>
+  save (): Promise<void>
+}
+
+const MIN_RECONNECT_MS = 1000
+const MAX_RECONNECT_MS = 30_000
+
+interface Packet { topic: string, payload: Uint8Array, qos: 0 | 1 | 2, retain: boolean, dup: boolean, messageId?: number }
+
+export function dedupeKey (packetId: number, topic: string, payload: Uint8Array): string {
+  return `${packetId}|${topic}|${b4a.toString(crypto.hash(payload), 'hex').slice(0, 32)}`
+}
+
+export function createBridge (config: BridgeConfig, feeds: Feeds, state: BridgeState, log: Logger): Bridge {
+  const counters: Omit<BridgeStats, 'connected'> = { received: 0, stored: 0, decodeErrors: 0, oversized: 0, duplicates: 0, retainedUnchanged: 0, reconnects: 0 }
+  let client: MqttClient | null = null
+  let connected = false
+  let reconnectMs = MIN_RECONNECT_MS
+
+  async function store (packet: Packet): Promise<void> {
+    counters.received++
+    const payload = packet.payload
+    if (payload.byteLength > config.maxPayloadBytes) {
+      counters.oversized++
+      log('reading-refused', { topic: packet.topic, reason: `payload of ${payload.byteLength} bytes is over the ${config.maxPayloadBytes}-byte limit` })
+      return
+    }
+    const routes = routeTopic(config.rules, packet.topic)
+    if (routes.length === 0) return
+
+    const key = dedupeKey(packet.messageId ?? 0, packet.topic, payload)
+    if (packet.dup && packet.qos > 0 && state.recent.has(key)) {
+      counters.duplicates++
+      return
+    }
+    const hash = key.slice(key.lastIndexOf('|') + 1)
+    if (packet.retain && state.retained.get(packet.topic) === hash) {
+      counters.retainedUnchanged++
+      return
+    }
+
+    const receivedAt = Date.now()
+    await Promise.all(routes.map((rule) => {
+      const decoded = decodePayload(rule.decoder, payload)
+      if (decoded.error) counters.decodeErrors++
+      const record: ReadingRecord = {
+        topic: packet.topic,
+        payload,
+        receivedAt,
+        qos: packet.qos,
+        retain: packet.retain,
+        decoder: rule.decoder,
+        decodeError: decoded.error,
+        packetId: packet.messageId ?? 0
+      }
+      return feeds.append(rule.feed, encodeReading(record))
+    }))
+    counters.stored++
+    if (packet.qos > 0) remember(key)
+    if (packet.retain) {
+      state.retained.set(packet.topic, hash)
+      await state.save()
+    }
+  }
+
+  function remember (key: string): void {
+    state.recent.add(key)
+    // Only messages in flight at a crash can come back; a few thousand is plenty.
+    if (state.recent.size > 4096) state.recent.delete(state.recent.values().next().value as string)
+  }
+
+  function start (): Promise<void> {
+    client = connectBroker(config.broker, { clientId: config.clientId, username: config.username ?? undefined, password: config.password ?? undefined, clean: false })
+    // mqtt.js sends PUBACK (and PUBCOMP) only after handleMessage calls back: that is
+    // where the reading is stored, so nothing is acknowledged before it is on disk.
+    client.handleMessage = (packet: unknown, callback: (err?: Error) => void) => {
+      store(packet as Packet).then(() => callback(), (err: Error) => {
+        log('reading-not-stored', { topic: (packet as Packet).topic, reason: err.message })
+        callback(err)
+      })
+    }
+    client.on('connect', (connack: { sessionPresent?: boolean }) => {
+      connected = true
+      reconnectMs = MIN_RECONNECT_MS
+      client!.options.reconnectPeriod = reconnectMs
+      log('broker-connected', { broker: config.broker, sessionPresent: connack.sessionPresent === true })
+      // QoS 1 is the most the bridge asks for: QoS 2 publishes arrive at least once and
+      // the DUP check above makes them exactly once in the feed.
+      const filters = Object.fromEntries(config.rules.map((r) => [r.filter, { qos: 1 as const }]))
+      client!.subscribe(filters, (err) => {
+        if (err) log('broker-error', { broker: config.broker, reason: `subscribe failed: ${err.message}` })
+      })
+    })
+    client.on('close', () => {
+      if (connected) log('broker-disconnected', { broker: config.broker, retryInMs: reconnectMs })
+      connected = false
+      counters.reconnects++
+      // Back off while the broker stays away; mqtt.js reads this before each retry.
+      client!.options.reconnectPeriod = reconnectMs
+      reconnectMs = Math.min(reconnectMs * 2, MAX_RECONNECT_MS)
+    })
+    client.on('error', (err: Error) => log('broker-error', { broker: config.broker, reason: err.message }))
+    return Promise.resolve()
+  }
+
+  return {
+    ready: start,
+    async close () {
+      if (!client) return
+      const c = client
+      await new Promise<void>((resolve) => c.end(false, {}, () => resolve()))
+    },
+    stats: () => ({ connected, ...counters }),
+    publish (topic, payload, qos) {
+      if (!config.commandTopics.some((filter) => topicMatches(filter, topic))) {
+        return Promise.reject(new Error(`topic "${topic}" is not in this node's command allowlist`))
+      }
+      if (!client || !connected) return Promise.reject(new Error('the broker is not connected'))
+      const c = client
+      return new Promise<void>((resolve, reject) => {
+        c.publish(topic, b4a.toBuffer(payload) as Buffer, { qos }, (err) => err ? reject(err) : resolve())
+      })
+    }
+  }
+}

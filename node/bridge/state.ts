@@ -1,0 +1,49 @@
+// What the bridge remembers across restarts: the retained payload it last stored per
+// topic (a file, replaced atomically), and the most recent QoS ≥ 1 records of each
+// feed (read back from the feeds themselves, so they can never disagree).
+import fs from '#fs'
+import path from '#path'
+import b4a from 'b4a'
+import type { Feeds } from '../feeds/feeds.ts'
+import type { BridgeState } from './bridge.ts'
+import { dedupeKey } from './bridge.ts'
+import { decodeReading } from './record.ts'
+
+export const RETAINED_FILE = 'bridge-retained.json'
+// Readings the broker may still hold unacknowledged at a crash are the newest ones.
+const RECENT_PER_FEED = 1024
+
+export async function loadBridgeState (storage: string, feeds: Feeds): Promise<BridgeState> {
+  const file = path.join(storage, RETAINED_FILE)
+  const retained = new Map<string, string>()
+  try {
+    const parsed = JSON.parse(b4a.toString(fs.readFileSync(file))) as Record<string, unknown>
+    for (const [topic, hash] of Object.entries(parsed)) if (typeof hash === 'string') retained.set(topic, hash)
+  } catch (err) {
+    // A missing file is a first start; a damaged one only costs re-recording retained values.
+    if ((err as { code?: string }).code !== 'ENOENT') retained.clear()
+  }
+
+  const recent = new Set<string>()
+  for (const { name, length } of feeds.list()) {
+    const core = feeds.core(name)!
+    for (let i = Math.max(0, length - RECENT_PER_FEED); i < length; i++) {
+      const block = await core.get(i)
+      if (!block) continue
+      try {
+        const r = decodeReading(block)
+        if (r.qos > 0) recent.add(dedupeKey(r.packetId, r.topic, r.payload))
+      } catch {}
+    }
+  }
+
+  return {
+    retained,
+    recent,
+    async save () {
+      const tmp = `${file}.tmp`
+      fs.writeFileSync(tmp, JSON.stringify(Object.fromEntries(retained)))
+      fs.renameSync(tmp, file)
+    }
+  }
+}

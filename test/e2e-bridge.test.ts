@@ -1,0 +1,174 @@
+// The sensor bridge end to end on the real things: Mosquitto on loopback, the node's
+// linux-x64 artifact on Bare, a HyperDHT testnet, and the real `roost feed` CLI reading
+// the encrypted feed from the node over the DHT.
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import test, { type ExecutionContext } from 'ava'
+import { decodeReading } from '../node/bridge/record.ts'
+import type { NodeConfigFile } from '../node/config.ts'
+import { BRIDGE_DEFAULTS } from '../node/config.ts'
+import { parseFeedRef } from '../node/feeds/ref.ts'
+import { loadOrCreateIdentity } from '../node/identity.ts'
+import { encodeKey } from '../node/keys.ts'
+import { loadBoard } from '../tools/boards.ts'
+import { openFeedReader } from '../tools/feed-reader.ts'
+import { buildLocal } from '../tools/local-node.ts'
+import { connectToNode } from '../tools/network.ts'
+import { roost } from './helpers/cli.ts'
+import { publish, startMosquitto, subscribe } from './helpers/mosquitto.ts'
+import { launchNode } from './helpers/nodes.ts'
+import { startTestnet } from './helpers/testnet.ts'
+import { tmpDir } from './helpers/tmp.ts'
+
+const board = loadBoard('x86-64-mini-pc')
+const buildDir = fs.mkdtempSync(path.join(os.tmpdir(), 'roost-e2e-bridge-'))
+const artifact = buildLocal(board, 'bare', path.join(buildDir, 'artifact'))
+test.after.always(() => fs.rmSync(buildDir, { recursive: true, force: true }))
+
+const RULES = [
+  { filter: 'home/+/temperature', feed: 'climate', decoder: 'number' as const },
+  { filter: 'home/door', feed: 'events', decoder: 'text' as const }
+]
+
+async function setup (t: ExecutionContext, extra: Partial<NonNullable<NodeConfigFile['bridge']>> = {}) {
+  const broker = await startMosquitto(t)
+  const { bootstrap } = await startTestnet(t)
+  const work = tmpDir(t)
+  const clientHome = tmpDir(t)
+  const clientKey = encodeKey(loadOrCreateIdentity(path.join(clientHome, 'client')).keyPair.publicKey)
+  const { outDir } = await artifact
+  const config: Partial<NodeConfigFile> = {
+    bootstrap,
+    roles: ['bridge'],
+    trustedKeys: [clientKey],
+    bridge: { broker: broker.url, clientId: null, username: null, password: null, rules: RULES, commandTopics: [], ...BRIDGE_DEFAULTS, ...extra }
+  }
+  const start = async (name = 'home') => {
+    const node = launchNode(t, { artifactDir: outDir, runtime: 'bare', board, work, name, config })
+    const ready = await node.waitFor('ready', 30_000)
+    await node.waitFor('broker-connected', 10_000)
+    return { node, key: String(ready.publicKey) }
+  }
+  return { broker, bootstrap, clientHome, start }
+}
+
+async function waitForStored (bootstrap: string[], clientHome: string, nodeKey: string, stored: number) {
+  const session = await connectToNode({ bootstrap, identity: path.join(clientHome, 'client') }, nodeKey)
+  try {
+    const deadline = Date.now() + 15_000
+    for (;;) {
+      const status = await session.control.status()
+      if (status.bridge && status.bridge.stored >= stored) return status
+      if (Date.now() > deadline) throw new Error(`bridge stored ${status.bridge?.stored} of ${stored}: ${JSON.stringify(status.bridge)}`)
+      await new Promise((resolve) => setTimeout(resolve, 100))
+    }
+  } finally {
+    await session.close()
+  }
+}
+
+async function feedRefs (bootstrap: string[], clientHome: string, nodeKey: string): Promise<Record<string, string>> {
+  const ls = await roost(['feed', 'ls', '--peer', nodeKey, '--bootstrap', bootstrap[0]], { home: clientHome })
+  if (ls.code !== 0) throw new Error(ls.stderr)
+  return Object.fromEntries(ls.stdout.trim().split('\n').slice(1).map((line) => {
+    const [name, , ref] = line.split(/\s+/)
+    return [name, ref]
+  }))
+}
+
+test('readings published to Mosquitto land in encrypted feeds that a trusted peer reads over the DHT', async (t) => {
+  const { broker, bootstrap, clientHome, start } = await setup(t)
+  const { key } = await start()
+  await broker.waitForLog(/ home\/\+\/temperature$/)
+  await publish(broker, 'home/kitchen/temperature', '21.5')
+  await publish(broker, 'home/hall/temperature', 'warm')
+  await publish(broker, 'home/door', 'open')
+  await publish(broker, 'garden/soil', 'ignored: no rule')
+  const status = await waitForStored(bootstrap, clientHome, key, 3)
+  t.is(status.bridge!.decodeErrors, 1)
+  t.deepEqual(status.feeds, [{ name: 'climate', length: 2 }, { name: 'events', length: 1 }])
+
+  const refs = await feedRefs(bootstrap, clientHome, key)
+  t.deepEqual(Object.keys(refs).sort(), ['climate', 'events'])
+  const exported = await roost(['feed', 'export', refs.climate, '--format', 'jsonl', '--bootstrap', bootstrap[0]], { home: clientHome })
+  t.is(exported.code, 0, exported.stderr)
+  const rows = exported.stdout.trim().split('\n').map((l) => JSON.parse(l))
+  t.deepEqual(rows.map((r) => [r.topic, r.value, r.qos, r.decodeError]), [
+    ['home/kitchen/temperature', 21.5, 1, null],
+    ['home/hall/temperature', Buffer.from('warm').toString('base64'), 1, 'not a number: "warm"']
+  ])
+  const csv = await roost(['feed', 'export', refs.events, '--bootstrap', bootstrap[0]], { home: clientHome })
+  t.regex(csv.stdout, /^received_at,topic,qos,retain,value,decode_error\n\S+,home\/door,1,false,open,\n$/)
+})
+
+test('a reader with the core key but not the feed key sees ciphertext only', async (t) => {
+  const { broker, bootstrap, clientHome, start } = await setup(t)
+  const { key } = await start()
+  await broker.waitForLog(/ home\/door$/)
+  const marker = 'front-door-opened-7f3a'
+  await publish(broker, 'home/door', marker)
+  await waitForStored(bootstrap, clientHome, key, 1)
+  const ref = parseFeedRef((await feedRefs(bootstrap, clientHome, key)).events)
+
+  const withKey = await openFeedReader({ bootstrap, identity: tmpDir(t) }, ref, { decrypt: true })
+  t.is(decodeReading((await withKey.core.get(0))!).topic, 'home/door')
+  await withKey.close()
+
+  const without = await openFeedReader({ bootstrap, identity: tmpDir(t) }, ref, { decrypt: false })
+  const block = (await without.core.get(0))!
+  await without.close()
+  t.false(Buffer.from(block).includes(Buffer.from(marker)))
+  t.false(Buffer.from(block).includes(Buffer.from('home/door')))
+})
+
+test('a retained reading is recorded once, not again on every reconnect', async (t) => {
+  const { broker, bootstrap, clientHome, start } = await setup(t)
+  await publish(broker, 'home/door', 'closed', 1, true)
+  let { node, key } = await start()
+  await waitForStored(bootstrap, clientHome, key, 1)
+  t.deepEqual(await node.stop(3000), { code: 0, signal: null })
+  ;({ node, key } = await start())
+  await publish(broker, 'home/door', 'open')
+  const status = await waitForStored(bootstrap, clientHome, key, 1)
+  // After the restart the broker sent "closed" again (retained) and then "open".
+  t.is(status.bridge!.retainedUnchanged, 1)
+  t.deepEqual(status.feeds.find((f) => f.name === 'events'), { name: 'events', length: 2 })
+})
+
+test('an untrusted key cannot list feeds', async (t) => {
+  const { bootstrap, start } = await setup(t)
+  const { key } = await start()
+  const result = await roost(['feed', 'ls', '--peer', key, '--bootstrap', bootstrap[0]], { home: tmpDir(t) })
+  t.is(result.code, 1)
+  t.regex(result.stderr, /^NOT_TRUSTED: this node does not trust key /)
+})
+
+test('payloads over the size limit are refused and counted; the node keeps bridging', async (t) => {
+  const { broker, bootstrap, clientHome, start } = await setup(t, { maxPayloadBytes: 16 })
+  const { node, key } = await start()
+  await broker.waitForLog(/ home\/door$/)
+  await publish(broker, 'home/door', 'x'.repeat(17))
+  await publish(broker, 'home/door', 'open')
+  const status = await waitForStored(bootstrap, clientHome, key, 1)
+  t.is(status.bridge!.oversized, 1)
+  t.is(status.bridge!.stored, 1)
+  t.is((await node.waitFor('reading-refused')).topic, 'home/door')
+})
+
+test('a trusted peer publishes to allowlisted topics only', async (t) => {
+  const { broker, bootstrap, clientHome, start } = await setup(t, { commandTopics: ['home/heater/set'] })
+  const { node, key } = await start()
+  const sub = subscribe(t, broker, 'home/#')
+  await sub.subscribed
+  const session = await connectToNode({ bootstrap, identity: path.join(clientHome, 'client') }, key)
+  t.teardown(() => session.close())
+  await session.control.publish('home/heater/set', Buffer.from('21'), 1)
+  t.is((await sub.waitForMessage('21')).topic, 'home/heater/set')
+  const err = await t.throwsAsync(session.control.publish('home/door/unlock', Buffer.from('now'), 1))
+  t.is((err as Error & { code?: string }).code, 'COMMAND_REFUSED')
+  t.regex(err!.message, /not in this node's command allowlist/)
+  t.is((await node.waitFor('command-refused')).topic, 'home/door/unlock')
+  t.false(sub.messages.some((m) => m.topic === 'home/door/unlock'))
+})
+
