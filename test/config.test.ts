@@ -40,7 +40,8 @@ test('a valid config is accepted with bootstrap nodes parsed and the ping interv
     trustedKeys: [KEY],
     operatorKey: OTHER_KEY,
     peers: [OTHER_KEY],
-    pingIntervalMs: 30_000
+    pingIntervalMs: 30_000,
+    bridge: null
   })
   t.is(DEFAULTS.pingIntervalMs, 30_000)
 })

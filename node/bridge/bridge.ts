@@ -97,7 +97,8 @@ export function createBridge (config: BridgeConfig, feeds: Feeds, state: BridgeS
         decodeError: decoded.error,
         packetId: packet.messageId ?? 0
       }
-      return feeds.append(rule.feed, encodeReading(record))
+      // mqtt.js hands over the next message only after this one is acknowledged.
+      return feeds.append(rule.feed, encodeReading(record), { now: packet.qos > 0 })
     }))
     counters.stored++
     if (packet.qos > 0) remember(key)
@@ -118,9 +119,14 @@ export function createBridge (config: BridgeConfig, feeds: Feeds, state: BridgeS
     // mqtt.js sends PUBACK (and PUBCOMP) only after handleMessage calls back: that is
     // where the reading is stored, so nothing is acknowledged before it is on disk.
     client.handleMessage = (packet: unknown, callback: (err?: Error) => void) => {
-      store(packet as Packet).then(() => callback(), (err: Error) => {
-        log('reading-not-stored', { topic: (packet as Packet).topic, reason: err.message })
-        callback(err)
+      const p = packet as Packet
+      const stored = store(p)
+      // QoS 0 has no acknowledgement to hold back: let the next message in and let the
+      // batcher gather readings.
+      if (p.qos === 0) callback()
+      stored.then(() => { if (p.qos > 0) callback() }, (err: Error) => {
+        log('reading-not-stored', { topic: p.topic, reason: err.message })
+        if (p.qos > 0) callback(err)
       })
     }
     client.on('connect', (connack: { sessionPresent?: boolean }) => {

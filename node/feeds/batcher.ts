@@ -2,7 +2,9 @@
 // flush, on a short timer or when a batch is full. Each caller's promise settles
 // only after its block is stored, so the bridge can acknowledge the broker then.
 export interface Batcher<T> {
-  add (item: T): Promise<void>
+  // `now`: the caller waits for this item before anything more can arrive, so waiting
+  // for the timer would only add latency.
+  add (item: T, opts?: { now?: boolean }): Promise<void>
   flush (): Promise<void>
   close (): Promise<void>
 }
@@ -15,8 +17,8 @@ export function createBatcher<T> (write: (items: T[]) => Promise<void>, opts: { 
   let writing: Promise<void> = Promise.resolve()
   let closed = false
 
-  function schedule (): void {
-    if (queue.length >= opts.maxItems) {
+  function schedule (now: boolean): void {
+    if (now || queue.length >= opts.maxItems) {
       void flush()
       return
     }
@@ -44,11 +46,11 @@ export function createBatcher<T> (write: (items: T[]) => Promise<void>, opts: { 
   }
 
   return {
-    add (item) {
+    add (item, addOpts) {
       if (closed) return Promise.reject(new Error('batcher is closed'))
       return new Promise<void>((resolve, reject) => {
         queue.push({ item, resolve, reject })
-        schedule()
+        schedule(addOpts?.now === true)
       })
     },
     flush,

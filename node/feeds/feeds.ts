@@ -7,7 +7,7 @@ import { createBatcher, type Batcher } from './batcher.ts'
 export interface FeedInfo { name: string, key: Uint8Array, length: number, byteLength: number }
 
 export interface Feeds {
-  append (feed: string, block: Uint8Array): Promise<void>
+  append (feed: string, block: Uint8Array, opts?: { now?: boolean }): Promise<void>
   core (feed: string): StoreCore | undefined
   list (): FeedInfo[]
   close (): Promise<void>
@@ -36,10 +36,10 @@ export async function openFeeds (store: Store, feedKey: Uint8Array, names: strin
   }
 
   return {
-    append (feed, block) {
+    append (feed, block, appendOpts) {
       const entry = feeds.get(feed)
       if (!entry) return Promise.reject(new Error(`no feed named "${feed}"`))
-      return entry.batcher.add(block)
+      return entry.batcher.add(block, appendOpts)
     },
     core (feed) {
       return feeds.get(feed)?.core

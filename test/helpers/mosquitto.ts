@@ -99,14 +99,14 @@ async function stop (child: ChildProcess, timeoutMs = 2000): Promise<void> {
   clearTimeout(timer)
 }
 
-export async function startMosquitto (t: ExecutionContext): Promise<Broker> {
+export async function startMosquitto (t: ExecutionContext, extraConfig: string[] = []): Promise<Broker> {
   const mosquitto = findTool('mosquitto')
   const dir = tmpDir(t, 'roost-mosquitto-')
   const port = await freePort()
   const config = path.join(dir, 'mosquitto.conf')
   // Subscriptions are logged too, so a test knows when one is in place.
   fs.writeFileSync(config, [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence false', 'log_dest stderr',
-    ...['error', 'warning', 'notice', 'information', 'subscribe'].map((type) => `log_type ${type}`), ''].join('\n'))
+    ...['error', 'warning', 'notice', 'information', 'subscribe'].map((type) => `log_type ${type}`), ...extraConfig, ''].join('\n'))
   const child = spawn(mosquitto, ['-c', config], { stdio: ['ignore', 'ignore', 'pipe'] })
   t.teardown(() => stop(child))
   const log: string[] = []

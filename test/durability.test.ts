@@ -1,0 +1,176 @@
+// Nothing acknowledged is lost: 20 times the node on Bare is killed with SIGKILL in the
+// middle of a QoS 1 stream of numbered readings. Afterwards every reading the broker
+// acknowledged to the publisher is in the feed exactly once.
+import path from 'node:path'
+import test from 'ava'
+import Corestore from 'corestore'
+import { connect, type MqttClient } from 'mqtt'
+import { decodeReading } from '../node/bridge/record.ts'
+import { BRIDGE_DEFAULTS } from '../node/config.ts'
+import { FEED_NAMESPACE } from '../node/feeds/feeds.ts'
+import { loadOrCreateFeedKey } from '../node/feeds/feed-key.ts'
+import { loadBoard } from '../tools/boards.ts'
+import { buildLocal } from '../tools/local-node.ts'
+import { publish, startMosquitto } from './helpers/mosquitto.ts'
+import { startTcpProxy } from './helpers/tcp-proxy.ts'
+import { launchNode } from './helpers/nodes.ts'
+import { startTestnet } from './helpers/testnet.ts'
+import { tmpDir } from './helpers/tmp.ts'
+
+const CYCLES = 20
+
+test('20 SIGKILLs during a QoS 1 stream lose no acknowledged reading and store none twice', async (t) => {
+  const board = loadBoard('x86-64-mini-pc')
+  const work = tmpDir(t)
+  const { outDir } = await buildLocal(board, 'bare', path.join(work, 'artifact'))
+  // Unlimited queue: readings published while the node is down wait in its session.
+  const broker = await startMosquitto(t, ['max_queued_messages 0', 'max_inflight_messages 20'])
+  const { bootstrap } = await startTestnet(t)
+  const config = {
+    bootstrap,
+    roles: ['bridge' as const],
+    bridge: {
+      broker: broker.url,
+      clientId: 'roost-durability',
+      username: null,
+      password: null,
+      rules: [{ filter: 'meter/#', feed: 'meter', decoder: 'number' as const }],
+      commandTopics: [],
+      ...BRIDGE_DEFAULTS
+    }
+  }
+
+  // The node's first connection creates its session; only then can the broker keep
+  // readings for it while it is down.
+  const first = launchNode(t, { artifactDir: outDir, runtime: 'bare', board, work, name: 'home', config })
+  await first.waitFor('broker-connected', 20_000)
+  await broker.waitForLog(/ roost-durability 1 meter\/#$/)
+  await first.stop(3000)
+
+  const acked = new Set<number>()
+  const publisher: MqttClient = connect(broker.url, { clientId: 'roost-durability-publisher' })
+  t.teardown(() => { publisher.end(true) })
+  await new Promise<void>((resolve) => publisher.once('connect', () => resolve()))
+  let next = 0
+  let publishing = true
+  const stream = (async () => {
+    while (publishing) {
+      const n = next++
+      publisher.publish('meter/reading', String(n), { qos: 1 }, (err) => { if (!err) acked.add(n) })
+      await new Promise((resolve) => setTimeout(resolve, 2))
+    }
+  })()
+
+  for (let cycle = 0; cycle < CYCLES; cycle++) {
+    const node = launchNode(t, { artifactDir: outDir, runtime: 'bare', board, work, name: 'home', config })
+    await node.waitFor('broker-connected', 20_000)
+    // Let it take readings for a while, then pull the plug mid-stream.
+    await new Promise((resolve) => setTimeout(resolve, 100 + Math.floor(Math.random() * 300)))
+    node.child.kill('SIGKILL')
+    t.is((await node.exited()).signal, 'SIGKILL')
+  }
+  publishing = false
+  await stream
+  await new Promise((resolve) => setTimeout(resolve, 200))
+  const published = next
+  t.log(`${published} readings published, ${acked.size} acknowledged by the broker, ${CYCLES} kills`)
+
+  // A last, clean run drains what the broker still holds for the node's session.
+  const node = launchNode(t, { artifactDir: outDir, runtime: 'bare', board, work, name: 'home', config })
+  await node.waitFor('broker-connected', 20_000)
+  const storage = path.join(work, 'home')
+  const deadline = Date.now() + 30_000
+  let numbers: number[] = []
+  for (;;) {
+    await new Promise((resolve) => setTimeout(resolve, 500))
+    const { code } = await node.stop(3000)
+    t.is(code, 0)
+    numbers = await readFeed(storage)
+    t.log(`drain: feed ${numbers.length}, events ${node.events.map((e) => e.event).join(',')}`)
+    if ([...acked].every((n) => numbers.includes(n)) || Date.now() > deadline) break
+    node.child.kill('SIGKILL')
+    const again = launchNode(t, { artifactDir: outDir, runtime: 'bare', board, work, name: 'home', config })
+    await again.waitFor('broker-connected', 20_000)
+    Object.assign(node, again)
+  }
+
+  const missing = [...acked].filter((n) => !numbers.includes(n))
+  const seen = new Map<number, number>()
+  for (const n of numbers) seen.set(n, (seen.get(n) ?? 0) + 1)
+  const twice = [...seen].filter(([, count]) => count > 1).map(([n]) => n)
+  t.log(`feed holds ${numbers.length} readings`)
+  if (missing.length > 0) t.log(`missing: ${ranges(missing.sort((a, b) => a - b))}`)
+  t.deepEqual(missing, [], 'every reading the broker acknowledged is in the feed')
+  t.deepEqual(twice, [], 'no reading is in the feed twice')
+})
+
+test('a reading stored but not acknowledged before a crash is not stored twice when the broker redelivers it', async (t) => {
+  const board = loadBoard('x86-64-mini-pc')
+  const work = tmpDir(t)
+  const { outDir } = await buildLocal(board, 'bare', path.join(work, 'artifact'))
+  const broker = await startMosquitto(t)
+  // Between node and broker: lets the broker's messages through but can swallow the
+  // node's PUBACKs, as a link that fails right after the node stored the readings.
+  const proxy = await startTcpProxy(t, broker.port)
+  const { bootstrap } = await startTestnet(t)
+  const config = {
+    bootstrap,
+    roles: ['bridge' as const],
+    bridge: {
+      broker: `mqtt://127.0.0.1:${proxy.port}`,
+      clientId: 'roost-redelivery',
+      username: null,
+      password: null,
+      rules: [{ filter: 'meter/#', feed: 'meter', decoder: 'number' as const }],
+      commandTopics: [],
+      ...BRIDGE_DEFAULTS
+    }
+  }
+  let node = launchNode(t, { artifactDir: outDir, runtime: 'bare', board, work, name: 'home', config })
+  await node.waitFor('broker-connected', 20_000)
+  await broker.waitForLog(/ roost-redelivery 1 meter\/#$/)
+
+  proxy.holdUpstream = true
+  for (let n = 0; n < 5; n++) await publish(broker, 'meter/reading', String(n))
+  const storage = path.join(work, 'home')
+  // Wait until the node has stored all five (its PUBACKs go nowhere), then kill it.
+  await new Promise((resolve) => setTimeout(resolve, 1000))
+  node.child.kill('SIGKILL')
+  await node.exited()
+  t.deepEqual(await readFeed(storage), [0, 1, 2, 3, 4], 'stored before the crash')
+  proxy.dropConnections()
+  proxy.holdUpstream = false
+
+  node = launchNode(t, { artifactDir: outDir, runtime: 'bare', board, work, name: 'home', config })
+  await node.waitFor('broker-connected', 20_000)
+  await publish(broker, 'meter/reading', '5')
+  await new Promise((resolve) => setTimeout(resolve, 1000))
+  t.is((await node.stop(3000)).code, 0)
+  // The broker sent 0–4 again (DUP); the feed still holds each once, then 5.
+  t.deepEqual(await readFeed(storage), [0, 1, 2, 3, 4, 5])
+})
+
+async function readFeed (storage: string): Promise<number[]> {
+  const store = new Corestore(path.join(storage, 'cores')) as unknown as {
+    get (o: object): { ready (): Promise<void>, length: number, get (i: number): Promise<Uint8Array>, close (): Promise<void> }
+    close (): Promise<void>
+  }
+  const core = store.get({ name: FEED_NAMESPACE + 'meter', encryption: { key: loadOrCreateFeedKey(storage) } })
+  await core.ready()
+  const numbers: number[] = []
+  for (let i = 0; i < core.length; i++) numbers.push(Number(Buffer.from(decodeReading(await core.get(i)).payload).toString()))
+  await core.close()
+  await store.close()
+  return numbers
+}
+
+function ranges (sorted: number[]): string {
+  const out: string[] = []
+  for (let i = 0; i < sorted.length;) {
+    let j = i
+    while (j + 1 < sorted.length && sorted[j + 1] === sorted[j] + 1) j++
+    out.push(i === j ? `${sorted[i]}` : `${sorted[i]}-${sorted[j]}`)
+    i = j + 1
+  }
+  return out.slice(0, 30).join(' ') + (out.length > 30 ? ` … (${out.length} ranges)` : '')
+}
