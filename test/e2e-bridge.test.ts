@@ -19,6 +19,7 @@ import { roost } from './helpers/cli.ts'
 import { publish, startMosquitto, subscribe } from './helpers/mosquitto.ts'
 import { launchNode } from './helpers/nodes.ts'
 import { startTestnet } from './helpers/testnet.ts'
+import { startTcpProxy } from './helpers/tcp-proxy.ts'
 import { tmpDir } from './helpers/tmp.ts'
 
 const board = loadBoard('x86-64-mini-pc')
@@ -172,3 +173,85 @@ test('a trusted peer publishes to allowlisted topics only', async (t) => {
   t.false(sub.messages.some((m) => m.topic === 'home/door/unlock'))
 })
 
+
+async function proxiedSetup (t: ExecutionContext) {
+  const broker = await startMosquitto(t)
+  const proxy = await startTcpProxy(t, broker.port)
+  const { bootstrap } = await startTestnet(t)
+  const work = tmpDir(t)
+  const clientHome = tmpDir(t)
+  const clientKey = encodeKey(loadOrCreateIdentity(path.join(clientHome, 'client')).keyPair.publicKey)
+  const { outDir } = await artifact
+  const node = launchNode(t, {
+    artifactDir: outDir,
+    runtime: 'bare',
+    board,
+    work,
+    name: 'home',
+    config: {
+      bootstrap,
+      roles: ['bridge'],
+      trustedKeys: [clientKey],
+      bridge: { broker: `mqtt://127.0.0.1:${proxy.port}`, clientId: null, username: null, password: null, rules: RULES, commandTopics: [], ...BRIDGE_DEFAULTS }
+    }
+  })
+  const key = String((await node.waitFor('ready', 30_000)).publicKey)
+  await node.waitFor('broker-connected', 10_000)
+  return { broker, proxy, bootstrap, clientHome, node, key }
+}
+
+test('when the broker goes away the node says so, retries with backoff and never exits', async (t) => {
+  const { broker, proxy, bootstrap, clientHome, node, key } = await proxiedSetup(t)
+  await broker.waitForLog(/ home\/door$/, 10_000)
+  proxy.refuse = true
+  proxy.dropConnections()
+  const gone = await node.waitFor('broker-disconnected', 10_000)
+  t.is(gone.retryInMs, 1000)
+  const session = await connectToNode({ bootstrap, identity: path.join(clientHome, 'client') }, key)
+  t.teardown(() => session.close())
+  t.false((await session.control.status()).bridge!.connected)
+  // Refused retries double the wait: the second disconnect is not logged again, but
+  // the node is still here and still serving status.
+  await new Promise((resolve) => setTimeout(resolve, 2500))
+  t.is(node.child.exitCode, null)
+  t.true((await session.control.status()).bridge!.reconnects >= 2)
+
+  proxy.refuse = false
+  const back = await node.waitFor('broker-connected', 15_000, (e) => e !== node.events.find((x) => x.event === 'broker-connected'))
+  t.true(back.sessionPresent)
+  await publish(broker, 'home/door', 'back')
+  await waitForStored(bootstrap, clientHome, key, 1)
+})
+
+test('a broker sending garbage mid-stream makes the node reconnect, not crash', async (t) => {
+  const { broker, proxy, bootstrap, clientHome, node, key } = await proxiedSetup(t)
+  await broker.waitForLog(/ home\/door$/, 10_000)
+  // A PUBLISH header announcing 200 bytes, then nonsense and a reserved packet type.
+  proxy.injectDownstream(Buffer.from([0x30, 0xc8, 0x01, 0x00, 0x05, 0x68, 0x6f, 0xf0, 0x00, 0xff, 0xff, 0xff, 0xff, 0x7f]))
+  proxy.dropConnections()
+  await node.waitFor('broker-disconnected', 10_000)
+  const back = await node.waitFor('broker-connected', 15_000, (e) => e !== node.events.find((x) => x.event === 'broker-connected'))
+  // The persistent session kept the subscription: the reading reaches the node.
+  t.true(back.sessionPresent)
+  await publish(broker, 'home/door', 'still here')
+  await waitForStored(bootstrap, clientHome, key, 1)
+  t.false(node.events.some((e) => e.event === 'fatal'))
+  t.is(node.child.exitCode, null)
+})
+
+test('roost feed tail prints readings as they arrive', async (t) => {
+  const { broker, bootstrap, clientHome, start } = await setup(t)
+  const { key } = await start()
+  await broker.waitForLog(/ home\/door$/)
+  await publish(broker, 'home/door', 'before')
+  await waitForStored(bootstrap, clientHome, key, 1)
+  const ref = (await feedRefs(bootstrap, clientHome, key)).events
+  const tail = roost(['feed', 'tail', ref, '--count', '3', '--bootstrap', bootstrap[0]], { home: clientHome, timeoutMs: 30_000 })
+  // Give the tail time to connect, then publish two more while it watches.
+  await new Promise((resolve) => setTimeout(resolve, 1500))
+  await publish(broker, 'home/door', 'open')
+  await publish(broker, 'home/door', 'closed')
+  const result = await tail
+  t.is(result.code, 0, result.stderr)
+  t.deepEqual(result.stdout.trim().split('\n').map((l) => l.split(/\s+/).slice(1).join(' ')), ['home/door before', 'home/door open', 'home/door closed'])
+})

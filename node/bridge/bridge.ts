@@ -60,6 +60,8 @@ export function createBridge (config: BridgeConfig, feeds: Feeds, state: BridgeS
   let client: MqttClient | null = null
   let connected = false
   let reconnectMs = MIN_RECONNECT_MS
+  // While the broker stays away every retry fails the same way: say it once.
+  let errorLogged = false
 
   async function store (packet: Packet): Promise<void> {
     counters.received++
@@ -131,6 +133,7 @@ export function createBridge (config: BridgeConfig, feeds: Feeds, state: BridgeS
     }
     client.on('connect', (connack: { sessionPresent?: boolean }) => {
       connected = true
+      errorLogged = false
       reconnectMs = MIN_RECONNECT_MS
       client!.options.reconnectPeriod = reconnectMs
       log('broker-connected', { broker: config.broker, sessionPresent: connack.sessionPresent === true })
@@ -149,7 +152,11 @@ export function createBridge (config: BridgeConfig, feeds: Feeds, state: BridgeS
       client!.options.reconnectPeriod = reconnectMs
       reconnectMs = Math.min(reconnectMs * 2, MAX_RECONNECT_MS)
     })
-    client.on('error', (err: Error) => log('broker-error', { broker: config.broker, reason: err.message }))
+    client.on('error', (err: Error) => {
+      if (errorLogged) return
+      errorLogged = true
+      log('broker-error', { broker: config.broker, reason: err.message })
+    })
     return Promise.resolve()
   }
 

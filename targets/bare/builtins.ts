@@ -9,9 +9,10 @@ export const BARE_BUILTINS: Record<string, string> = {
   // bare-events, made callable as a function for readable-stream's legacy Stream.
   events: './targets/bare/events.cts',
   fs: 'bare-fs',
-  // mqtt.js connects with net.createConnection({ port, host }), which bare-tcp takes as
-  // it is; bare-net would add bare-pipe, an addon for Unix sockets the node never opens.
-  net: 'bare-tcp',
+  // mqtt.js connects with net.createConnection({ port, host }): bare-tcp with Node's
+  // allowHalfOpen default; bare-net would add bare-pipe, an addon for Unix sockets the
+  // node never opens.
+  net: './targets/bare/net.cts',
   os: 'bare-os',
   path: 'bare-path',
   // readable-stream's `require('process/')`; see BARE_PROCESS_PACKAGES for the global.

@@ -6,20 +6,33 @@ export interface TcpProxy {
   // While true, bytes from the client side towards the server are swallowed: the
   // client believes it answered, the server never hears it.
   holdUpstream: boolean
+  // While true, new connections are closed at once, as if the server were down.
+  refuse: boolean
   dropConnections (): void
+  // Sends bytes to every client as if the server had sent them.
+  injectDownstream (bytes: Uint8Array): void
 }
 
 // A loopback TCP proxy in front of a server, closed when the test ends.
 export async function startTcpProxy (t: ExecutionContext, targetPort: number): Promise<TcpProxy> {
   const sockets = new Set<net.Socket>()
+  const clients = new Set<net.Socket>()
   const proxy: TcpProxy = {
     port: 0,
     holdUpstream: false,
-    dropConnections () { for (const s of sockets) s.destroy() }
+    refuse: false,
+    dropConnections () { for (const s of sockets) s.destroy() },
+    injectDownstream (bytes) { for (const c of clients) c.write(bytes) }
   }
   const server = net.createServer((client) => {
+    if (proxy.refuse) {
+      client.destroy()
+      return
+    }
     const upstream = net.connect(targetPort, '127.0.0.1')
     sockets.add(client).add(upstream)
+    clients.add(client)
+    client.on('close', () => clients.delete(client))
     client.on('data', (chunk) => { if (!proxy.holdUpstream) upstream.write(chunk) })
     upstream.on('data', (chunk) => client.write(chunk))
     const close = (): void => { client.destroy(); upstream.destroy(); sockets.delete(client); sockets.delete(upstream) }
