@@ -1,32 +1,48 @@
-// The main job, end to end on this machine: build the node, start a local testnet and
-// two nodes on Bare, and show one reaching the other by public key; then the operator
-// reads the home node's status and a stranger is refused.
+// The main job, end to end on this machine: build the node, start a local testnet, a
+// broker and the home node on Bare with the sensor bridge; a second node reaches it by
+// public key; simulated sensors publish; a peer on the other side of the DHT prints
+// the readings as they arrive, decrypting them, and reads them back after the sensors
+// stop. A stranger's key is refused. Everything is removed afterwards.
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import createTestnet from 'hyperdht/testnet.js'
-import { defaultConfig } from '../../targets/artifact.ts'
+import { connect as connectMqtt } from 'mqtt'
+import { decodePayload } from '../../node/bridge/decode.ts'
+import { decodeReading } from '../../node/bridge/record.ts'
+import { BRIDGE_DEFAULTS } from '../../node/config.ts'
 import { loadOrCreateIdentity } from '../../node/identity.ts'
-import { encodeKey } from '../../node/keys.ts'
+import { decodeKey, encodeKey } from '../../node/keys.ts'
+import { defaultConfig } from '../../targets/artifact.ts'
 import type { CommandSpec, ParsedFlags } from '../args.ts'
+import { startDemoBroker, type DemoBroker } from '../demo-broker.ts'
+import { openFeedReader, type FeedReader } from '../feed-reader.ts'
 import { buildLocal, startNode, thisMachineBoard, writeConfig } from '../local-node.ts'
 import { connectToNode } from '../network.ts'
 import { watchNode, type NodeProcess } from '../node-process.ts'
 
 export const spec: CommandSpec = {
   name: 'demo',
-  summary: 'Show roost\'s main job on this machine: build the node, start a local testnet and two\n' +
-    'nodes on Bare; one reaches the other by public key. Everything is removed afterwards.',
+  summary: 'Show roost\'s main job on this machine: build the node, start a local testnet, a broker\n' +
+    'and nodes on Bare; sensor readings reach a peer over the DHT, encrypted end to end.',
   usage: 'roost demo',
   flags: {}
 }
 
 const say = (line: string): void => { process.stdout.write(line + '\n') }
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+
+const RULES = [
+  { filter: 'home/+/temperature', feed: 'climate', decoder: 'number' as const },
+  { filter: 'home/+/door', feed: 'doors', decoder: 'text' as const }
+]
 
 export async function run (_flags: ParsedFlags): Promise<number> {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'roost-demo-'))
   const nodes: NodeProcess[] = []
+  const readers: Array<FeedReader & { name: string }> = []
   let testnet: Awaited<ReturnType<typeof createTestnet>> | null = null
+  let broker: DemoBroker | null = null
   try {
     const board = thisMachineBoard()
     say(`1. building the node for this machine (board ${board.id}, ${board.host}, Bare)`)
@@ -37,37 +53,84 @@ export async function run (_flags: ParsedFlags): Promise<number> {
 
     testnet = await createTestnet(3, { host: '127.0.0.1' })
     const bootstrap = testnet.bootstrap.map((b) => `${b.host}:${b.port}`)
-    say(`2. local HyperDHT testnet on loopback: bootstrap ${bootstrap[0]}`)
+    broker = await startDemoBroker()
+    say(`2. local HyperDHT testnet on loopback (bootstrap ${bootstrap[0]}) and ${broker.kind === 'mosquitto' ? 'Mosquitto' : 'an embedded aedes broker (Mosquitto is not installed)'} at ${broker.url}`)
 
     const operatorDir = path.join(work, 'operator')
     const operatorKey = encodeKey(loadOrCreateIdentity(operatorDir).keyPair.publicKey)
-    const home = await launch(outDir, work, 'home', { bootstrap, operatorKey, peers: [] }, board)
+    const home = await launch(outDir, work, 'home', board, {
+      bootstrap,
+      operatorKey,
+      roles: ['bridge', 'storage'],
+      bridge: { broker: broker.url, clientId: null, username: null, password: null, rules: RULES, commandTopics: [], ...BRIDGE_DEFAULTS }
+    })
     nodes.push(home.proc)
-    say(`3. home node running on Bare, public key ${home.key}`)
+    await home.proc.waitFor('broker-connected', 15_000)
+    say(`3. home node on Bare, public key ${home.key}`)
+    say(`   bridging ${RULES.map((r) => `${r.filter} → feed "${r.feed}" (${r.decoder})`).join(', ')}`)
 
-    const second = await launch(outDir, work, 'second', { bootstrap, operatorKey: null, peers: [home.key] }, board)
+    const second = await launch(outDir, work, 'second', board, { bootstrap, peers: [home.key] })
     nodes.push(second.proc)
-    say(`4. second node running on Bare, public key ${second.key}; it knows only the home node's key`)
     const reached = await second.proc.waitFor('peer-reached', 30_000)
-    say(`   second node reached the home node by public key: connected in ${reached.connectMs} ms, round trip ${reached.rttMs} ms`)
+    say(`4. a second node reached the home node by its public key alone: connected in ${reached.connectMs} ms, round trip ${reached.rttMs} ms`)
 
-    const session = await connectToNode({ bootstrap, identity: operatorDir }, home.key)
-    try {
-      const status = await session.control.status()
-      say(`5. operator (key ${operatorKey.slice(0, 8)}…) asks the home node for its status:`)
-      say(`   board ${status.boardId}, ${status.host} on ${status.runtime}, version ${status.version}, ` +
-        `up ${(status.uptimeMs / 1000).toFixed(1)} s, ${status.storageBytes} bytes stored, ${status.connections} peers connected`)
-    } finally {
-      await session.close()
+    const client = { bootstrap, identity: operatorDir }
+    const session = await connectToNode(client, home.key)
+    const { feedKey, feeds } = await session.control.feeds()
+    await session.close()
+    say(`5. the household's laptop (operator key ${operatorKey.slice(0, 8)}…) lists the feeds and opens them over the DHT;`)
+    say('   it decrypts each reading on its side as it arrives:')
+    for (const feed of feeds) {
+      const reader = await openFeedReader(client, { name: feed.name, nodeKey: decodeKey('node key', home.key), coreKey: feed.key, feedKey }, { decrypt: true })
+      readers.push(Object.assign(reader, { name: feed.name }))
+      let next = reader.core.length
+      reader.core.on('append', () => {
+        void (async () => {
+          while (next < reader.core.length) {
+            const block = await reader.core.get(next++)
+            if (block) say(`   [${feed.name}] ${formatReading(decodeReading(block))}`)
+          }
+        })()
+      })
     }
+
+    const sensors = connectMqtt(broker.url, { clientId: 'roost-demo-sensors' })
+    await new Promise<void>((resolve) => sensors.once('connect', () => resolve()))
+    say('6. simulated sensors publish to the broker:')
+    const plan: Array<[string, string]> = [
+      ['home/kitchen/temperature', '21.4'], ['home/living/temperature', '20.9'], ['home/front/door', 'open'],
+      ['home/kitchen/temperature', '21.6'], ['home/front/door', 'closed'], ['home/living/temperature', 'sensor-fault'],
+      ['home/kitchen/temperature', '21.7'], ['home/living/temperature', '21.0']
+    ]
+    for (const [topic, payload] of plan) {
+      await new Promise<void>((resolve, reject) => sensors.publish(topic, payload, { qos: 1 }, (err) => err ? reject(err) : resolve()))
+      await sleep(250)
+    }
+    await sleep(500)
+    await new Promise<void>((resolve) => sensors.end(false, {}, () => resolve()))
+
+    say('7. the sensors have stopped; the laptop reads the feeds back from the home node:')
+    let total = 0
+    for (const reader of readers) {
+      const rows: string[] = []
+      for (let i = 0; i < reader.core.length; i++) {
+        const block = await reader.core.get(i)
+        if (block) rows.push(formatReading(decodeReading(block)))
+      }
+      total += rows.length
+      say(`   ${reader.name}: ${reader.core.length} readings: ${rows.map((r) => r.split('  ').slice(1).join(' ')).join(' | ')}`)
+    }
+    if (total !== plan.length) throw new Error(`expected ${plan.length} readings back, found ${total}`)
+    for (const reader of readers.splice(0)) await reader.close()
+
     const stranger = await connectToNode({ bootstrap, identity: path.join(work, 'stranger') }, home.key)
     try {
-      await stranger.control.status()
-      say('   a stranger got the status: this is a bug')
+      await stranger.control.feeds()
+      say('   a stranger listed the feeds: this is a bug')
       return 1
     } catch (err) {
       const e = err as Error & { code?: string }
-      say(`6. a stranger's key asks too and is refused: ${e.code}: ${e.message}`)
+      say(`8. a stranger's key asks for the feeds and is refused: ${e.code}: ${e.message}`)
     } finally {
       await stranger.close()
     }
@@ -76,28 +139,27 @@ export async function run (_flags: ParsedFlags): Promise<number> {
       const { code } = await node.stop()
       if (code !== 0) throw new Error(`a node exited with ${code} on SIGTERM`)
     }
-    say('7. both nodes stopped cleanly on SIGTERM; demo done')
+    say('9. both nodes stopped cleanly on SIGTERM; demo done')
     return 0
   } finally {
+    for (const reader of readers) await reader.close().catch(() => {})
     for (const node of nodes) await node.stop()
+    await broker?.stop()
     await testnet?.destroy()
     fs.rmSync(work, { recursive: true, force: true })
   }
 }
 
-async function launch (artifactDir: string, work: string, name: string,
-  opts: { bootstrap: string[], operatorKey: string | null, peers: string[] },
-  board: ReturnType<typeof thisMachineBoard>): Promise<{ proc: NodeProcess, key: string }> {
+function formatReading (r: ReturnType<typeof decodeReading>): string {
+  const decoded = decodePayload(r.decoder, r.payload)
+  const value = decoded.error ? `raw "${Buffer.from(r.payload).toString()}" (${decoded.error})` : JSON.stringify(decoded.value.kind === 'raw' ? null : (decoded.value as { value: unknown }).value)
+  return `${new Date(r.receivedAt).toISOString().slice(11, 23)}  ${r.topic}  ${value}`
+}
+
+async function launch (artifactDir: string, work: string, name: string, board: ReturnType<typeof thisMachineBoard>,
+  overrides: Partial<Parameters<typeof writeConfig>[1]>): Promise<{ proc: NodeProcess, key: string }> {
   const configFile = path.join(work, `${name}.json`)
-  writeConfig(configFile, {
-    ...defaultConfig(board),
-    storage: path.join(work, name),
-    bootstrap: opts.bootstrap,
-    operatorKey: opts.operatorKey,
-    peers: opts.peers,
-    roles: [],
-    pingIntervalMs: 1000
-  })
+  writeConfig(configFile, { ...defaultConfig(board), storage: path.join(work, name), roles: [], pingIntervalMs: 1000, ...overrides })
   const proc = watchNode(startNode(artifactDir, 'bare', configFile, 'pipe'))
   const ready = await proc.waitFor('ready', 30_000)
   return { proc, key: String(ready.publicKey) }

@@ -1,0 +1,73 @@
+// The MQTT broker for `roost demo`: Mosquitto when it is installed (what a Pi or
+// router runs), else an embedded aedes broker, both on a free loopback port.
+import { spawn } from 'node:child_process'
+import fs from 'node:fs'
+import net from 'node:net'
+import os from 'node:os'
+import path from 'node:path'
+
+export interface DemoBroker { url: string, kind: 'mosquitto' | 'aedes', stop (): Promise<void> }
+
+export function findMosquitto (): string | null {
+  for (const dir of [...(process.env.PATH ?? '').split(path.delimiter), '/usr/sbin', '/usr/local/sbin']) {
+    const file = path.join(dir, 'mosquitto')
+    try {
+      fs.accessSync(file, fs.constants.X_OK)
+      return file
+    } catch {}
+  }
+  return null
+}
+
+async function freePort (): Promise<number> {
+  const server = net.createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()))
+  const { port } = server.address() as net.AddressInfo
+  await new Promise<void>((resolve) => server.close(() => resolve()))
+  return port
+}
+
+async function accepts (port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1', () => { socket.destroy(); resolve(true) })
+    socket.on('error', () => resolve(false))
+  })
+}
+
+export async function startDemoBroker (): Promise<DemoBroker> {
+  const port = await freePort()
+  const url = `mqtt://127.0.0.1:${port}`
+  // ROOST_DEMO_BROKER=aedes shows the embedded broker even where Mosquitto is installed.
+  const mosquitto = process.env.ROOST_DEMO_BROKER === 'aedes' ? null : findMosquitto()
+  if (mosquitto) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'roost-demo-broker-'))
+    const config = path.join(dir, 'mosquitto.conf')
+    fs.writeFileSync(config, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\nlog_dest none\n`)
+    const child = spawn(mosquitto, ['-c', config], { stdio: 'ignore' })
+    const stop = async (): Promise<void> => {
+      if (child.exitCode === null) {
+        child.kill('SIGTERM')
+        await new Promise((resolve) => child.once('exit', resolve))
+      }
+      fs.rmSync(dir, { recursive: true, force: true })
+    }
+    for (let i = 0; i < 100 && !(await accepts(port)); i++) await new Promise((resolve) => setTimeout(resolve, 50))
+    if (!(await accepts(port))) {
+      await stop()
+      throw new Error(`mosquitto did not start on 127.0.0.1:${port}`)
+    }
+    return { url, kind: 'mosquitto', stop }
+  }
+  const { Aedes } = await import('aedes')
+  const broker = await Aedes.createBroker()
+  const server = net.createServer(broker.handle)
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', () => resolve()))
+  return {
+    url,
+    kind: 'aedes',
+    async stop () {
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+      await new Promise<void>((resolve) => broker.close(() => resolve()))
+    }
+  }
+}
