@@ -11,7 +11,22 @@ type LineOf = (offset: number) => number
 // Long enough to recognise a value, short enough to keep the message on one line.
 const MAX_GOT_CHARS = 40
 
-export function parseYamlWithSchema<T> (file: string, text: string, schema: z.ZodType<T>): T {
+export interface YamlSchemaOptions {
+  // Dotted fields (`bridge.password`) whose values never appear in a message: a
+  // problem there says what kind of value was found, not the value.
+  secretFields?: readonly string[]
+}
+
+// A cross-field check (superRefine) reports through a custom issue with a `path`, and
+// gets the line of that path like any other problem. Its `message` is the reason; by
+// default `, got VALUE` follows it. `params.got` changes that: a string replaces the
+// value shown, false shows none (for a reason that already says what is wrong).
+export interface CustomIssueParams {
+  hint?: string
+  got?: string | false
+}
+
+export function parseYamlWithSchema<T> (file: string, text: string, schema: z.ZodType<T>, opts: YamlSchemaOptions = {}): T {
   const lineCounter = new LineCounter()
   const lineOf: LineOf = (offset) => lineCounter.linePos(offset).line
   // prettyErrors would append a source excerpt to the message; we report the line instead.
@@ -27,7 +42,7 @@ export function parseYamlWithSchema<T> (file: string, text: string, schema: z.Zo
   const data = toData(file, doc, lineOf)
   const result = schema.safeParse(data)
   if (result.success) return result.data
-  throw issueToError(file, doc, lineOf, data, schema, pickIssue(result.error.issues))
+  throw issueToError(file, doc, lineOf, data, schema, pickIssue(result.error.issues), opts)
 }
 
 // The yaml package's wording for the mistakes people make by hand, with the fix.
@@ -65,7 +80,7 @@ function toData (file: string, doc: Document, lineOf: LineOf): unknown {
 }
 
 function issueToError (file: string, doc: Document, lineOf: LineOf, data: unknown,
-  schema: z.core.$ZodType, issue: z.core.$ZodIssue): ConfigError {
+  schema: z.core.$ZodType, issue: z.core.$ZodIssue, opts: YamlSchemaOptions): ConfigError {
   if (issue.code === 'unrecognized_keys') {
     const key = issue.keys[0]
     const validFields = fieldsAt(schema, issue.path)
@@ -76,15 +91,20 @@ function issueToError (file: string, doc: Document, lineOf: LineOf, data: unknow
   }
 
   const field = fieldName(issue.path)
-  const hint = hintOf(issue)
+  const value = valueAt(data, issue.path)
+  const hint = hintOf(issue, value)
   if (isMissing(data, issue.path)) {
     // A missing field has no line of its own: point at the mapping it belongs in.
     return ConfigError.INVALID_FIELD(file, lineAt(doc, lineOf, issue.path.slice(0, -1)), field,
       'required field is missing', hint)
   }
-  const value = valueAt(data, issue.path)
-  const got = issue.path.length === 0 && doc.contents === null ? 'an empty file' : describeValue(value)
-  return ConfigError.INVALID_FIELD(file, lineAt(doc, lineOf, issue.path), field, `${expectation(issue)}, got ${got}`, hint)
+  const line = lineAt(doc, lineOf, issue.path)
+  const custom = issue.code === 'custom' ? customParams(issue).got : undefined
+  if (custom === false) return ConfigError.INVALID_FIELD(file, line, field, expectation(issue), hint)
+  const got = custom ?? (issue.path.length === 0 && doc.contents === null
+    ? 'an empty file'
+    : isSecret(opts, issue.path) ? `${kindOf(value)} (not shown)` : describeValue(value))
+  return ConfigError.INVALID_FIELD(file, line, field, `${expectation(issue)}, got ${got}`, hint)
 }
 
 function expectation (issue: z.core.$ZodIssue): string {
@@ -142,10 +162,34 @@ function typeName (expected: string): string {
   return TYPE_NAMES[expected] ?? expected
 }
 
-function hintOf (issue: z.core.$ZodIssue): string | undefined {
-  if (issue.code !== 'custom') return undefined
+function hintOf (issue: z.core.$ZodIssue, value: unknown): string | undefined {
+  if (issue.code === 'custom') return customParams(issue).hint
+  // YAML reads `password: 1234` or `client_id: true` as a number or a boolean.
+  if (issue.code === 'invalid_type' && issue.expected === 'string' && (typeof value === 'number' || typeof value === 'boolean')) {
+    return 'put the value in quotes to make it text'
+  }
+  return undefined
+}
+
+function customParams (issue: z.core.$ZodIssueCustom): CustomIssueParams {
   const hint: unknown = issue.params?.hint
-  return typeof hint === 'string' ? hint : undefined
+  const got: unknown = issue.params?.got
+  return {
+    hint: typeof hint === 'string' ? hint : undefined,
+    got: typeof got === 'string' || got === false ? got : undefined
+  }
+}
+
+function isSecret (opts: YamlSchemaOptions, path: Path): boolean {
+  return opts.secretFields?.includes(fieldName(path)) === true
+}
+
+// What kind of value is there, for a field whose value is not shown.
+function kindOf (value: unknown): string {
+  if (value === null) return 'null'
+  if (Array.isArray(value)) return TYPE_NAMES.array
+  if (typeof value === 'number' && Number.isInteger(value)) return 'a whole number'
+  return TYPE_NAMES[typeof value] ?? typeof value
 }
 
 function fieldName (path: Path): string {

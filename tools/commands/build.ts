@@ -3,16 +3,18 @@ import { buildArtifact, type ArtifactResult } from '../../targets/artifact.ts'
 import { REPO_ROOT, type Runtime } from '../../targets/bundle.ts'
 import { stringFlag, usageError, type CommandSpec, type ParsedFlags } from '../args.ts'
 import { loadBoard, type Board } from '../boards.ts'
+import { loadNodeConfig } from '../node-config.ts'
 
 export const spec: CommandSpec = {
   name: 'build',
   summary: 'Compile the node for a board into an artifact folder: bundle, addons for the board\'s host,\n' +
-    'runtime (where the registry has it), service file, default config and manifest.json.',
-  usage: 'roost build --board ID [--runtime bare|node] [--out DIR]',
+    'runtime (where the registry has it), service file, config (the board\'s default or --config) and manifest.json.',
+  usage: 'roost build --board ID [--config FILE] [--runtime bare|node] [--out DIR]',
   flags: {
     board: { type: 'string', value: 'ID', help: 'board id (see `roost boards`)' },
     runtime: { type: 'string', value: 'bare|node', help: 'runtime the artifact is for (default: bare)' },
-    out: { type: 'string', value: 'DIR', help: 'artifact folder (default: dist/<board>, or dist/<board>-node)' }
+    out: { type: 'string', value: 'DIR', help: 'artifact folder (default: dist/<board>, or dist/<board>-node)' },
+    config: { type: 'string', value: 'FILE', help: 'node config YAML, validated before anything is written (default: the board\'s defaults)' }
   }
 }
 
@@ -32,13 +34,16 @@ export async function run (flags: ParsedFlags): Promise<number> {
   const board = loadBoard(boardId)
   const runtime = runtimeFlag('build', flags)
   const outDir = path.resolve(stringFlag(flags, 'out') ?? defaultOutDir(board, runtime))
+  const configFile = stringFlag(flags, 'config')
+  // Checked before the build starts: a bad config leaves the artifact folder as it was.
+  const config = configFile === undefined ? undefined : loadNodeConfig(configFile, board)
   const started = performance.now()
-  const result = await buildArtifact({ board, runtime, outDir })
-  process.stdout.write(summary(result, performance.now() - started))
+  const result = await buildArtifact({ board, runtime, outDir, config })
+  process.stdout.write(summary(result, performance.now() - started, configFile))
   return 0
 }
 
-function summary ({ outDir, manifest }: ArtifactResult, ms: number): string {
+function summary ({ outDir, manifest }: ArtifactResult, ms: number, configFile: string | undefined): string {
   const total = manifest.files.reduce((sum, f) => sum + f.size, 0)
   const runtime = manifest.runtime.included
     ? `${manifest.runtime.name} ${manifest.runtime.version} (included)`
@@ -48,6 +53,7 @@ function summary ({ outDir, manifest }: ArtifactResult, ms: number): string {
     `  bundle   ${manifest.bundle.file}  ${kib(manifest.bundle.bytes)}`,
     `  addons   ${manifest.addons.map((a) => `${a.name}@${a.version}`).join(', ')}`,
     `  runtime  ${runtime}`,
+    ...(configFile === undefined ? [] : [`  config   ${configFile} (validated)`]),
     `  total    ${manifest.files.length} files, ${kib(total)}`,
     ''
   ].join('\n')
