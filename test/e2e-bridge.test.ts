@@ -1,6 +1,7 @@
 // The sensor bridge end to end on the real things: Mosquitto on loopback, the node's
 // linux-x64 artifact on Bare, a HyperDHT testnet, and the real `roost feed` CLI reading
 // the encrypted feed from the node over the DHT.
+import { spawn } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -15,6 +16,8 @@ import { loadBoard } from '../tools/boards.ts'
 import { openFeedReader } from '../tools/feed-reader.ts'
 import { buildLocal } from '../tools/local-node.ts'
 import { connectToNode } from '../tools/network.ts'
+import { watchNode } from '../tools/node-process.ts'
+import { REPO_ROOT } from '../targets/bundle.ts'
 import { roost } from './helpers/cli.ts'
 import { publish, startMosquitto, subscribe } from './helpers/mosquitto.ts'
 import { launchNode } from './helpers/nodes.ts'
@@ -254,4 +257,37 @@ test('roost feed tail prints readings as they arrive', async (t) => {
   const result = await tail
   t.is(result.code, 0, result.stderr)
   t.deepEqual(result.stdout.trim().split('\n').map((l) => l.split(/\s+/).slice(1).join(' ')), ['home/door before', 'home/door open', 'home/door closed'])
+})
+
+test('quick start without a config file: roost run --broker --map', async (t) => {
+  const broker = await startMosquitto(t)
+  const { bootstrap } = await startTestnet(t)
+  const home = tmpDir(t)
+  const cli = path.join(REPO_ROOT, 'bin', 'roost.js')
+  const run = watchNode(spawn(process.execPath, [cli, 'run', '--bootstrap', bootstrap[0], '--storage', path.join(home, 'node'),
+    '--broker', broker.url, '--map', 'home/+/temperature=climate:number'], { env: { ...process.env, ROOST_HOME: home }, stdio: ['ignore', 'pipe', 'pipe'], detached: true }))
+  t.teardown(async () => {
+    await run.stop(1000)
+    try { process.kill(-run.child.pid!, 'SIGKILL') } catch {}
+  })
+  const key = String((await run.waitFor('ready', 60_000)).publicKey)
+  await run.waitFor('broker-connected', 10_000)
+  await broker.waitForLog(/ home\/\+\/temperature$/, 10_000)
+  await publish(broker, 'home/attic/temperature', '30.5')
+  // The user who ran it is the node's operator: feed ls works for them.
+  await waitForStored(bootstrap, home, key, 1)
+  const ls = await roost(['feed', 'ls', '--peer', key, '--bootstrap', bootstrap[0]], { home })
+  t.is(ls.code, 0, ls.stderr)
+  t.regex(ls.stdout, /^climate +1 +roost-feed:climate\./m)
+})
+
+test('roost run refuses a bad --map or a --map without --broker, naming the problem', async (t) => {
+  const home = tmpDir(t)
+  const noBroker = await roost(['run', '--map', 'home/#=all'], { home })
+  t.is(noBroker.code, 1)
+  t.is(noBroker.stderr.split('\n')[0], 'USAGE: roost run: --map needs --broker URL')
+  const badFilter = await roost(['run', '--broker', 'mqtt://127.0.0.1:1', '--map', 'home/#/x=all:number'], { home })
+  t.is(badFilter.stderr.split('\n')[0], 'USAGE: roost run: --map home/#/x=all:number: filter: "#" must be a whole level and the last one (e.g. home/#)')
+  const twoDecoders = await roost(['run', '--broker', 'mqtt://127.0.0.1:1', '--map', 'a/+=f:number', '--map', 'b/+=f:json'], { home })
+  t.regex(twoDecoders.stderr, /^USAGE: roost run: --map b\/\+=f:json: feed "f" is written with decoder "number" by rule 1; one feed has one decoder$/m)
 })
