@@ -1,6 +1,7 @@
 // Figures for the issue notes, measured side by side in one run on this machine:
 // build time, bundle and artifact sizes per host, start→ready time on a loopback
-// testnet, and max RSS of an idle node on Bare and on Node.js.
+// testnet, and max RSS of an idle node on Bare and on Node.js; then the sensor
+// bridge's ingest rate, reader latency and memory (tools/bench-bridge.ts).
 import { spawn } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
@@ -9,17 +10,21 @@ import createTestnet from 'hyperdht/testnet.js'
 import { buildArtifact, defaultConfig } from '../../targets/artifact.ts'
 import type { Runtime } from '../../targets/bundle.ts'
 import { intFlag, type CommandSpec, type ParsedFlags } from '../args.ts'
+import { benchBridge, type BridgeFigures } from '../bench-bridge.ts'
 import { loadBoard } from '../boards.ts'
 import { nodeCommand, writeConfig } from '../local-node.ts'
+import { median, round, vmHwmKb } from '../measure.ts'
 import { watchNode } from '../node-process.ts'
 
 export const spec: CommandSpec = {
   name: 'bench',
   summary: 'Measure build time, bundle and artifact sizes, start-to-ready time and idle memory\n' +
-    'of the node on Bare and on Node.js, side by side in one run.',
-  usage: 'roost bench [--runs N] [--json]',
+    'of the node on Bare and on Node.js, and the sensor bridge\'s ingest rate, reader latency\n' +
+    'and memory against Mosquitto, side by side in one run.',
+  usage: 'roost bench [--runs N] [--bridge-messages N] [--json]',
   flags: {
     runs: { type: 'string', value: 'N', help: 'repetitions per measurement; medians are reported (default: 5)' },
+    'bridge-messages': { type: 'string', value: 'N', help: 'readings per sensor-bridge ingest stream (default: 20000)' },
     json: { type: 'boolean', help: 'print the figures as JSON' }
   }
 }
@@ -28,6 +33,14 @@ const IDLE_MS = 2000
 
 export async function run (flags: ParsedFlags): Promise<number> {
   const runs = intFlag('bench', flags, 'runs', 5, 1, 50)
+  const bridgeMessages = intFlag('bench', flags, 'bridge-messages', 20_000, 100, 10_000_000)
+  const figures = { ...await nodeFigures(runs), bridge: await benchBridge({ messages: bridgeMessages, runs }) }
+  if (flags.json === true) process.stdout.write(JSON.stringify(figures, null, 2) + '\n')
+  else process.stdout.write(report(figures) + bridgeReport(figures.bridge))
+  return 0
+}
+
+async function nodeFigures (runs: number) {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'roost-bench-'))
   const testnet = await createTestnet(3, { host: '127.0.0.1' })
   try {
@@ -67,7 +80,7 @@ export async function run (flags: ParsedFlags): Promise<number> {
     }
     const baseline = { bare: await emptyRuntimeRss('bare', artifacts['linux-x64 bare'].outDir), node: await emptyRuntimeRss('node', '') }
 
-    const figures = {
+    return {
       machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model ?? 'unknown', loadavg: os.loadavg().map((l) => Number(l.toFixed(2))), node: process.version },
       runs,
       buildMs: { median: median(buildMs), all: buildMs.map(round) },
@@ -76,9 +89,6 @@ export async function run (flags: ParsedFlags): Promise<number> {
       idleMaxRssMiB: { bare: median(runtimes.bare.maxRssKb) / 1024, node: median(runtimes.node.maxRssKb) / 1024 },
       emptyRuntimeMaxRssMiB: { bare: baseline.bare / 1024, node: baseline.node / 1024 }
     }
-    if (flags.json === true) process.stdout.write(JSON.stringify(figures, null, 2) + '\n')
-    else process.stdout.write(report(figures))
-    return 0
   } finally {
     await testnet.destroy()
     fs.rmSync(work, { recursive: true, force: true })
@@ -110,23 +120,6 @@ async function emptyRuntimeRss (runtime: Runtime, artifactDir: string): Promise<
   return kb
 }
 
-// Peak resident set size of a running process, from the kernel.
-function vmHwmKb (pid: number): number {
-  const match = /^VmHWM:\s+(\d+) kB$/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))
-  if (!match) throw new Error(`no VmHWM for pid ${pid}`)
-  return Number(match[1])
-}
-
-function median (values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b)
-  const mid = Math.floor(sorted.length / 2)
-  return round(sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2)
-}
-
-function round (n: number): number {
-  return Math.round(n * 10) / 10
-}
-
 function report (f: {
   machine: { cpus: number, model: string, loadavg: number[], node: string }
   runs: number
@@ -152,6 +145,35 @@ function report (f: {
     `empty runtime RSS   ${f.emptyRuntimeMaxRssMiB.bare.toFixed(1).padStart(6)} MiB ${f.emptyRuntimeMaxRssMiB.node.toFixed(1).padStart(8)} MiB ${(f.emptyRuntimeMaxRssMiB.bare / f.emptyRuntimeMaxRssMiB.node).toFixed(2)}`,
     '',
     'targets: bundle ≤ 1.5 MB; idle node ≤ 48 MB max RSS on Bare (1 MiB = 1,048,576 bytes)',
+    ''
+  ]
+  return lines.join('\n')
+}
+
+function bridgeReport (b: BridgeFigures): string {
+  const count = (n: number): string => n.toLocaleString('en-US')
+  const rate = (n: number): string => count(Math.round(n)).padStart(11)
+  const ingestRow = (label: string, i: BridgeFigures['ingest']['qos0'], aim: number): string =>
+    `${label.padEnd(8)}${rate(i.node.msgPerS)}${rate(i.mosquittoSub.msgPerS)}${i.nodeToMosquittoSub.toFixed(2).padStart(10)}` +
+    `${`${count(i.node.arrived)}/${count(b.messages)}`.padStart(15)}${`${count(i.mosquittoSub.arrived)}/${count(b.messages)}`.padStart(15)}` +
+    `${rate(i.node.publisherMsgPerS)}${`${i.node.cpuPercent}%`.padStart(7)}${`${i.node.brokerCpuPercent}%`.padStart(7)}   ≥ ${count(aim)}`
+  const l = b.latency
+  const lines = [
+    '',
+    `sensor bridge: ${count(b.messages)} readings per stream, medians of ${b.runs} runs; mosquitto ${b.broker.mosquitto} (${b.broker.settings.slice(2).join(', ')}); ` +
+      `load ${b.loadavg.before.join(' ')} → ${b.loadavg.after.join(' ')}`,
+    '',
+    'ingest    node (Bare)  mosquitto_sub  node/sub   arrived: node  mosquitto_sub  publisher   node  broker   aim',
+    'msg/s          msg/s          msg/s                                                msg/s    CPU     CPU',
+    ingestRow('QoS 0', b.ingest.qos0, b.aims.qos0MsgPerS),
+    ingestRow('QoS 1', b.ingest.qos1, b.aims.qos1MsgPerS),
+    '',
+    `publish → remote reader (${l.readings} QoS 1 readings at ${l.ratePerS}/s per run, all runs pooled): ` +
+      `p50 ${l.p50Ms} ms, p99 ${l.p99Ms} ms, max ${l.maxMs} ms (aim p99 ≤ ${b.aims.p99Ms} ms)` + (l.missing > 0 ? `; ${l.missing} never read` : ''),
+    `  of which publish → bridge received: p50 ${l.toBridgeP50Ms} ms, p99 ${l.toBridgeP99Ms} ms`,
+    `bridge node max RSS: idle ${b.maxRssMiB.idle.toFixed(1)} MiB, QoS 1 stream ${b.maxRssMiB.qos1Stream.toFixed(1)} MiB, QoS 0 stream ${b.maxRssMiB.qos0Stream.toFixed(1)} MiB`,
+    '',
+    'aims are from the issue, for context only; "publisher" is how fast the publisher handed readings to the broker in the node\'s streams',
     ''
   ]
   return lines.join('\n')
