@@ -30,6 +30,9 @@ export interface NodeConfig {
 
 export interface BridgeSettings {
   broker: string
+  // PEM file of the CA that an mqtts:// broker's certificate must chain to; null for the
+  // runtime's default roots.
+  caFile: string | null
   clientId: string | null
   username: string | null
   password: string | null
@@ -157,6 +160,7 @@ function checkBridge (input: unknown): BridgeSettings {
   }
   return {
     broker,
+    caFile: optionalString('caFile'),
     clientId: optionalString('clientId'),
     username: optionalString('username'),
     password: optionalString('password'),

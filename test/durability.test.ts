@@ -31,6 +31,7 @@ test('20 SIGKILLs during a QoS 1 stream lose no acknowledged reading and store n
     roles: ['bridge' as const],
     bridge: {
       broker: broker.url,
+      caFile: null,
       clientId: 'roost-durability',
       username: null,
       password: null,
@@ -118,6 +119,7 @@ test('a reading stored but not acknowledged before a crash is not stored twice w
     roles: ['bridge' as const],
     bridge: {
       broker: `mqtt://127.0.0.1:${proxy.port}`,
+      caFile: null,
       clientId: 'roost-redelivery',
       username: null,
       password: null,

@@ -46,7 +46,7 @@ async function setup (t: ExecutionContext, extra: Partial<NonNullable<NodeConfig
     bootstrap,
     roles: ['bridge'],
     trustedKeys: [clientKey],
-    bridge: { broker: broker.url, clientId: null, username: null, password: null, rules: RULES, commandTopics: [], ...BRIDGE_DEFAULTS, ...extra }
+    bridge: { broker: broker.url, caFile: null, clientId: null, username: null, password: null, rules: RULES, commandTopics: [], ...BRIDGE_DEFAULTS, ...extra }
   }
   const start = async (name = 'home') => {
     const node = launchNode(t, { artifactDir: outDir, runtime: 'bare', board, work, name, config })
@@ -195,7 +195,7 @@ async function proxiedSetup (t: ExecutionContext) {
       bootstrap,
       roles: ['bridge'],
       trustedKeys: [clientKey],
-      bridge: { broker: `mqtt://127.0.0.1:${proxy.port}`, clientId: null, username: null, password: null, rules: RULES, commandTopics: [], ...BRIDGE_DEFAULTS }
+      bridge: { broker: `mqtt://127.0.0.1:${proxy.port}`, caFile: null, clientId: null, username: null, password: null, rules: RULES, commandTopics: [], ...BRIDGE_DEFAULTS }
     }
   })
   const key = String((await node.waitFor('ready', 30_000)).publicKey)

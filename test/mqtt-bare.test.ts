@@ -1,8 +1,9 @@
 // mqtt.js as published, made to run on Bare by roost's build: a probe entry bundled
 // like the node and run by the real Bare binary against a real Mosquitto on loopback,
 // and the same connectBroker on Node.js.
-import { spawn } from 'node:child_process'
+import { execFileSync, spawn } from 'node:child_process'
 import fs from 'node:fs'
+import net from 'node:net'
 import path from 'node:path'
 import test from 'ava'
 import { connectBroker } from '../node/bridge/mqtt-client.ts'
@@ -60,4 +61,91 @@ test('on Node.js, connectBroker subscribes and receives the same way', async (t)
   })
   await publish(broker, 'probe/in', 'reading 1')
   t.deepEqual(await message, { topic: 'probe/in', payload: 'reading 1', qos: 1 })
+})
+
+// A CA, a certificate it signs for 127.0.0.1 (an IP SAN), and a second CA that signed
+// nothing, in a folder Mosquitto can still read after dropping root to its own user.
+function makePki (dir: string): { ca: string, wrongCa: string, cert: string, key: string } {
+  const openssl = (...args: string[]): void => { execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' }) }
+  openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=roost test CA', '-keyout', 'ca.key', '-out', 'ca.crt')
+  openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=roost wrong CA', '-keyout', 'wrong.key', '-out', 'wrong.crt')
+  openssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=127.0.0.1', '-keyout', 'server.key', '-out', 'server.csr')
+  fs.writeFileSync(path.join(dir, 'server.ext'), 'subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n')
+  openssl('x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '1', '-extfile', 'server.ext', '-out', 'server.crt')
+  fs.chmodSync(dir, 0o755)
+  for (const file of fs.readdirSync(dir)) fs.chmodSync(path.join(dir, file), 0o644)
+  const at = (file: string): string => path.join(dir, file)
+  return { ca: at('ca.crt'), wrongCa: at('wrong.crt'), cert: at('server.crt'), key: at('server.key') }
+}
+
+function freePort (): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo
+      server.close(() => resolve(port))
+    })
+  })
+}
+
+// Mosquitto with its plain listener (for mosquitto_pub and mosquitto_sub) and a TLS one.
+async function startTlsBroker (t: import('ava').ExecutionContext) {
+  const pki = makePki(tmpDir(t))
+  const tlsPort = await freePort()
+  const broker = await startMosquitto(t, [`listener ${tlsPort} 127.0.0.1`, `cafile ${pki.ca}`, `certfile ${pki.cert}`, `keyfile ${pki.key}`])
+  return { broker, pki, tlsUrl: `mqtts://127.0.0.1:${tlsPort}` }
+}
+
+test('on Bare, mqtt.js connects with mqtts:// to a Mosquitto TLS listener whose certificate chains to the named CA', async (t) => {
+  if (!fs.existsSync(BARE)) {
+    t.fail(`no Bare binary at ${BARE}: run npm ci (bare-runtime-linux-x64 is an optional dependency)`)
+    return
+  }
+  const { broker, pki, tlsUrl } = await startTlsBroker(t)
+  const work = tmpDir(t)
+  const { addons } = await bundleNode({ runtime: 'bare', host: 'linux-x64', outDir: work, version: 'test', entry: PROBE })
+  t.log(`addons: ${addons.map((a) => `${a.name}@${a.version}`).join(', ')}`)
+  t.false(addons.some((a) => a.name === 'bare-pipe'), 'bare-tls is used without bare-net, so no bare-pipe')
+
+  const sub = subscribe(t, broker, 'probe/out')
+  await sub.subscribed
+  const probe = watchNode(spawn(BARE, [path.join(work, BUNDLE_FILE), tlsUrl, pki.ca], { stdio: ['ignore', 'pipe', 'pipe'] }))
+  t.teardown(async () => { await probe.stop(1000) })
+  await probe.waitFor('subscribed', 15_000)
+  await publish(broker, 'probe/in', 'over tls')
+  const message = await probe.waitFor('message', 10_000)
+  t.is(message.payload, 'over tls')
+  t.deepEqual(await sub.waitForMessage('hello from bare'), { topic: 'probe/out', payload: 'hello from bare' })
+  t.deepEqual(probe.events.filter((e) => e.event === 'error'), [])
+  t.deepEqual(await probe.stop(2000), { code: 0, signal: null })
+
+  // The same broker with a CA that did not sign its certificate: an error, never a connection.
+  const wrong = watchNode(spawn(BARE, [path.join(work, BUNDLE_FILE), tlsUrl, pki.wrongCa], { stdio: ['ignore', 'pipe', 'pipe'] }))
+  t.teardown(async () => { await wrong.stop(1000) })
+  const error = await wrong.waitFor('error', 15_000)
+  t.is(error.code, 'CERTIFICATE_VERIFY_FAILED')
+  // mqtt.js retries each second; give it two more tries to go wrong.
+  await new Promise((resolve) => setTimeout(resolve, 2500))
+  t.deepEqual(wrong.events.filter((e) => e.event !== 'error'), [])
+})
+
+test('on Node.js, connectBroker connects with mqtts:// and the CA file, and fails with another CA', async (t) => {
+  const { pki, tlsUrl } = await startTlsBroker(t)
+  const client = connectBroker(tlsUrl, { clientId: 'roost-node-tls', caFile: pki.ca })
+  t.teardown(() => new Promise<void>((resolve) => { client.end(true, {}, () => resolve()) }))
+  await new Promise<void>((resolve, reject) => {
+    client.once('connect', () => resolve())
+    client.once('error', reject)
+  })
+  t.pass()
+
+  const wrong = connectBroker(tlsUrl, { clientId: 'roost-node-tls-wrong', caFile: pki.wrongCa })
+  t.teardown(() => new Promise<void>((resolve) => { wrong.end(true, {}, () => resolve()) }))
+  const outcome = await new Promise<string>((resolve) => {
+    wrong.once('connect', () => resolve('connected'))
+    wrong.once('error', (err) => resolve(String((err as { code?: string }).code)))
+  })
+  // Node names the failure by where the chain broke (the broker also sends its CA).
+  t.regex(outcome, /^(SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT_LOCALLY)$/)
 })

@@ -71,6 +71,7 @@ test('a valid node config is the board\'s default config with the file\'s values
     storage: '/srv/roost',
     bridge: {
       broker: 'mqtt://127.0.0.1:1883',
+      caFile: null,
       clientId: 'roost-kitchen',
       username: 'sensors',
       password: 'secret',
@@ -128,10 +129,22 @@ test('two rules writing one feed with different decoders are reported at the sec
   t.is(message, `${file}:17: bridge.rules.1.decoder: feed "climate" is written with decoder "number" by rule 1; one feed has one decoder`)
 })
 
-test('an mqtts:// broker is refused because the Bare bundle has no TLS', (t) => {
-  const { message, hint, file } = rejection(t, withLines({ 7: '  broker: mqtts://user:pw@broker.lan:8883' }))
-  t.is(message, `${file}:7: bridge.broker: mqtts:// is not supported: the Bare bundle has no TLS transport`)
-  t.is(hint, 'use mqtt:// to a broker on the board or its LAN, e.g. mqtt://127.0.0.1:1883')
+test('an mqtts:// broker with a CA file is the node\'s broker and caFile', (t) => {
+  const config = loadNodeConfig(writeConfig(t, withLines({ 7: '  broker: mqtts://broker.lan:8883\n  ca_file: /etc/roost/broker-ca.pem' })), BOARD)
+  t.is(config.bridge?.broker, 'mqtts://broker.lan:8883')
+  t.is(config.bridge?.caFile, '/etc/roost/broker-ca.pem')
+  t.notThrows(() => checkNodeConfig(config))
+})
+
+test('a CA file with an mqtt:// broker is refused at its line', (t) => {
+  const { message, hint, file } = rejection(t, withLines({ 7: '  broker: mqtt://127.0.0.1:1883\n  ca_file: /etc/roost/broker-ca.pem' }))
+  t.is(message, `${file}:8: bridge.ca_file: a CA file is used only with an mqtts:// broker`)
+  t.is(hint, 'write the broker as mqtts://HOST:PORT, or remove ca_file')
+})
+
+test('a relative CA file is refused at its line', (t) => {
+  const { message, file } = rejection(t, withLines({ 7: '  broker: mqtts://broker.lan:8883\n  ca_file: broker-ca.pem' }))
+  t.is(message, `${file}:8: bridge.ca_file: expected an absolute path on the board, like /etc/roost/broker-ca.pem`)
 })
 
 test('a broker without a scheme is refused at its line', (t) => {

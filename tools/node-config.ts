@@ -22,6 +22,7 @@ const BROKER_EXAMPLE = 'mqtt://127.0.0.1:1883'
 
 const bridgeSchema = z.strictObject({
   broker: z.string().min(1),
+  ca_file: z.string().min(1).optional(),
   client_id: z.string().min(1).optional(),
   username: z.string().min(1).optional(),
   password: z.string().optional(),
@@ -132,6 +133,13 @@ function checkKey (path: PropertyKey[], value: string, fail: Fail): void {
 function checkBridge (bridge: BridgeYaml, fail: Fail): void {
   const broker = checkBroker(bridge.broker)
   if (broker !== null) fail(['bridge', 'broker'], broker.reason, { got: false, hint: broker.hint })
+  if (bridge.ca_file !== undefined) {
+    if (!/^mqtts:\/\//i.test(bridge.broker)) {
+      fail(['bridge', 'ca_file'], 'a CA file is used only with an mqtts:// broker', { got: false, hint: 'write the broker as mqtts://HOST:PORT, or remove ca_file' })
+    } else if (!bridge.ca_file.startsWith('/')) {
+      fail(['bridge', 'ca_file'], 'expected an absolute path on the board, like /etc/roost/broker-ca.pem', { got: false })
+    }
+  }
   if (bridge.password !== undefined && bridge.username === undefined) {
     fail(['bridge', 'password'], 'a password needs a username (MQTT sends a password only with one)',
       { got: false, hint: 'add username: next to the password' })
@@ -145,17 +153,12 @@ function checkBridge (bridge: BridgeYaml, fail: Fail): void {
   })
 }
 
-// The artifact's MQTT client speaks mqtt:// over TCP only. The URL is not echoed:
-// it may carry a user name and password.
+// The artifact's MQTT client speaks mqtt:// over TCP and mqtts:// over TLS (bare-tls on
+// Bare), which verifies the broker's certificate against ca_file or the default roots.
+// The URL is not echoed: it may carry a user name and password.
 function checkBroker (broker: string): { reason: string, hint?: string } | null {
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(broker)?.[1].toLowerCase()
-  if (scheme === 'mqtts') {
-    return {
-      reason: 'mqtts:// is not supported: the Bare bundle has no TLS transport',
-      hint: `use mqtt:// to a broker on the board or its LAN, e.g. ${BROKER_EXAMPLE}`
-    }
-  }
-  if (scheme !== 'mqtt') {
+  if (scheme !== 'mqtt' && scheme !== 'mqtts') {
     return {
       reason: `expected an mqtt:// URL like ${BROKER_EXAMPLE}, got ${scheme === undefined ? 'no scheme' : `${scheme}://`}`,
       hint: scheme === undefined ? 'write it as mqtt://HOST:PORT' : undefined
@@ -168,7 +171,7 @@ function checkBroker (broker: string): { reason: string, hint?: string } | null 
     return { reason: `expected an mqtt:// URL like ${BROKER_EXAMPLE}, got one that does not parse` }
   }
   // The node's own check (node/config.ts) wants a host right after the scheme.
-  if (url.hostname === '' || !/^mqtt:\/\/[^\s/]+/i.test(broker)) {
+  if (url.hostname === '' || !/^mqtts?:\/\/[^\s/]+/i.test(broker)) {
     return { reason: `expected an mqtt:// URL with a host, like ${BROKER_EXAMPLE}` }
   }
   return null
@@ -177,6 +180,7 @@ function checkBroker (broker: string): { reason: string, hint?: string } | null 
 function bridgeSettings (bridge: BridgeYaml): BridgeSettings {
   return {
     broker: bridge.broker,
+    caFile: bridge.ca_file ?? null,
     clientId: bridge.client_id ?? null,
     username: bridge.username ?? null,
     password: bridge.password ?? null,

@@ -117,7 +117,7 @@ export function createBridge (config: BridgeConfig, feeds: Feeds, state: BridgeS
   }
 
   function start (): Promise<void> {
-    client = connectBroker(config.broker, { clientId: config.clientId, username: config.username ?? undefined, password: config.password ?? undefined, clean: false })
+    client = connectBroker(config.broker, { caFile: config.caFile ?? undefined, clientId: config.clientId, username: config.username ?? undefined, password: config.password ?? undefined, clean: false })
     // mqtt.js sends PUBACK (and PUBCOMP) only after handleMessage calls back: that is
     // where the reading is stored, so nothing is acknowledged before it is on disk.
     client.handleMessage = (packet: unknown, callback: (err?: Error) => void) => {

@@ -17,6 +17,8 @@ export const BARE_BUILTINS: Record<string, string> = {
   path: 'bare-path',
   // readable-stream's `require('process/')`; see BARE_PROCESS_PACKAGES for the global.
   process: './targets/bare/process.cts',
+  // mqtt.js's mqtts:// transport: bare-tls over bare-tcp, verifying the broker's certificate.
+  tls: './targets/bare/tls.cts',
   // readable-stream only reads an opt-out flag from Node's stream module.
   stream: 'bare-stream',
   // readable-stream decodes text with the npm copy of Node's module (its dependency).
@@ -37,11 +39,13 @@ export const BARE_PROCESS_PACKAGES: string[] = ['mqtt', 'process-nextick-args', 
 
 // Modules of packages, by their path under node_modules, that the Bare bundle replaces.
 // mqtt.js loads all of its transports on the first connect() although the node speaks
-// only mqtt:// over TCP, and Bare here has no TLS or WebSocket module; replacing them
-// keeps ws, socks and the builtins only they import (http, https, tls, crypto, zlib, dns)
-// out of the bundle, about 130 KB of minified code.
+// only mqtt:// over TCP and mqtts:// over TLS; replacing the WebSocket and SOCKS ones
+// keeps ws, socks and the builtins only they import (http, https, crypto, zlib, dns)
+// out of the bundle, about 130 KB of minified code. bare-tls's net.js is its connect()
+// over bare-net, which would ship bare-pipe (an addon for Unix sockets) too: roost's
+// tls.cts wraps bare-tcp in bare-tls's Socket instead.
 export const BARE_REPLACED_MODULES: Record<string, string> = {
+  'bare-tls/net.js': 'targets/bare/absent.cts',
   'mqtt/build/lib/connect/socks.js': 'targets/bare/mqtt-transports.cts',
-  'mqtt/build/lib/connect/tls.js': 'targets/bare/mqtt-transports.cts',
   'mqtt/build/lib/connect/ws.js': 'targets/bare/mqtt-transports.cts'
 }

@@ -62,7 +62,7 @@ export async function run (_flags: ParsedFlags): Promise<number> {
       bootstrap,
       operatorKey,
       roles: ['bridge', 'storage'],
-      bridge: { broker: broker.url, clientId: null, username: null, password: null, rules: RULES, commandTopics: [], ...BRIDGE_DEFAULTS }
+      bridge: { broker: broker.url, caFile: null, clientId: null, username: null, password: null, rules: RULES, commandTopics: [], ...BRIDGE_DEFAULTS }
     })
     nodes.push(home.proc)
     await home.proc.waitFor('broker-connected', 15_000)

@@ -85,5 +85,5 @@ function bridgeFlags (flags: ParsedFlags): BridgeSettings | null {
     const problem = checkTopicFilter(filter)
     if (problem) throw usageError('run', `--command-topic ${filter}: ${problem}`)
   }
-  return { broker, clientId: null, username: null, password: null, rules, commandTopics, ...BRIDGE_DEFAULTS }
+  return { broker, caFile: null, clientId: null, username: null, password: null, rules, commandTopics, ...BRIDGE_DEFAULTS }
 }
