@@ -36,6 +36,9 @@ export interface SubscriberFigures {
   // The fewest of the published messages that arrived in any run.
   arrived: number
   allMsgPerS: number[]
+  // What went wrong in a run: messages the broker logged as dropped, the node losing
+  // its broker or failing to store a reading.
+  notes: string[]
 }
 
 export interface IngestFigures {
@@ -92,6 +95,8 @@ const FILE_POLL_MS = 5
 const STALL_MS = 5000
 const NO_PROGRESS_MS = 30_000
 const IDLE_MS = 2000
+// Node log events that mean readings may have been lost.
+const NODE_TROUBLE = ['broker-disconnected', 'broker-error', 'reading-not-stored', 'reading-refused', 'fatal']
 const LATENCY_READINGS = 500
 const LATENCY_RATE_PER_S = 100
 const LATENCY_WAIT_MS = 10_000
@@ -112,6 +117,7 @@ interface StreamSample {
   cpuPercent: number
   brokerCpuPercent: number
   arrived: number
+  notes: string[]
 }
 
 interface NodeStreamSample extends StreamSample { idleRssKb: number, streamRssKb: number }
@@ -216,7 +222,8 @@ function subscriberFigures (samples: StreamSample[]): SubscriberFigures {
     cpuPercent: Math.round(median(samples.map((s) => s.cpuPercent))),
     brokerCpuPercent: Math.round(median(samples.map((s) => s.brokerCpuPercent))),
     arrived: Math.min(...samples.map((s) => s.arrived)),
-    allMsgPerS: samples.map((s) => Math.round(s.msgPerS))
+    allMsgPerS: samples.map((s) => Math.round(s.msgPerS)),
+    notes: samples.flatMap((s, run) => s.notes.map((note) => `run ${run + 1}: ${note}`))
   }
 }
 
@@ -265,7 +272,10 @@ async function nodeIngest (bench: Bench, qos: 0 | 1, messages: number, name: str
     const idleRssKb = vmHwmKb(pid)
     const feedLength = async (): Promise<number> => (await session.control.status()).feeds.find((f) => f.name === RULE.feed)?.length ?? 0
     const result = await stream(broker, qos, messages, pid, { read: feedLength, target: messages, pollMs: STATUS_POLL_MS })
-    return { ...rates(result, result.reached), idleRssKb, streamRssKb: vmHwmKb(pid) }
+    const streamRssKb = vmHwmKb(pid)
+    const trouble = node.events.filter((e) => NODE_TROUBLE.includes(e.event)).map((e) => `node logged ${e.event}${e.reason ? `: ${String(e.reason)}` : ''}`)
+    const sample = rates(result, result.reached, messages)
+    return { ...sample, notes: [...sample.notes, ...new Set(trouble)], idleRssKb, streamRssKb }
   } finally {
     await opened.closeAll()
   }
@@ -292,7 +302,7 @@ async function mosquittoSubIngest (bench: Bench, qos: 0 | 1, messages: number, n
     const size = async (): Promise<number> => (await fs.promises.stat(file)).size
     const result = await stream(broker, qos, messages, sub.pid!, { read: size, target: expectedBytes, pollMs: FILE_POLL_MS })
     const arrived = result.reached === expectedBytes ? messages : fs.readFileSync(file).filter((byte) => byte === 0x0a).length
-    return rates(result, arrived)
+    return rates(result, arrived, messages)
   } finally {
     await opened.closeAll()
   }
@@ -307,11 +317,14 @@ interface StreamResult {
   publisherMsgPerS: number
   cpuPercent: number
   brokerCpuPercent: number
+  // Broker log lines about dropped messages.
+  brokerNotes: string[]
 }
 
-function rates (result: StreamResult, arrived: number): StreamSample {
+function rates (result: StreamResult, arrived: number, messages: number): StreamSample {
   const { publisherMsgPerS, cpuPercent, brokerCpuPercent } = result
-  return { msgPerS: result.elapsedS > 0 ? arrived / result.elapsedS : 0, publisherMsgPerS, cpuPercent, brokerCpuPercent, arrived }
+  const notes = [...(arrived < messages ? [`${arrived} of ${messages} arrived`] : []), ...result.brokerNotes]
+  return { msgPerS: result.elapsedS > 0 ? arrived / result.elapsedS : 0, publisherMsgPerS, cpuPercent, brokerCpuPercent, arrived, notes }
 }
 
 // Publishes N numbered readings as fast as flow control allows and waits until the
@@ -333,7 +346,8 @@ async function stream (broker: Broker, qos: 0 | 1, messages: number, subscriberP
       elapsedS: (done.at - started) / 1000,
       publisherMsgPerS: messages / ((publishedAt! - started) / 1000),
       cpuPercent: round((cpuMs(subscriberPid) - cpuBefore.subscriber) / wallMs * 100),
-      brokerCpuPercent: round((cpuMs(broker.pid) - cpuBefore.broker) / wallMs * 100)
+      brokerCpuPercent: round((cpuMs(broker.pid) - cpuBefore.broker) / wallMs * 100),
+      brokerNotes: broker.log.filter((line) => /dropp/i.test(line)).map((line) => `mosquitto: ${line.replace(/^\d+: /, '')}`)
     }
   } finally {
     publisher.end(true)

@@ -167,6 +167,8 @@ function bridgeReport (b: BridgeFigures): string {
     'msg/s          msg/s          msg/s                                                msg/s    CPU     CPU',
     ingestRow('QoS 0', b.ingest.qos0, b.aims.qos0MsgPerS),
     ingestRow('QoS 1', b.ingest.qos1, b.aims.qos1MsgPerS),
+    ...(['qos0', 'qos1'] as const).flatMap((qos) => (['node', 'mosquittoSub'] as const).flatMap((who) =>
+      b.ingest[qos][who].notes.map((note) => `  ${qos === 'qos0' ? 'QoS 0' : 'QoS 1'} ${who === 'node' ? 'node' : 'mosquitto_sub'}, ${note}`))),
     '',
     `publish → remote reader (${l.readings} QoS 1 readings at ${l.ratePerS}/s per run, all runs pooled): ` +
       `p50 ${l.p50Ms} ms, p99 ${l.p99Ms} ms, max ${l.maxMs} ms (aim p99 ≤ ${b.aims.p99Ms} ms)` + (l.missing > 0 ? `; ${l.missing} never read` : ''),
