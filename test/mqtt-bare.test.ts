@@ -3,7 +3,6 @@
 // and the same connectBroker on Node.js.
 import { execFileSync, spawn } from 'node:child_process'
 import fs from 'node:fs'
-import net from 'node:net'
 import path from 'node:path'
 import test from 'ava'
 import { connectBroker } from '../node/bridge/mqtt-client.ts'
@@ -11,6 +10,7 @@ import { bundleNode, BUNDLE_FILE, REPO_ROOT } from '../targets/bundle.ts'
 import { watchNode } from '../tools/node-process.ts'
 import { publish, startMosquitto, subscribe } from './helpers/mosquitto.ts'
 import { tmpDir } from './helpers/tmp.ts'
+import { freePort } from '../tools/mosquitto.ts'
 
 const BARE = path.join(REPO_ROOT, 'node_modules', 'bare-runtime-linux-x64', 'bin', 'bare')
 const PROBE = path.join(REPO_ROOT, 'test', 'fixtures', 'mqtt-probe.ts')
@@ -76,17 +76,6 @@ function makePki (dir: string): { ca: string, wrongCa: string, cert: string, key
   for (const file of fs.readdirSync(dir)) fs.chmodSync(path.join(dir, file), 0o644)
   const at = (file: string): string => path.join(dir, file)
   return { ca: at('ca.crt'), wrongCa: at('wrong.crt'), cert: at('server.crt'), key: at('server.key') }
-}
-
-function freePort (): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo
-      server.close(() => resolve(port))
-    })
-  })
 }
 
 // Mosquitto with its plain listener (for mosquitto_pub and mosquitto_sub) and a TLS one.

@@ -5,33 +5,16 @@ import fs from 'node:fs'
 import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
+import { accepts, findMosquittoTool, freePort } from './mosquitto.ts'
 
 export interface DemoBroker { url: string, kind: 'mosquitto' | 'aedes', stop (): Promise<void> }
 
-export function findMosquitto (): string | null {
-  for (const dir of [...(process.env.PATH ?? '').split(path.delimiter), '/usr/sbin', '/usr/local/sbin']) {
-    const file = path.join(dir, 'mosquitto')
-    try {
-      fs.accessSync(file, fs.constants.X_OK)
-      return file
-    } catch {}
+function findMosquitto (): string | null {
+  try {
+    return findMosquittoTool('mosquitto')
+  } catch {
+    return null
   }
-  return null
-}
-
-async function freePort (): Promise<number> {
-  const server = net.createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()))
-  const { port } = server.address() as net.AddressInfo
-  await new Promise<void>((resolve) => server.close(() => resolve()))
-  return port
-}
-
-async function accepts (port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect(port, '127.0.0.1', () => { socket.destroy(); resolve(true) })
-    socket.on('error', () => resolve(false))
-  })
 }
 
 export async function startDemoBroker (): Promise<DemoBroker> {

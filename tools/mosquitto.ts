@@ -22,7 +22,7 @@ export interface Broker {
 const START_TIMEOUT_MS = 5000
 
 // Debian installs the broker in /usr/sbin, which a non-root PATH may lack.
-export function findMosquittoTool (name: 'mosquitto' | 'mosquitto_sub'): string {
+export function findMosquittoTool (name: 'mosquitto' | 'mosquitto_pub' | 'mosquitto_sub'): string {
   const dirs = [...(process.env.PATH ?? '').split(path.delimiter), '/usr/sbin', '/usr/local/sbin']
   for (const dir of dirs) {
     const file = path.join(dir, name)
@@ -34,7 +34,7 @@ export function findMosquittoTool (name: 'mosquitto' | 'mosquitto_sub'): string 
   throw new Error(`${name} is not installed: run scripts/system-deps.sh (as root it installs mosquitto and mosquitto-clients)`)
 }
 
-function freePort (): Promise<number> {
+export function freePort (): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer()
     server.once('error', reject)
@@ -45,7 +45,7 @@ function freePort (): Promise<number> {
   })
 }
 
-function accepts (port: number): Promise<boolean> {
+export function accepts (port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = net.connect(port, '127.0.0.1')
     socket.once('connect', () => { socket.destroy(); resolve(true) })

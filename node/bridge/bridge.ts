@@ -6,6 +6,7 @@ import b4a from 'b4a'
 import crypto from 'hypercore-crypto'
 import type { MqttClient } from 'mqtt'
 import type { BridgeSettings } from '../config.ts'
+import type { BridgeStatus } from '../control/protocol.ts'
 import type { Feeds } from '../feeds/feeds.ts'
 import type { Logger } from '../log.ts'
 import { decodePayload } from './decode.ts'
@@ -18,16 +19,8 @@ export interface BridgeConfig extends BridgeSettings {
   clientId: string
 }
 
-export interface BridgeStats {
-  connected: boolean
-  received: number
-  stored: number
-  decodeErrors: number
-  oversized: number
-  duplicates: number
-  retainedUnchanged: number
-  reconnects: number
-}
+// What status reports is what the bridge counts: one shape, defined with the wire format.
+export type BridgeStats = BridgeStatus
 
 export interface Bridge {
   ready (): Promise<void>

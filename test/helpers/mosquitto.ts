@@ -3,10 +3,10 @@
 // binary fails the test with the command that installs it (never a skip).
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
-import net from 'node:net'
 import path from 'node:path'
 import readline from 'node:readline'
 import type { ExecutionContext } from 'ava'
+import { accepts, findMosquittoTool, freePort, stopProcess } from '../../tools/mosquitto.ts'
 import { tmpDir } from './tmp.ts'
 
 export interface Broker {
@@ -27,43 +27,6 @@ export interface Subscriber {
 }
 
 const START_TIMEOUT_MS = 5000
-
-// Debian installs the broker in /usr/sbin, which a non-root PATH may lack.
-function findTool (name: string): string {
-  const dirs = [...(process.env.PATH ?? '').split(path.delimiter), '/usr/sbin', '/usr/local/sbin']
-  for (const dir of dirs) {
-    const file = path.join(dir, name)
-    try {
-      fs.accessSync(file, fs.constants.X_OK)
-      return file
-    } catch {}
-  }
-  throw new Error(`${name} is not installed: run scripts/system-deps.sh (as root it installs mosquitto and mosquitto-clients)`)
-}
-
-function freePort (): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo
-      server.close(() => resolve(port))
-    })
-  })
-}
-
-function accepts (port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect(port, '127.0.0.1')
-    socket.once('connect', () => { socket.destroy(); resolve(true) })
-    socket.once('error', () => resolve(false))
-  })
-}
-
-function exited (child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve()
-  return new Promise((resolve) => child.once('close', () => resolve()))
-}
 
 // Resolves with what `found` returns once it returns something, re-checked on every
 // `wake()`; rejects when the process ends first or the time is up.
@@ -91,16 +54,8 @@ function waiter (child: ChildProcess, describe: () => string) {
   return { wake, until }
 }
 
-async function stop (child: ChildProcess, timeoutMs = 2000): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return
-  child.kill('SIGTERM')
-  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
-  await exited(child)
-  clearTimeout(timer)
-}
-
 export async function startMosquitto (t: ExecutionContext, extraConfig: string[] = []): Promise<Broker> {
-  const mosquitto = findTool('mosquitto')
+  const mosquitto = findMosquittoTool('mosquitto')
   const dir = tmpDir(t, 'roost-mosquitto-')
   const port = await freePort()
   const config = path.join(dir, 'mosquitto.conf')
@@ -108,7 +63,7 @@ export async function startMosquitto (t: ExecutionContext, extraConfig: string[]
   fs.writeFileSync(config, [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence false', 'log_dest stderr',
     ...['error', 'warning', 'notice', 'information', 'subscribe'].map((type) => `log_type ${type}`), ...extraConfig, ''].join('\n'))
   const child = spawn(mosquitto, ['-c', config], { stdio: ['ignore', 'ignore', 'pipe'] })
-  t.teardown(() => stop(child))
+  t.teardown(() => stopProcess(child))
   const log: string[] = []
   const { wake, until } = waiter(child, () => `mosquitto log: ${log.join(' | ')}`)
   readline.createInterface({ input: child.stderr! }).on('line', (line) => {
@@ -119,7 +74,7 @@ export async function startMosquitto (t: ExecutionContext, extraConfig: string[]
   const deadline = Date.now() + START_TIMEOUT_MS
   while (!(await accepts(port))) {
     if (child.exitCode !== null || child.signalCode !== null || Date.now() > deadline) {
-      await stop(child)
+      await stopProcess(child)
       throw new Error(`mosquitto did not accept connections on 127.0.0.1:${port}; its log: ${log.join(' | ')}`)
     }
     await new Promise((resolve) => setTimeout(resolve, 50))
@@ -134,7 +89,7 @@ export async function startMosquitto (t: ExecutionContext, extraConfig: string[]
 
 // mosquitto_pub: one message, waiting until the broker has it (QoS 1 waits for PUBACK).
 export function publish (broker: Broker, topic: string, payload: string, qos: 0 | 1 | 2 = 1, retain = false): Promise<void> {
-  const tool = findTool('mosquitto_pub')
+  const tool = findMosquittoTool('mosquitto_pub')
   return new Promise((resolve, reject) => {
     execFile(tool, ['-h', '127.0.0.1', '-p', String(broker.port), '-t', topic, '-m', payload, '-q', String(qos), ...(retain ? ['-r'] : [])], { timeout: 10_000 },
       (err, _stdout, stderr) => { err ? reject(new Error(`mosquitto_pub failed: ${err.message} ${stderr}`)) : resolve() })
@@ -144,11 +99,11 @@ export function publish (broker: Broker, topic: string, payload: string, qos: 0 
 // mosquitto_sub on one topic for the length of the test, one line per message.
 let subscribers = 0
 export function subscribe (t: ExecutionContext, broker: Broker, topic: string, qos: 0 | 1 | 2 = 1): Subscriber {
-  const tool = findTool('mosquitto_sub')
+  const tool = findMosquittoTool('mosquitto_sub')
   const clientId = `roost-test-sub-${process.pid}-${++subscribers}`
   const child = spawn(tool, ['-h', '127.0.0.1', '-p', String(broker.port), '-i', clientId, '-t', topic, '-q', String(qos), '-F', 'message %t %p'],
     { stdio: ['ignore', 'pipe', 'pipe'] })
-  t.teardown(() => stop(child))
+  t.teardown(() => stopProcess(child))
   const messages: Message[] = []
   const output: string[] = []
   const { wake, until } = waiter(child, () => `mosquitto_sub output: ${output.join(' | ')}`)
