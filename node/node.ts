@@ -14,6 +14,7 @@ import { watchPeers, type PeerWatch } from './peers.ts'
 import { hostName, roostVersion, runtimeName } from './runtime.ts'
 import { folderBytes } from './storage-usage.ts'
 import type { BridgeRole } from './roles/bridge.ts'
+import type { Store } from './storage/corestore.ts'
 
 // Roles this version runs; the others are accepted in config and reported as pending.
 const IMPLEMENTED_ROLES: string[] = ['bridge']
@@ -40,6 +41,8 @@ export function createNode (config: NodeConfig, log: Logger): RoostNode {
   let server: Server | null = null
   let peers: PeerWatch | null = null
   let bridgeRole: BridgeRole | null = null
+  // One corestore for every role that keeps hypercores: one rocksdb, one set of buffers.
+  let store: Store | null = null
   let opening: Promise<void> | null = null
   let closing: Promise<void> | null = null
 
@@ -105,17 +108,18 @@ export function createNode (config: NodeConfig, log: Logger): RoostNode {
     openControlChannel(socket, handlers)
     // Anyone may replicate what the node serves; feeds are encrypted, so a reader
     // without the feed key gets ciphertext only.
-    if (bridgeRole) bridgeRole.store.replicate(socket)
+    if (store) store.replicate(socket)
     log('peer-connected', { peer })
   }
 
   async function startBridge (settings: NonNullable<NodeConfig['bridge']>): Promise<void> {
     // roles/bridge is a bundle of its own on the device, loaded only here.
-    const { startBridgeRole } = await import('./roles/bridge.ts')
+    const { startBridgeRole, openStore } = await import('./roles/bridge.ts')
+    store ??= await openStore(config.storage)
     // A stable client id keeps the broker session (and its queued QoS 1 messages)
     // across restarts.
     const clientId = settings.clientId ?? `roost-${encodeKey(keyPair.publicKey).slice(0, 16)}`
-    bridgeRole = await startBridgeRole(config.storage, settings, clientId, log)
+    bridgeRole = await startBridgeRole(store, config.storage, settings, clientId, log)
   }
 
   async function open (): Promise<void> {
@@ -147,6 +151,7 @@ export function createNode (config: NodeConfig, log: Logger): RoostNode {
     peers?.close()
     // Readings first: what is in flight is stored before the network goes.
     if (bridgeRole) await bridgeRole.close()
+    if (store) await store.close()
     for (const socket of connections) socket.destroy()
     if (server) await server.close()
     if (dht) await dht.destroy()

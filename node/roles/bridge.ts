@@ -7,18 +7,20 @@ import { loadBridgeState } from '../bridge/state.ts'
 import { loadOrCreateFeedKey } from '../feeds/feed-key.ts'
 import { openFeeds, type Feeds } from '../feeds/feeds.ts'
 import type { Logger } from '../log.ts'
-import { openStore, type Store } from '../storage/corestore.ts'
+import type { Store } from '../storage/corestore.ts'
+
+// The node opens its one corestore through whichever role bundle it loads first.
+export { openStore } from '../storage/corestore.ts'
 
 export interface BridgeRole {
-  store: Store
   feeds: Feeds
   feedKey: Uint8Array
   bridge: Bridge
   close (): Promise<void>
 }
 
-export async function startBridgeRole (storage: string, settings: BridgeSettings, clientId: string, log: Logger): Promise<BridgeRole> {
-  const store = await openStore(storage)
+// The store is the node's, shared with other roles; the role never closes it.
+export async function startBridgeRole (store: Store, storage: string, settings: BridgeSettings, clientId: string, log: Logger): Promise<BridgeRole> {
   const feedKey = loadOrCreateFeedKey(storage)
   const names = [...new Set(settings.rules.map((r) => r.feed))]
   const feeds = await openFeeds(store, feedKey, names, { maxBatch: settings.maxBatch, flushMs: settings.flushMs })
@@ -26,15 +28,13 @@ export async function startBridgeRole (storage: string, settings: BridgeSettings
   const bridge = createBridge({ ...settings, clientId }, feeds, state, log)
   await bridge.ready()
   return {
-    store,
     feeds,
     feedKey,
     bridge,
     async close () {
-      // Stop taking readings, store what is in flight, then close the store.
+      // Stop taking readings, then store what is in flight.
       await bridge.close()
       await feeds.close()
-      await store.close()
     }
   }
 }
