@@ -36,6 +36,11 @@ export interface BridgeSettings {
   clientId: string | null
   username: string | null
   password: string | null
+  // File on the board holding the password, read at connect (so the secret is not in
+  // this config); it must not be readable by group or others. Excludes `password`.
+  passwordFile: string | null
+  // 4 is MQTT 3.1.1, 5 is MQTT 5.
+  protocolVersion: MqttVersion
   rules: MappingRule[]
   maxPayloadBytes: number
   commandTopics: string[]
@@ -44,7 +49,14 @@ export interface BridgeSettings {
   maxBatch: number
 }
 
+export const MQTT_VERSIONS = [4, 5] as const
+export type MqttVersion = typeof MQTT_VERSIONS[number]
+
+// Configs written before passwordFile and protocolVersion existed lack them: these
+// defaults keep such a config meaning what it meant.
 export const BRIDGE_DEFAULTS = {
+  passwordFile: null,
+  protocolVersion: 4,
   maxPayloadBytes: 65_536,
   flushMs: 10,
   maxBatch: 512
@@ -158,12 +170,21 @@ function checkBridge (input: unknown): BridgeSettings {
     const problem = checkTopicFilter(filter)
     if (problem) throw NodeError.INVALID_CONFIG('bridge.commandTopics', `${filter}: ${problem}`)
   }
+  const protocolVersion = input.protocolVersion ?? BRIDGE_DEFAULTS.protocolVersion
+  if (!(MQTT_VERSIONS as readonly unknown[]).includes(protocolVersion)) {
+    throw NodeError.INVALID_CONFIG('bridge.protocolVersion', `expected 4 (MQTT 3.1.1) or 5 (MQTT 5), got ${JSON.stringify(protocolVersion)}`)
+  }
+  const password = optionalString('password')
+  const passwordFile = optionalString('passwordFile')
+  if (password !== null && passwordFile !== null) throw NodeError.INVALID_CONFIG('bridge.passwordFile', 'expected either password or passwordFile, not both')
   return {
     broker,
     caFile: optionalString('caFile'),
     clientId: optionalString('clientId'),
     username: optionalString('username'),
-    password: optionalString('password'),
+    password,
+    passwordFile,
+    protocolVersion: protocolVersion as MqttVersion,
     rules,
     maxPayloadBytes: wholeNumber('maxPayloadBytes', BRIDGE_DEFAULTS.maxPayloadBytes, 1),
     commandTopics,

@@ -27,6 +27,34 @@ export class NodeError extends Error {
       'restore it from a backup; roost never replaces an existing identity (move the file away to start as a new node)')
   }
 
+  // A file the bridge reads at connect (CA, password) that it cannot use. The message
+  // names the file and what is wrong with it, never what it holds.
+  static BROKER_CA_FILE (file: string, reason: string): NodeError {
+    return new NodeError('BROKER_CA_FILE', `bridge CA file ${file} cannot be used: ${reason}`,
+      'put the PEM certificate of the CA that signed the broker\'s certificate there (openssl x509 -outform PEM), or fix caFile in the config')
+  }
+
+  static BROKER_PASSWORD_FILE (file: string, reason: string): NodeError {
+    return new NodeError('BROKER_PASSWORD_FILE', `bridge password file ${file} cannot be used: ${reason}`,
+      'write the broker password (and nothing else) into it, or fix passwordFile in the config')
+  }
+
+  static BROKER_PASSWORD_PERMISSIONS (file: string, mode: number): NodeError {
+    return new NodeError('BROKER_PASSWORD_PERMISSIONS',
+      `bridge password file ${file} is readable by group or others (mode ${(mode & 0o777).toString(8).padStart(3, '0')})`,
+      `run: chmod 600 ${file}`)
+  }
+
+  static BROKER_NOT_AUTHORIZED (reason: string): NodeError {
+    return new NodeError('BROKER_NOT_AUTHORIZED', `the broker refused the bridge's login: ${reason}`,
+      'check the bridge username and password (or passwordFile) against the broker\'s users; the node keeps retrying')
+  }
+
+  static BROKER_VERSION_REFUSED (version: 4 | 5, reason: string): NodeError {
+    return new NodeError('BROKER_VERSION_REFUSED', `the broker does not accept MQTT ${version === 5 ? '5' : '3.1.1'}: ${reason}`,
+      version === 5 ? 'set the bridge protocolVersion to 4 (MQTT 3.1.1), which every broker speaks' : undefined)
+  }
+
   static STORAGE_UNUSABLE (dir: string, reason: string): NodeError {
     return new NodeError('STORAGE_UNUSABLE', `storage folder ${dir} cannot be used: ${reason}`,
       'pass --storage DIR with a folder this user can write')

@@ -155,3 +155,29 @@ test('decodeKey refuses a string that is neither z-base-32 nor hex of 32 bytes, 
     t.is(err.message, `--trust: "${value}" is not a public key (expected 52 z-base-32 or 64 hex characters)`)
   }
 })
+
+// A config.json that `roost build` wrote before protocolVersion and passwordFile existed.
+const BRIDGE = { broker: 'mqtt://127.0.0.1:1883', rules: [{ filter: 'home/#', feed: 'home', decoder: 'raw' }] }
+
+test('a bridge without protocolVersion or passwordFile speaks MQTT 3.1.1 with no password file', (t) => {
+  const bridge = checkNodeConfig({ ...VALID_FILE, bridge: BRIDGE }).bridge
+  t.is(bridge?.protocolVersion, 4)
+  t.is(bridge?.passwordFile, null)
+})
+
+test('a bridge protocolVersion of 5 is kept; anything but 4 or 5 is refused naming the field and both values', (t) => {
+  t.is(checkNodeConfig({ ...VALID_FILE, bridge: { ...BRIDGE, protocolVersion: 5 } }).bridge?.protocolVersion, 5)
+  for (const protocolVersion of [3, '5', 5.5]) {
+    const err = nodeError(t, () => checkNodeConfig({ ...VALID_FILE, bridge: { ...BRIDGE, protocolVersion } }))
+    t.is(err.code, 'INVALID_CONFIG')
+    t.is(err.message, `config: bridge.protocolVersion: expected 4 (MQTT 3.1.1) or 5 (MQTT 5), got ${JSON.stringify(protocolVersion)}`)
+  }
+})
+
+test('a bridge passwordFile is kept; with a password as well it is refused', (t) => {
+  const withFile = { ...BRIDGE, username: 'sensors', passwordFile: '/etc/roost/broker-password' }
+  t.is(checkNodeConfig({ ...VALID_FILE, bridge: withFile }).bridge?.passwordFile, '/etc/roost/broker-password')
+  const err = nodeError(t, () => checkNodeConfig({ ...VALID_FILE, bridge: { ...withFile, password: 'hunter2' } }))
+  t.is(err.message, 'config: bridge.passwordFile: expected either password or passwordFile, not both')
+  t.false(err.message.includes('hunter2'))
+})

@@ -19,7 +19,7 @@ import { connectToNode } from '../tools/network.ts'
 import { watchNode } from '../tools/node-process.ts'
 import { REPO_ROOT } from '../targets/bundle.ts'
 import { roost } from './helpers/cli.ts'
-import { publish, startMosquitto, subscribe } from './helpers/mosquitto.ts'
+import { publish, startMosquitto, startTlsMosquitto, subscribe, type Broker } from './helpers/mosquitto.ts'
 import { launchNode } from './helpers/nodes.ts'
 import { startTestnet } from './helpers/testnet.ts'
 import { startTcpProxy } from './helpers/tcp-proxy.ts'
@@ -177,6 +177,106 @@ test('a trusted peer publishes to allowlisted topics only', async (t) => {
 })
 
 
+// A node on Bare for a broker the test started, not yet waited for: the tests below
+// decide which of broker-connected or broker-error they expect.
+async function bridgeNode (t: ExecutionContext, broker: Broker, bridge: Partial<NonNullable<NodeConfigFile['bridge']>>, name = 'home') {
+  const { bootstrap } = await startTestnet(t)
+  const work = tmpDir(t)
+  const clientHome = tmpDir(t)
+  const clientKey = encodeKey(loadOrCreateIdentity(path.join(clientHome, 'client')).keyPair.publicKey)
+  const { outDir } = await artifact
+  const node = launchNode(t, {
+    artifactDir: outDir,
+    runtime: 'bare',
+    board,
+    work,
+    name,
+    config: {
+      bootstrap,
+      roles: ['bridge'],
+      trustedKeys: [clientKey],
+      bridge: { ...BRIDGE_DEFAULTS, broker: broker.url, caFile: null, clientId: null, username: null, password: null, rules: RULES, commandTopics: [], ...bridge }
+    }
+  })
+  const key = String((await node.waitFor('ready', 30_000)).publicKey)
+  return { node, key, bootstrap, clientHome, work }
+}
+
+// Every line a node wrote, stdout and stderr, as one string to search for a secret.
+function allOutput (node: { events: unknown[], stderr: string[] }): string {
+  return JSON.stringify(node.events) + node.stderr.join('\n')
+}
+
+function writeSecret (dir: string, name: string, text: string): string {
+  const file = path.join(dir, name)
+  fs.writeFileSync(file, text, { mode: 0o600 })
+  return file
+}
+
+test('with protocolVersion 5 the node speaks MQTT 5 to Mosquitto, readings land, and its session outlives a restart', async (t) => {
+  const { broker, bootstrap, clientHome, start } = await setup(t, { protocolVersion: 5 })
+  let { node, key } = await start()
+  // Mosquitto logs the protocol of each client: p2 is MQTT 3.1.1, p5 is MQTT 5.
+  const connected = await broker.waitForLog(/New client connected from .* as roost-\S+ \(p\d, /)
+  t.regex(connected, / \(p5, c0, /)
+  await broker.waitForLog(/ home\/door$/)
+  await publish(broker, 'home/door', 'open')
+  await waitForStored(bootstrap, clientHome, key, 1)
+
+  // MQTT 5 drops a session when its connection closes unless the client asked for it
+  // to last: a reading published while the node is down must still reach it.
+  t.deepEqual(await node.stop(3000), { code: 0, signal: null })
+  await publish(broker, 'home/door', 'closed while away')
+  ;({ node, key } = await start())
+  t.true(node.events.find((e) => e.event === 'broker-connected')!.sessionPresent)
+  const status = await waitForStored(bootstrap, clientHome, key, 1)
+  t.deepEqual(status.feeds.find((f) => f.name === 'events'), { name: 'events', length: 2 })
+})
+
+test('with a password file the node logs in; with a wrong one it logs BROKER_NOT_AUTHORIZED, never the password, and keeps retrying and serving', async (t) => {
+  const broker = await startMosquitto(t, [], { login: { username: 'sensors', password: 'right-horse-battery' } })
+  const secrets = tmpDir(t)
+  const right = await bridgeNode(t, broker, { username: 'sensors', passwordFile: writeSecret(secrets, 'right', 'right-horse-battery\n') }, 'right')
+  await right.node.waitFor('broker-connected', 10_000)
+  await broker.waitForLog(/ home\/door$/)
+  await publish(broker, 'home/door', 'open')
+  await waitForStored(right.bootstrap, right.clientHome, right.key, 1)
+  await right.node.stop(3000)
+  t.false(allOutput(right.node).includes('right-horse-battery'))
+
+  const wrong = await bridgeNode(t, broker, { username: 'sensors', passwordFile: writeSecret(secrets, 'wrong', 'wrong-staple-7731\n') }, 'wrong')
+  const error = await wrong.node.waitFor('broker-error', 10_000)
+  t.is(error.code, 'BROKER_NOT_AUTHORIZED')
+  t.is(error.reason, 'the broker refused the bridge\'s login: Connection refused: Not authorized')
+  t.regex(String(error.hint), /username and password \(or passwordFile\)/)
+  // Still serving: a trusted client gets its status over the DHT.
+  const session = await connectToNode({ bootstrap: wrong.bootstrap, identity: path.join(wrong.clientHome, 'client') }, wrong.key)
+  t.teardown(() => session.close())
+  t.false((await session.control.status()).bridge!.connected)
+  // Still retrying: the broker keeps turning it away.
+  const refusals = (): number => broker.log.filter((line) => /disconnected, not authorised/.test(line)).length
+  const deadline = Date.now() + 10_000
+  while (refusals() < 3 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100))
+  t.true(refusals() >= 3, broker.log.join('\n'))
+  t.is(wrong.node.child.exitCode, null)
+  t.is(wrong.node.events.filter((e) => e.event === 'broker-error').length, 1)
+  t.false(allOutput(wrong.node).includes('wrong-staple'))
+})
+
+test('a CA file that is not there is logged as BROKER_CA_FILE; the node keeps serving and connects once the file appears', async (t) => {
+  const { broker, pki, tlsUrl } = await startTlsMosquitto(t)
+  const caFile = path.join(tmpDir(t), 'broker-ca.pem')
+  const { node } = await bridgeNode(t, { ...broker, url: tlsUrl }, { caFile })
+  const error = await node.waitFor('broker-error', 10_000)
+  t.is(error.code, 'BROKER_CA_FILE')
+  t.is(error.reason, `bridge CA file ${caFile} cannot be used: no such file`)
+  t.is(node.child.exitCode, null)
+  fs.copyFileSync(pki.ca, caFile)
+  await node.waitFor('broker-connected', 15_000)
+  await broker.waitForLog(/ home\/door$/)
+  t.false(node.events.some((e) => e.event === 'fatal'))
+})
+
 async function proxiedSetup (t: ExecutionContext) {
   const broker = await startMosquitto(t)
   const proxy = await startTcpProxy(t, broker.port)
@@ -290,4 +390,57 @@ test('roost run refuses a bad --map or a --map without --broker, naming the prob
   t.is(badFilter.stderr.split('\n')[0], 'USAGE: roost run: --map home/#/x=all:number: filter: "#" must be a whole level and the last one (e.g. home/#)')
   const twoDecoders = await roost(['run', '--broker', 'mqtt://127.0.0.1:1', '--map', 'a/+=f:number', '--map', 'b/+=f:json'], { home })
   t.regex(twoDecoders.stderr, /^USAGE: roost run: --map b\/\+=f:json: feed "f" is written with decoder "number" by rule 1; one feed has one decoder$/m)
+})
+
+test('quick start with an mqtts:// broker that wants a login: roost run --mqtt-version 5 --ca-file --username --password-file', async (t) => {
+  const { broker, pki, tlsUrl } = await startTlsMosquitto(t, [], { login: { username: 'sensors', password: 'right-horse-battery' } })
+  const { bootstrap } = await startTestnet(t)
+  const home = tmpDir(t)
+  const passwordFile = writeSecret(home, 'broker-password', 'right-horse-battery\n')
+  const cli = path.join(REPO_ROOT, 'bin', 'roost.js')
+  const run = watchNode(spawn(process.execPath, [cli, 'run', '--bootstrap', bootstrap[0], '--storage', path.join(home, 'node'),
+    '--broker', tlsUrl, '--mqtt-version', '5', '--ca-file', pki.ca, '--username', 'sensors', '--password-file', passwordFile,
+    '--map', 'home/+/temperature=climate:number'], { env: { ...process.env, ROOST_HOME: home }, stdio: ['ignore', 'pipe', 'pipe'], detached: true }))
+  t.teardown(async () => {
+    await run.stop(1000)
+    try { process.kill(-run.child.pid!, 'SIGKILL') } catch {}
+  })
+  const key = String((await run.waitFor('ready', 60_000)).publicKey)
+  await run.waitFor('broker-connected', 10_000)
+  t.regex(await broker.waitForLog(/New client connected from .* as roost-/), / \(p5, c0, k60, u'sensors'\)\.$/)
+  await broker.waitForLog(/ home\/\+\/temperature$/, 10_000)
+  await publish(broker, 'home/attic/temperature', '30.5')
+  await waitForStored(bootstrap, home, key, 1)
+  // The secret stays in its file: not in the config the run wrote, not in the log.
+  const written = fs.readFileSync(path.join(home, 'run', 'config.json'), 'utf8')
+  t.like(JSON.parse(written).bridge, { protocolVersion: 5, caFile: pki.ca, username: 'sensors', password: null, passwordFile })
+  t.false(written.includes('right-horse-battery'))
+  t.false(allOutput(run).includes('right-horse-battery'))
+})
+
+test('roost run refuses an unusable --ca-file or --password-file and a bad --mqtt-version, naming the flag and the file', async (t) => {
+  const home = tmpDir(t)
+  const tls = ['run', '--broker', 'mqtts://127.0.0.1:1', '--map', 'home/#=all:raw']
+  const firstLine = (r: { stderr: string }): string => r.stderr.split('\n')[0]
+
+  const missing = path.join(home, 'nope.pem')
+  const noCa = await roost([...tls, '--ca-file', missing], { home })
+  t.is(noCa.code, 1)
+  t.is(firstLine(noCa), `USAGE: roost run: --ca-file: bridge CA file ${missing} cannot be used: no such file`)
+  const notPem = writeSecret(home, 'ca.der', 'not a certificate')
+  t.is(firstLine(await roost([...tls, '--ca-file', notPem], { home })),
+    `USAGE: roost run: --ca-file: bridge CA file ${notPem} cannot be used: it is not a PEM certificate (no "-----BEGIN CERTIFICATE-----" line)`)
+  t.is(firstLine(await roost(['run', '--broker', 'mqtt://127.0.0.1:1', '--map', 'home/#=all:raw', '--ca-file', notPem], { home })),
+    'USAGE: roost run: --ca-file is used only with an mqtts:// broker')
+
+  const open = path.join(home, 'broker-password')
+  fs.writeFileSync(open, 'hunter2\n', { mode: 0o644 })
+  fs.chmodSync(open, 0o644)
+  const loose = await roost([...tls, '--username', 'sensors', '--password-file', open], { home })
+  t.is(loose.stderr, `USAGE: roost run: --password-file: bridge password file ${open} is readable by group or others (mode 644)\nhint: run: chmod 600 ${open}\n`)
+  t.is(firstLine(await roost([...tls, '--password-file', open], { home })),
+    'USAGE: roost run: --password-file needs --username USER (MQTT sends a password only with one)')
+
+  t.is(firstLine(await roost([...tls, '--mqtt-version', '3'], { home })), 'USAGE: roost run: --mqtt-version must be 4 (MQTT 3.1.1) or 5 (MQTT 5), got "3"')
+  t.is(firstLine(await roost(['run', '--mqtt-version', '5'], { home })), 'USAGE: roost run: --mqtt-version needs --broker URL')
 })

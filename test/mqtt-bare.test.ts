@@ -1,16 +1,15 @@
 // mqtt.js as published, made to run on Bare by roost's build: a probe entry bundled
 // like the node and run by the real Bare binary against a real Mosquitto on loopback,
 // and the same connectBroker on Node.js.
-import { execFileSync, spawn } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import test from 'ava'
 import { connectBroker } from '../node/bridge/mqtt-client.ts'
 import { bundleNode, BUNDLE_FILE, REPO_ROOT } from '../targets/bundle.ts'
 import { watchNode } from '../tools/node-process.ts'
-import { publish, startMosquitto, subscribe } from './helpers/mosquitto.ts'
+import { publish, startMosquitto, startTlsMosquitto, subscribe } from './helpers/mosquitto.ts'
 import { tmpDir } from './helpers/tmp.ts'
-import { freePort } from '../tools/mosquitto.ts'
 
 const BARE = path.join(REPO_ROOT, 'node_modules', 'bare-runtime-linux-x64', 'bin', 'bare')
 const PROBE = path.join(REPO_ROOT, 'test', 'fixtures', 'mqtt-probe.ts')
@@ -63,35 +62,12 @@ test('on Node.js, connectBroker subscribes and receives the same way', async (t)
   t.deepEqual(await message, { topic: 'probe/in', payload: 'reading 1', qos: 1 })
 })
 
-// A CA, a certificate it signs for 127.0.0.1 (an IP SAN), and a second CA that signed
-// nothing, in a folder Mosquitto can still read after dropping root to its own user.
-function makePki (dir: string): { ca: string, wrongCa: string, cert: string, key: string } {
-  const openssl = (...args: string[]): void => { execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' }) }
-  openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=roost test CA', '-keyout', 'ca.key', '-out', 'ca.crt')
-  openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=roost wrong CA', '-keyout', 'wrong.key', '-out', 'wrong.crt')
-  openssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=127.0.0.1', '-keyout', 'server.key', '-out', 'server.csr')
-  fs.writeFileSync(path.join(dir, 'server.ext'), 'subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n')
-  openssl('x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '1', '-extfile', 'server.ext', '-out', 'server.crt')
-  fs.chmodSync(dir, 0o755)
-  for (const file of fs.readdirSync(dir)) fs.chmodSync(path.join(dir, file), 0o644)
-  const at = (file: string): string => path.join(dir, file)
-  return { ca: at('ca.crt'), wrongCa: at('wrong.crt'), cert: at('server.crt'), key: at('server.key') }
-}
-
-// Mosquitto with its plain listener (for mosquitto_pub and mosquitto_sub) and a TLS one.
-async function startTlsBroker (t: import('ava').ExecutionContext) {
-  const pki = makePki(tmpDir(t))
-  const tlsPort = await freePort()
-  const broker = await startMosquitto(t, [`listener ${tlsPort} 127.0.0.1`, `cafile ${pki.ca}`, `certfile ${pki.cert}`, `keyfile ${pki.key}`])
-  return { broker, pki, tlsUrl: `mqtts://127.0.0.1:${tlsPort}` }
-}
-
 test('on Bare, mqtt.js connects with mqtts:// to a Mosquitto TLS listener whose certificate chains to the named CA', async (t) => {
   if (!fs.existsSync(BARE)) {
     t.fail(`no Bare binary at ${BARE}: run npm ci (bare-runtime-linux-x64 is an optional dependency)`)
     return
   }
-  const { broker, pki, tlsUrl } = await startTlsBroker(t)
+  const { broker, pki, tlsUrl } = await startTlsMosquitto(t)
   const work = tmpDir(t)
   const { addons } = await bundleNode({ runtime: 'bare', host: 'linux-x64', outDir: work, version: 'test', entry: PROBE })
   t.log(`addons: ${addons.map((a) => `${a.name}@${a.version}`).join(', ')}`)
@@ -120,7 +96,7 @@ test('on Bare, mqtt.js connects with mqtts:// to a Mosquitto TLS listener whose 
 })
 
 test('on Node.js, connectBroker connects with mqtts:// and the CA file, and fails with another CA', async (t) => {
-  const { pki, tlsUrl } = await startTlsBroker(t)
+  const { pki, tlsUrl } = await startTlsMosquitto(t)
   const client = connectBroker(tlsUrl, { clientId: 'roost-node-tls', caFile: pki.ca })
   t.teardown(() => new Promise<void>((resolve) => { client.end(true, {}, () => resolve()) }))
   await new Promise<void>((resolve, reject) => {

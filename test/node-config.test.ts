@@ -75,6 +75,8 @@ test('a valid node config is the board\'s default config with the file\'s values
       clientId: 'roost-kitchen',
       username: 'sensors',
       password: 'secret',
+      passwordFile: null,
+      protocolVersion: 4,
       rules: [
         { filter: 'home/+/temperature', feed: 'climate', decoder: 'number' },
         { filter: 'home/+/humidity', feed: 'climate', decoder: 'number' }
@@ -145,6 +147,38 @@ test('a CA file with an mqtt:// broker is refused at its line', (t) => {
 test('a relative CA file is refused at its line', (t) => {
   const { message, file } = rejection(t, withLines({ 7: '  broker: mqtts://broker.lan:8883\n  ca_file: broker-ca.pem' }))
   t.is(message, `${file}:8: bridge.ca_file: expected an absolute path on the board, like /etc/roost/broker-ca.pem`)
+})
+
+test('protocol_version: 5 makes the node speak MQTT 5', (t) => {
+  const config = loadNodeConfig(writeConfig(t, withLines({ 7: '  broker: mqtt://127.0.0.1:1883\n  protocol_version: 5' })), BOARD)
+  t.is(config.bridge?.protocolVersion, 5)
+  t.notThrows(() => checkNodeConfig(config))
+})
+
+test('a protocol_version other than 4 or 5 is refused at its line naming both', (t) => {
+  for (const [value, got] of [['3', '3'], ['3.1.1', '"3.1.1"'], ['"5"', '"5"']]) {
+    const { message, hint, file } = rejection(t, withLines({ 7: `  broker: mqtt://127.0.0.1:1883\n  protocol_version: ${value}` }))
+    t.is(message, `${file}:8: bridge.protocol_version: expected 4 (MQTT 3.1.1) or 5 (MQTT 5), got ${got}`)
+    t.is(hint, 'write protocol_version: 5 for MQTT 5; leave it out for MQTT 3.1.1')
+  }
+})
+
+test('password_file with a username is the node\'s passwordFile, and no password is in the config', (t) => {
+  const config = loadNodeConfig(writeConfig(t, withLines({ 10: '  password_file: /etc/roost/broker-password' })), BOARD)
+  t.is(config.bridge?.passwordFile, '/etc/roost/broker-password')
+  t.is(config.bridge?.password, null)
+  t.notThrows(() => checkNodeConfig(config))
+})
+
+test('password_file next to a password, without a username, or relative is refused at its line', (t) => {
+  const both = rejection(t, withLines({ 10: '  password: secret\n  password_file: /etc/roost/broker-password' }))
+  t.is(both.message, `${both.file}:11: bridge.password_file: expected either password or password_file, not both`)
+  t.false(both.message.includes('secret'))
+  const noUser = rejection(t, withLines({ 9: null, 10: '  password_file: /etc/roost/broker-password' }))
+  t.is(noUser.message, `${noUser.file}:9: bridge.password_file: a password file needs a username (MQTT sends a password only with one)`)
+  t.is(noUser.hint, 'add username: next to password_file')
+  const relative = rejection(t, withLines({ 10: '  password_file: broker-password' }))
+  t.is(relative.message, `${relative.file}:10: bridge.password_file: expected an absolute path on the board, like /etc/roost/broker-password`)
 })
 
 test('a broker without a scheme is refused at its line', (t) => {

@@ -6,8 +6,8 @@ import fs from 'node:fs'
 import net from 'node:net'
 import path from 'node:path'
 import { z } from 'zod'
-import { BRIDGE_DEFAULTS, parseBootstrap, ROLES } from '../node/config.ts'
-import type { BridgeSettings, NodeConfigFile } from '../node/config.ts'
+import { BRIDGE_DEFAULTS, MQTT_VERSIONS, parseBootstrap, ROLES } from '../node/config.ts'
+import type { BridgeSettings, MqttVersion, NodeConfigFile } from '../node/config.ts'
 import { DECODERS } from '../node/bridge/decode.ts'
 import { checkRules } from '../node/bridge/rules.ts'
 import { checkTopicFilter } from '../node/bridge/topic-filter.ts'
@@ -26,6 +26,9 @@ const bridgeSchema = z.strictObject({
   client_id: z.string().min(1).optional(),
   username: z.string().min(1).optional(),
   password: z.string().optional(),
+  password_file: z.string().min(1).optional(),
+  // Any value: checkBridge names the two that are allowed, whatever was written.
+  protocol_version: z.unknown().optional(),
   max_payload_bytes: z.number().int().min(1).optional(),
   flush_ms: z.number().int().min(0).optional(),
   max_batch: z.number().int().min(1).optional(),
@@ -144,6 +147,20 @@ function checkBridge (bridge: BridgeYaml, fail: Fail): void {
     fail(['bridge', 'password'], 'a password needs a username (MQTT sends a password only with one)',
       { got: false, hint: 'add username: next to the password' })
   }
+  if (bridge.password_file !== undefined) {
+    if (bridge.password !== undefined) {
+      fail(['bridge', 'password_file'], 'expected either password or password_file, not both',
+        { got: false, hint: 'keep password_file and remove password, so the secret stays out of config.json' })
+    } else if (bridge.username === undefined) {
+      fail(['bridge', 'password_file'], 'a password file needs a username (MQTT sends a password only with one)',
+        { got: false, hint: 'add username: next to password_file' })
+    } else if (!bridge.password_file.startsWith('/')) {
+      fail(['bridge', 'password_file'], 'expected an absolute path on the board, like /etc/roost/broker-password', { got: false })
+    }
+  }
+  if (bridge.protocol_version !== undefined && !(MQTT_VERSIONS as readonly unknown[]).includes(bridge.protocol_version)) {
+    fail(['bridge', 'protocol_version'], 'expected 4 (MQTT 3.1.1) or 5 (MQTT 5)', { hint: 'write protocol_version: 5 for MQTT 5; leave it out for MQTT 3.1.1' })
+  }
   for (const problem of checkRules(bridge.rules)) {
     fail(['bridge', 'rules', problem.index, problem.field], problem.reason, { got: false })
   }
@@ -184,6 +201,8 @@ function bridgeSettings (bridge: BridgeYaml): BridgeSettings {
     clientId: bridge.client_id ?? null,
     username: bridge.username ?? null,
     password: bridge.password ?? null,
+    passwordFile: bridge.password_file ?? null,
+    protocolVersion: (bridge.protocol_version as MqttVersion | undefined) ?? BRIDGE_DEFAULTS.protocolVersion,
     rules: bridge.rules.map((rule) => ({ filter: rule.filter, feed: rule.feed, decoder: rule.decoder })),
     maxPayloadBytes: bridge.max_payload_bytes ?? BRIDGE_DEFAULTS.maxPayloadBytes,
     commandTopics: bridge.command_topics ?? [],

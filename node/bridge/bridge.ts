@@ -10,7 +10,7 @@ import type { BridgeStatus } from '../control/protocol.ts'
 import type { Feeds } from '../feeds/feeds.ts'
 import type { Logger } from '../log.ts'
 import { decodePayload } from './decode.ts'
-import { connectBroker } from './mqtt-client.ts'
+import { brokerError, brokerForLog, connectBroker } from './mqtt-client.ts'
 import { encodeReading, type ReadingRecord } from './record.ts'
 import { routeTopic, type MappingRule } from './rules.ts'
 import { topicMatches } from './topic-filter.ts'
@@ -55,6 +55,17 @@ export function createBridge (config: BridgeConfig, feeds: Feeds, state: BridgeS
   let reconnectMs = MIN_RECONNECT_MS
   // While the broker stays away every retry fails the same way: say it once.
   let errorLogged = false
+  // The URL as logs may show it: without a password written into it.
+  const broker = brokerForLog(config.broker)
+  let retryTimer: ReturnType<typeof setTimeout> | null = null
+  let closed = false
+
+  function logBrokerError (err: Error): void {
+    if (errorLogged) return
+    errorLogged = true
+    const e = brokerError(err, config.protocolVersion)
+    log('broker-error', { broker, code: e.code, reason: e.message, hint: e.hint })
+  }
 
   async function store (packet: Packet): Promise<void> {
     counters.received++
@@ -110,7 +121,25 @@ export function createBridge (config: BridgeConfig, feeds: Feeds, state: BridgeS
   }
 
   function start (): Promise<void> {
-    client = connectBroker(config.broker, { caFile: config.caFile ?? undefined, clientId: config.clientId, username: config.username ?? undefined, password: config.password ?? undefined, clean: false })
+    if (closed) return Promise.resolve()
+    try {
+      client = connectBroker(config.broker, {
+        caFile: config.caFile ?? undefined,
+        clientId: config.clientId,
+        username: config.username ?? undefined,
+        password: config.password ?? undefined,
+        passwordFile: config.passwordFile ?? undefined,
+        protocolVersion: config.protocolVersion,
+        clean: false
+      })
+    } catch (err) {
+      // A CA or password file that cannot be used: say so, keep serving, and look at
+      // the file again with the same backoff as a broker that is away.
+      logBrokerError(err as Error)
+      retryTimer = setTimeout(() => { retryTimer = null; void start() }, reconnectMs)
+      reconnectMs = Math.min(reconnectMs * 2, MAX_RECONNECT_MS)
+      return Promise.resolve()
+    }
     // mqtt.js sends PUBACK (and PUBCOMP) only after handleMessage calls back: that is
     // where the reading is stored, so nothing is acknowledged before it is on disk.
     client.handleMessage = (packet: unknown, callback: (err?: Error) => void) => {
@@ -129,33 +158,31 @@ export function createBridge (config: BridgeConfig, feeds: Feeds, state: BridgeS
       errorLogged = false
       reconnectMs = MIN_RECONNECT_MS
       client!.options.reconnectPeriod = reconnectMs
-      log('broker-connected', { broker: config.broker, sessionPresent: connack.sessionPresent === true })
+      log('broker-connected', { broker, sessionPresent: connack.sessionPresent === true })
       // QoS 1 is the most the bridge asks for: QoS 2 publishes arrive at least once and
       // the DUP check above makes them exactly once in the feed.
       const filters = Object.fromEntries(config.rules.map((r) => [r.filter, { qos: 1 as const }]))
       client!.subscribe(filters, (err) => {
-        if (err) log('broker-error', { broker: config.broker, reason: `subscribe failed: ${err.message}` })
+        if (err) log('broker-error', { broker, reason: `subscribe failed: ${err.message}` })
       })
     })
     client.on('close', () => {
-      if (connected) log('broker-disconnected', { broker: config.broker, retryInMs: reconnectMs })
+      if (connected) log('broker-disconnected', { broker, retryInMs: reconnectMs })
       connected = false
       counters.reconnects++
       // Back off while the broker stays away; mqtt.js reads this before each retry.
       client!.options.reconnectPeriod = reconnectMs
       reconnectMs = Math.min(reconnectMs * 2, MAX_RECONNECT_MS)
     })
-    client.on('error', (err: Error) => {
-      if (errorLogged) return
-      errorLogged = true
-      log('broker-error', { broker: config.broker, reason: err.message })
-    })
+    client.on('error', logBrokerError)
     return Promise.resolve()
   }
 
   return {
     ready: start,
     async close () {
+      closed = true
+      if (retryTimer) clearTimeout(retryTimer)
       if (!client) return
       const c = client
       await new Promise<void>((resolve) => c.end(false, {}, () => resolve()))

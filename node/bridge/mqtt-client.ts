@@ -3,24 +3,109 @@
 // build maps mqtt.js's Node builtins to Bare modules (targets/bare/builtins.ts).
 // On Bare the bundle has mqtt:// over TCP and mqtts:// over TLS (bare-tls), no WebSocket.
 import fs from '#fs'
+import b4a from 'b4a'
 import { connect, type IClientOptions, type MqttClient } from 'mqtt'
+import { NodeError } from '../errors.ts'
 
 export interface BrokerOptions {
   clientId?: string
   username?: string
   password?: string
+  // File holding the password, read at each connect, so the secret is not in config.json.
+  passwordFile?: string
   clean?: boolean
+  // 4 is MQTT 3.1.1 (mqtt.js's default), 5 is MQTT 5.
+  protocolVersion?: 4 | 5
   // PEM file of the CA(s) that the mqtts:// broker's certificate must chain to; without
   // one, the runtime's default roots (Node.js's, or bare-tls's bundled Mozilla roots).
   caFile?: string
 }
 
+// MQTT 5 ends a session when its connection closes unless the client asks for longer;
+// 3.1.1 keeps a clean=false session until the broker expires it. The bridge needs its
+// session to receive the QoS 1 readings published while it was away.
+const SESSION_NEVER_EXPIRES = 0xFFFF_FFFF
+
+// Throws a NodeError (BROKER_CA_FILE, BROKER_PASSWORD_FILE, BROKER_PASSWORD_PERMISSIONS)
+// when a file it must read cannot be used.
 export function connectBroker (url: string, opts: BrokerOptions = {}): MqttClient {
   // Only the options given: mqtt.js spreads these over its defaults, so an undefined
   // `clean` would replace its default `true`.
-  const { caFile, ...rest } = opts
+  const { caFile, passwordFile, ...rest } = opts
   const given = Object.fromEntries(Object.entries(rest).filter(([, value]) => value !== undefined)) as IClientOptions
-  // Read on every connect, so a renewed CA file is picked up when the bridge restarts.
-  if (caFile !== undefined) given.ca = fs.readFileSync(caFile)
+  // Read on every connect, so a renewed CA or password file is picked up when the
+  // bridge restarts.
+  if (caFile !== undefined) given.ca = readCaFile(caFile)
+  if (passwordFile !== undefined) given.password = readPasswordFile(passwordFile)
+  if (given.protocolVersion === 5 && given.clean === false) {
+    given.properties = { ...given.properties, sessionExpiryInterval: SESSION_NEVER_EXPIRES }
+  }
+  // mqtt.js gives up for good when the broker refuses a CONNECT (bad password, unknown
+  // client): a node on a board keeps trying, as the broker's users may be fixed later.
+  given.reconnectOnConnackError ??= true
   return connect(url, given)
+}
+
+export function readCaFile (file: string): Buffer {
+  const pem = readFileOr(file, NodeError.BROKER_CA_FILE)
+  if (!b4a.toString(pem).includes('-----BEGIN CERTIFICATE-----')) {
+    throw NodeError.BROKER_CA_FILE(file, 'it is not a PEM certificate (no "-----BEGIN CERTIFICATE-----" line)')
+  }
+  return pem
+}
+
+// Like the node's other secrets (secret-file.ts), a password file others can read is
+// refused. Messages name the file, never what it holds.
+export function readPasswordFile (file: string): string {
+  let mode: number
+  try {
+    mode = fs.statSync(file).mode
+  } catch (err) {
+    throw NodeError.BROKER_PASSWORD_FILE(file, fileProblem(err))
+  }
+  if ((mode & 0o077) !== 0) throw NodeError.BROKER_PASSWORD_PERMISSIONS(file, mode)
+  // Editors and `echo` end the file with a newline that is not part of the password.
+  const password = b4a.toString(readFileOr(file, NodeError.BROKER_PASSWORD_FILE)).replace(/\r?\n$/, '')
+  if (password === '') throw NodeError.BROKER_PASSWORD_FILE(file, 'it is empty')
+  if (/[\r\n]/.test(password)) throw NodeError.BROKER_PASSWORD_FILE(file, 'it has more than one line (expected the password alone)')
+  return password
+}
+
+function readFileOr (file: string, fail: (file: string, reason: string) => NodeError): Buffer {
+  try {
+    return fs.readFileSync(file)
+  } catch (err) {
+    throw fail(file, fileProblem(err))
+  }
+}
+
+function fileProblem (err: unknown): string {
+  const code = (err as { code?: unknown }).code
+  if (code === 'ENOENT') return 'no such file'
+  if (code === 'EACCES' || code === 'EPERM') return 'this user may not read it'
+  if (code === 'EISDIR') return 'it is a folder'
+  return err instanceof Error ? err.message : String(err)
+}
+
+// CONNACK refusals: 3.1.1 return codes 4 and 5, MQTT 5 reason codes 134 and 135.
+const NOT_AUTHORIZED = [4, 5, 134, 135]
+// 3.1.1 return code 1 and MQTT 5 reason code 132: the broker does not speak this version.
+const VERSION_REFUSED = [1, 132]
+
+// What the bridge logs for an mqtt.js error: a stable code, and a hint for the
+// refusals a user can fix in the config.
+export function brokerError (err: Error, protocolVersion: 4 | 5): NodeError {
+  if (err instanceof NodeError) return err
+  const code = (err as { code?: unknown }).code
+  if (typeof code === 'number' && NOT_AUTHORIZED.includes(code)) return NodeError.BROKER_NOT_AUTHORIZED(err.message)
+  if (typeof code === 'number' && VERSION_REFUSED.includes(code)) return NodeError.BROKER_VERSION_REFUSED(protocolVersion, err.message)
+  return new NodeError(typeof code === 'string' && code !== '' ? code : 'BROKER_ERROR', err.message)
+}
+
+// The broker URL as logs show it: a password written into the URL becomes ***.
+export function brokerForLog (url: string): string {
+  const match = /^([a-z][a-z0-9+.-]*:\/\/)(.*)@/i.exec(url)
+  if (match === null) return url
+  const user = match[2].split(':')[0]
+  return `${match[1]}${match[2].includes(':') ? `${user}:***` : user}@${url.slice(match[0].length)}`
 }

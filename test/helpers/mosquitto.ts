@@ -1,7 +1,7 @@
 // A real Mosquitto broker on a free loopback port for one test, and its command-line
 // clients. The broker is stopped when the test ends, passed or failed; a missing
 // binary fails the test with the command that installs it (never a skip).
-import { execFile, spawn, type ChildProcess } from 'node:child_process'
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import readline from 'node:readline'
@@ -9,10 +9,14 @@ import type { ExecutionContext } from 'ava'
 import { accepts, findMosquittoTool, freePort, stopProcess } from '../../tools/mosquitto.ts'
 import { tmpDir } from './tmp.ts'
 
+export interface Login { username: string, password: string }
+
 export interface Broker {
   port: number
   url: string
   log: string[]
+  // Set when the broker refuses anonymous clients: what mosquitto_pub and _sub log in with.
+  login?: Login
   // Resolves with the first broker log line that matches.
   waitForLog (pattern: RegExp, timeoutMs?: number): Promise<string>
 }
@@ -54,13 +58,16 @@ function waiter (child: ChildProcess, describe: () => string) {
   return { wake, until }
 }
 
-export async function startMosquitto (t: ExecutionContext, extraConfig: string[] = []): Promise<Broker> {
+// `login`: the broker refuses anonymous clients and knows this one user, from a
+// password file made by mosquitto_passwd.
+export async function startMosquitto (t: ExecutionContext, extraConfig: string[] = [], opts: { login?: Login } = {}): Promise<Broker> {
   const mosquitto = findMosquittoTool('mosquitto')
   const dir = tmpDir(t, 'roost-mosquitto-')
   const port = await freePort()
   const config = path.join(dir, 'mosquitto.conf')
+  const auth = opts.login ? passwordFileConfig(dir, opts.login) : ['allow_anonymous true']
   // Subscriptions are logged too, so a test knows when one is in place.
-  fs.writeFileSync(config, [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence false', 'log_dest stderr',
+  fs.writeFileSync(config, [`listener ${port} 127.0.0.1`, ...auth, 'persistence false', 'log_dest stderr',
     ...['error', 'warning', 'notice', 'information', 'subscribe'].map((type) => `log_type ${type}`), ...extraConfig, ''].join('\n'))
   const child = spawn(mosquitto, ['-c', config], { stdio: ['ignore', 'ignore', 'pipe'] })
   t.teardown(() => stopProcess(child))
@@ -83,15 +90,57 @@ export async function startMosquitto (t: ExecutionContext, extraConfig: string[]
     port,
     url: `mqtt://127.0.0.1:${port}`,
     log,
+    login: opts.login,
     waitForLog: (pattern, timeoutMs = START_TIMEOUT_MS) => until(() => log.find((line) => pattern.test(line)), `broker log line ${pattern}`, timeoutMs)
   }
+}
+
+// Mosquitto reads its password file after dropping root to its own user: the folder and
+// file are opened up to it (the file holds only a salted hash).
+function passwordFileConfig (dir: string, login: Login): string[] {
+  const file = path.join(dir, 'passwords')
+  try {
+    execFileSync('mosquitto_passwd', ['-b', '-c', file, login.username, login.password], { stdio: 'pipe' })
+  } catch (err) {
+    throw new Error(`mosquitto_passwd failed (${(err as Error).message}): run scripts/system-deps.sh (as root it installs mosquitto, which has it)`)
+  }
+  fs.chmodSync(dir, 0o755)
+  fs.chmodSync(file, 0o644)
+  return ['allow_anonymous false', `password_file ${file}`]
+}
+
+function loginArgs (broker: Broker): string[] {
+  return broker.login ? ['-u', broker.login.username, '-P', broker.login.password] : []
+}
+
+// A CA, a certificate it signs for 127.0.0.1 (an IP SAN), and a second CA that signed
+// nothing, in a folder Mosquitto can still read after dropping root to its own user.
+export function makePki (dir: string): { ca: string, wrongCa: string, cert: string, key: string } {
+  const openssl = (...args: string[]): void => { execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' }) }
+  openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=roost test CA', '-keyout', 'ca.key', '-out', 'ca.crt')
+  openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=roost wrong CA', '-keyout', 'wrong.key', '-out', 'wrong.crt')
+  openssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=127.0.0.1', '-keyout', 'server.key', '-out', 'server.csr')
+  fs.writeFileSync(path.join(dir, 'server.ext'), 'subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n')
+  openssl('x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '1', '-extfile', 'server.ext', '-out', 'server.crt')
+  fs.chmodSync(dir, 0o755)
+  for (const file of fs.readdirSync(dir)) fs.chmodSync(path.join(dir, file), 0o644)
+  const at = (file: string): string => path.join(dir, file)
+  return { ca: at('ca.crt'), wrongCa: at('wrong.crt'), cert: at('server.crt'), key: at('server.key') }
+}
+
+// Mosquitto with its plain listener (for mosquitto_pub and mosquitto_sub) and a TLS one.
+export async function startTlsMosquitto (t: ExecutionContext, extraConfig: string[] = [], opts: { login?: Login } = {}) {
+  const pki = makePki(tmpDir(t))
+  const tlsPort = await freePort()
+  const broker = await startMosquitto(t, [...extraConfig, `listener ${tlsPort} 127.0.0.1`, `cafile ${pki.ca}`, `certfile ${pki.cert}`, `keyfile ${pki.key}`], opts)
+  return { broker, pki, tlsUrl: `mqtts://127.0.0.1:${tlsPort}` }
 }
 
 // mosquitto_pub: one message, waiting until the broker has it (QoS 1 waits for PUBACK).
 export function publish (broker: Broker, topic: string, payload: string, qos: 0 | 1 | 2 = 1, retain = false): Promise<void> {
   const tool = findMosquittoTool('mosquitto_pub')
   return new Promise((resolve, reject) => {
-    execFile(tool, ['-h', '127.0.0.1', '-p', String(broker.port), '-t', topic, '-m', payload, '-q', String(qos), ...(retain ? ['-r'] : [])], { timeout: 10_000 },
+    execFile(tool, ['-h', '127.0.0.1', '-p', String(broker.port), ...loginArgs(broker), '-t', topic, '-m', payload, '-q', String(qos), ...(retain ? ['-r'] : [])], { timeout: 10_000 },
       (err, _stdout, stderr) => { err ? reject(new Error(`mosquitto_pub failed: ${err.message} ${stderr}`)) : resolve() })
   })
 }
@@ -101,7 +150,7 @@ let subscribers = 0
 export function subscribe (t: ExecutionContext, broker: Broker, topic: string, qos: 0 | 1 | 2 = 1): Subscriber {
   const tool = findMosquittoTool('mosquitto_sub')
   const clientId = `roost-test-sub-${process.pid}-${++subscribers}`
-  const child = spawn(tool, ['-h', '127.0.0.1', '-p', String(broker.port), '-i', clientId, '-t', topic, '-q', String(qos), '-F', 'message %t %p'],
+  const child = spawn(tool, ['-h', '127.0.0.1', '-p', String(broker.port), ...loginArgs(broker), '-i', clientId, '-t', topic, '-q', String(qos), '-F', 'message %t %p'],
     { stdio: ['ignore', 'pipe', 'pipe'] })
   t.teardown(() => stopProcess(child))
   const messages: Message[] = []
