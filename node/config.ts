@@ -26,6 +26,31 @@ export interface NodeConfig {
   pingIntervalMs: number
   // The sensor bridge; null when this node has no broker to read.
   bridge: BridgeSettings | null
+  // Limits of the storage role (cores kept for trusted users).
+  storagePeer: StoragePeerSettings
+}
+
+export interface StoragePeerSettings {
+  // All cores kept for users together; from the board config's storage budget.
+  budgetBytes: number
+  // Per trusted key.
+  quotaBytes: number
+  quotaCores: number
+  // Free disk space the node leaves alone: below it, it stops taking new blocks.
+  reserveBytes: number
+  // Cores open at once for syncing; the rest stay closed on disk until needed.
+  maxOpenCores: number
+  // How long a keep request waits for some peer to serve the core.
+  findTimeoutMs: number
+}
+
+export const STORAGE_PEER_DEFAULTS: StoragePeerSettings = {
+  budgetBytes: 1024 * 1024 * 1024,
+  quotaBytes: 1024 * 1024 * 1024,
+  quotaCores: 10_000,
+  reserveBytes: 64 * 1024 * 1024,
+  maxOpenCores: 32,
+  findTimeoutMs: 15_000
 }
 
 export interface BridgeSettings {
@@ -63,10 +88,11 @@ export const BRIDGE_DEFAULTS = {
 } as const
 
 // The form written to config.json: bootstrap nodes as "host:port" strings.
-export type NodeConfigFile = Omit<NodeConfig, 'bootstrap' | 'pingIntervalMs' | 'bridge'> & {
+export type NodeConfigFile = Omit<NodeConfig, 'bootstrap' | 'pingIntervalMs' | 'bridge' | 'storagePeer'> & {
   bootstrap: string[]
   pingIntervalMs?: number
   bridge?: BridgeSettings | null
+  storagePeer?: Partial<StoragePeerSettings>
 }
 
 export const DEFAULTS = {
@@ -124,6 +150,7 @@ export function checkNodeConfig (input: unknown): NodeConfig {
   }
 
   const bridge = input.bridge === undefined || input.bridge === null ? null : checkBridge(input.bridge)
+  const storagePeer = checkStoragePeer(input.storagePeer ?? {})
 
   return {
     version: 1,
@@ -136,8 +163,21 @@ export function checkNodeConfig (input: unknown): NodeConfig {
     operatorKey,
     peers,
     pingIntervalMs,
-    bridge
+    bridge,
+    storagePeer
   }
+}
+
+function checkStoragePeer (input: unknown): StoragePeerSettings {
+  if (!isObject(input)) throw NodeError.INVALID_CONFIG('storagePeer', 'expected an object')
+  const settings = { ...STORAGE_PEER_DEFAULTS }
+  for (const field of Object.keys(input)) {
+    if (!(field in STORAGE_PEER_DEFAULTS)) throw NodeError.INVALID_CONFIG(`storagePeer.${field}`, `unknown field (known: ${Object.keys(STORAGE_PEER_DEFAULTS).join(', ')})`)
+    const value = input[field]
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) throw NodeError.INVALID_CONFIG(`storagePeer.${field}`, 'expected a whole number ≥ 0')
+    settings[field as keyof StoragePeerSettings] = value
+  }
+  return settings
 }
 
 function checkBridge (input: unknown): BridgeSettings {

@@ -14,10 +14,13 @@ import { watchPeers, type PeerWatch } from './peers.ts'
 import { hostName, roostVersion, runtimeName } from './runtime.ts'
 import { folderBytes } from './storage-usage.ts'
 import type { BridgeRole } from './roles/bridge.ts'
+import type { StorageRole } from './roles/storage.ts'
+import { takeInvite } from './invites.ts'
+import { openTrust } from './trust.ts'
 import type { Store } from './storage/corestore.ts'
 
 // Roles this version runs; the others are accepted in config and reported as pending.
-const IMPLEMENTED_ROLES: string[] = ['bridge']
+const IMPLEMENTED_ROLES: string[] = ['bridge', 'storage']
 
 export interface RoostNode {
   publicKey: Uint8Array
@@ -28,10 +31,10 @@ export interface RoostNode {
 
 export function createNode (config: NodeConfig, log: Logger): RoostNode {
   const startedAt = Date.now()
-  const trusted = new Set(config.trustedKeys.map((k) => b4a.toString(decodeKey('trustedKeys', k), 'hex')))
-  if (config.operatorKey) trusted.add(b4a.toString(decodeKey('operatorKey', config.operatorKey), 'hex'))
   // Identity errors (permissions, corruption) surface here, before anything listens.
   const identity = loadOrCreateIdentity(config.storage)
+  const trust = openTrust(config.storage, config.trustedKeys, config.operatorKey)
+  const operator = config.operatorKey ? b4a.toString(decodeKey('operatorKey', config.operatorKey), 'hex') : null
   const keyPair: KeyPair = identity.keyPair
   const connections = new Set<NoiseSecretStream>()
   // Log a refused key once per process, so a peer retrying cannot flood the log.
@@ -41,6 +44,7 @@ export function createNode (config: NodeConfig, log: Logger): RoostNode {
   let server: Server | null = null
   let peers: PeerWatch | null = null
   let bridgeRole: BridgeRole | null = null
+  let storageRole: StorageRole | null = null
   // One corestore for every role that keeps hypercores: one rocksdb, one set of buffers.
   let store: Store | null = null
   let opening: Promise<void> | null = null
@@ -58,13 +62,20 @@ export function createNode (config: NodeConfig, log: Logger): RoostNode {
       storageBytes: folderBytes(config.storage),
       connections: connections.size,
       feeds: bridgeRole ? bridgeRole.feeds.list().map(({ name, length }) => ({ name, length })) : [],
-      bridge: bridgeRole ? bridgeRole.bridge.stats() : null
+      bridge: bridgeRole ? bridgeRole.bridge.stats() : null,
+      storage: storageRole ? storageRole.keeper.status() : null
     }
   }
 
   function isTrusted (remotePublicKey: Uint8Array): boolean {
-    return trusted.has(b4a.toString(remotePublicKey, 'hex'))
+    return trust.has(remotePublicKey)
   }
+
+  function isOperator (remotePublicKey: Uint8Array): boolean {
+    return operator !== null && b4a.toString(remotePublicKey, 'hex') === operator
+  }
+
+  const NO_STORAGE = { code: 'NO_STORAGE', message: 'this node does not keep cores (no storage role configured)' }
 
   function refuseUntrusted (remotePublicKey: Uint8Array, request: string): Omit<Refusal, 'id'> | null {
     if (isTrusted(remotePublicKey)) return null
@@ -99,6 +110,40 @@ export function createNode (config: NodeConfig, log: Logger): RoostNode {
     }
   }
 
+  Object.assign(handlers, {
+    pair: async (remote: Uint8Array, secret: Uint8Array) => {
+      const peer = encodeKey(remote)
+      const refused = takeInvite(config.storage, secret, Date.now())
+      if (refused) {
+        log('pair-refused', { peer, code: refused.code })
+        return refused
+      }
+      trust.add(remote)
+      refusedLogged.delete(peer)
+      log('paired', { peer })
+      return null
+    },
+    keep: async (remote: Uint8Array, request: Parameters<NonNullable<ControlHandlers['keep']>>[1]) => {
+      const refused = refuseUntrusted(remote, 'keep')
+      if (refused) return refused
+      if (!storageRole) return NO_STORAGE
+      const socket = [...connections].find((s) => b4a.equals(s.remotePublicKey, remote)) ?? null
+      return await storageRole.keeper.keep(remote, request, socket)
+    },
+    drop: async (remote: Uint8Array, key: Uint8Array) => {
+      const refused = refuseUntrusted(remote, 'drop')
+      if (refused) return refused
+      if (!storageRole) return NO_STORAGE
+      return await storageRole.keeper.drop(remote, key, isOperator(remote))
+    },
+    holdings: async (remote: Uint8Array) => {
+      const refused = refuseUntrusted(remote, 'holdings')
+      if (refused) return refused
+      if (!storageRole) return NO_STORAGE
+      return storageRole.keeper.holdings(remote, isOperator(remote))
+    }
+  } satisfies ControlHandlers)
+
   function onConnection (socket: NoiseSecretStream): void {
     const peer = encodeKey(socket.remotePublicKey)
     connections.add(socket)
@@ -109,6 +154,7 @@ export function createNode (config: NodeConfig, log: Logger): RoostNode {
     // Anyone may replicate what the node serves; feeds are encrypted, so a reader
     // without the feed key gets ciphertext only.
     if (store) store.replicate(socket)
+    storageRole?.attach(socket)
     log('peer-connected', { peer })
   }
 
@@ -122,11 +168,28 @@ export function createNode (config: NodeConfig, log: Logger): RoostNode {
     bridgeRole = await startBridgeRole(store, config.storage, settings, clientId, log)
   }
 
+  async function openStorage (): Promise<void> {
+    const role = await import('./roles/storage.ts')
+    store ??= await role.openStore(config.storage)
+    const listening = server!
+    storageRole = role.startStorageRole({
+      store,
+      dht: dht!,
+      keyPair,
+      storage: config.storage,
+      settings: config.storagePeer,
+      log,
+      isTrusted,
+      relayAddresses: () => listening.relayAddresses ?? []
+    })
+  }
+
   async function open (): Promise<void> {
     if (config.roles.includes('bridge') && config.bridge) await startBridge(config.bridge)
     dht = createDht({ bootstrap: config.bootstrap, host: config.host })
     server = dht.createServer(onConnection)
     await server.listen(keyPair)
+    if (config.roles.includes('storage')) await openStorage()
     const address = dht.address()
     log('ready', {
       publicKey: encodeKey(keyPair.publicKey),
@@ -149,8 +212,10 @@ export function createNode (config: NodeConfig, log: Logger): RoostNode {
   async function shutdown (): Promise<void> {
     await opening?.catch(() => {})
     peers?.close()
+    trust.close()
     // Readings first: what is in flight is stored before the network goes.
     if (bridgeRole) await bridgeRole.close()
+    if (storageRole) await storageRole.close()
     if (store) await store.close()
     for (const socket of connections) socket.destroy()
     if (server) await server.close()

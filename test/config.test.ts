@@ -1,7 +1,7 @@
 import test from 'ava'
 import type { ExecutionContext } from 'ava'
 import crypto from 'node:crypto'
-import { checkNodeConfig, DEFAULTS, formatBootstrap, parseBootstrap, ROLES } from '../node/config.ts'
+import { checkNodeConfig, DEFAULTS, formatBootstrap, parseBootstrap, ROLES, STORAGE_PEER_DEFAULTS } from '../node/config.ts'
 import { chooseBindHost } from '../node/dht.ts'
 import { NodeError } from '../node/errors.ts'
 import { decodeKey, encodeKey } from '../node/keys.ts'
@@ -41,9 +41,19 @@ test('a valid config is accepted with bootstrap nodes parsed and the ping interv
     operatorKey: OTHER_KEY,
     peers: [OTHER_KEY],
     pingIntervalMs: 30_000,
-    bridge: null
+    bridge: null,
+    storagePeer: STORAGE_PEER_DEFAULTS
   })
   t.is(DEFAULTS.pingIntervalMs, 30_000)
+})
+
+test('storage peer limits default when absent, are kept when given, and a bad one is refused naming the field', (t) => {
+  t.is(checkNodeConfig({ ...VALID_FILE, storagePeer: { quotaCores: 3 } }).storagePeer.quotaCores, 3)
+  t.is(checkNodeConfig({ ...VALID_FILE, storagePeer: { quotaCores: 3 } }).storagePeer.budgetBytes, STORAGE_PEER_DEFAULTS.budgetBytes)
+  const bad = nodeError(t, () => checkNodeConfig({ ...VALID_FILE, storagePeer: { quotaBytes: -1 } }))
+  t.is(bad.message, 'config: storagePeer.quotaBytes: expected a whole number ≥ 0')
+  const unknown = nodeError(t, () => checkNodeConfig({ ...VALID_FILE, storagePeer: { quota: 1 } }))
+  t.regex(unknown.message, /^config: storagePeer\.quota: unknown field \(known: budgetBytes, /)
 })
 
 test('a ping interval in the config is kept', (t) => {

@@ -2,23 +2,30 @@
 // and a hint for any error, and a stack trace only with --debug.
 import { formatHelp, parseCommand, type CommandSpec, type ParsedFlags } from './args.ts'
 import { ConfigError } from './errors.ts'
+import * as backup from './commands/backup.ts'
 import * as boards from './commands/boards.ts'
 import * as bench from './commands/bench.ts'
 import * as build from './commands/build.ts'
 import * as demo from './commands/demo.ts'
+import * as drop from './commands/drop.ts'
 import * as feed from './commands/feed.ts'
 import * as id from './commands/id.ts'
+import * as invite from './commands/invite.ts'
+import * as keep from './commands/keep.ts'
+import * as pair from './commands/pair.ts'
 import * as ping from './commands/ping.ts'
+import * as restore from './commands/restore.ts'
 import * as run from './commands/run.ts'
 import * as status from './commands/status.ts'
 import * as testnet from './commands/testnet.ts'
+import * as trust from './commands/trust.ts'
 
 interface Command {
   spec: CommandSpec
   run (flags: ParsedFlags, positionals: string[]): Promise<number>
 }
 
-const COMMANDS: Command[] = [boards, build, run, testnet, ping, status, feed, id, demo, bench]
+const COMMANDS: Command[] = [boards, build, run, testnet, ping, status, feed, invite, pair, trust, keep, drop, backup, restore, id, demo, bench]
 
 function overview (): string {
   const width = Math.max(...COMMANDS.map((c) => c.spec.name.length)) + 2

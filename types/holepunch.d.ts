@@ -5,6 +5,7 @@ declare module 'hypercore-crypto' {
     keyPair (seed?: Uint8Array): KeyPair
     randomBytes (n: number): Uint8Array
     hash (data: Uint8Array | Uint8Array[]): Uint8Array
+    discoveryKey (publicKey: Uint8Array): Uint8Array
     sign (message: Uint8Array, secretKey: Uint8Array): Uint8Array
     verify (message: Uint8Array, signature: Uint8Array, publicKey: Uint8Array): boolean
   }
@@ -39,6 +40,7 @@ declare module 'hyperdht' {
   }
 
   export interface Server extends EventEmitter {
+    relayAddresses: HostPort[]
     listen (keyPair?: KeyPair): Promise<void>
     close (): Promise<void>
     address (): (HostPort & { publicKey: Uint8Array }) | null
@@ -53,6 +55,13 @@ declare module 'hyperdht' {
     firewalled?: boolean
   }
 
+  export interface LookupReply { peers: Array<{ publicKey: Uint8Array, relayAddresses: HostPort[] }> }
+
+  export interface QueryStream extends AsyncIterable<LookupReply> {
+    finished (): Promise<void>
+    destroy (): void
+  }
+
   export default class HyperDHT extends EventEmitter {
     constructor (opts?: DHTOptions)
     static keyPair (seed?: Uint8Array): KeyPair
@@ -64,7 +73,10 @@ declare module 'hyperdht' {
     address (): HostPort
     createServer (opts?: { firewall?: (remotePublicKey: Uint8Array) => boolean } | ((socket: NoiseSecretStream) => void),
       onconnection?: (socket: NoiseSecretStream) => void): Server
-    connect (publicKey: Uint8Array, opts?: { keyPair?: KeyPair }): NoiseSecretStream
+    connect (publicKey: Uint8Array, opts?: { keyPair?: KeyPair, relayAddresses?: HostPort[] }): NoiseSecretStream
+    announce (topic: Uint8Array, keyPair: KeyPair, relayAddresses?: HostPort[]): QueryStream
+    unannounce (topic: Uint8Array, keyPair: KeyPair): Promise<void>
+    lookup (topic: Uint8Array): QueryStream
     destroy (opts?: { force?: boolean }): Promise<void>
   }
 }
@@ -140,5 +152,25 @@ declare module 'bare-signals' {
 declare module 'corestore' {
   export default class Corestore {
     constructor (storage: string, opts?: Record<string, unknown>)
+  }
+}
+
+declare module 'blind-peer-muxer' {
+  export interface CoresRequest {
+    cores: Array<{ key: Uint8Array, length: number }>
+    priority: number
+    announce: boolean
+    referrer: Uint8Array | null
+  }
+  export default class BlindPeerMuxer {
+    constructor (stream: unknown, handlers?: { oncores?: (request: CoresRequest) => void | Promise<void>, onclose?: () => void })
+    static pair (stream: unknown, notify: () => void): void
+    close (): void
+  }
+}
+
+declare module 'hypercore' {
+  export default class Hypercore {
+    constructor (opts: { core: unknown, weak?: boolean })
   }
 }

@@ -6,12 +6,18 @@ import type { NoiseSecretStream } from 'hyperdht'
 import { NodeError } from '../errors.ts'
 import * as proto from './protocol.ts'
 import type { FeedsReply, NodeStatus, PublishRequest, Refusal } from './protocol.ts'
+import * as sp from './storage-protocol.ts'
+import type { HoldingsReply, KeepRequest } from './storage-protocol.ts'
 
 export interface ControlHandlers {
   // Returns the status, or a refusal for a key that may not see it.
   status?: (remotePublicKey: Uint8Array) => NodeStatus | Omit<Refusal, 'id'>
   feeds?: (remotePublicKey: Uint8Array) => Omit<FeedsReply, 'id'> | Omit<Refusal, 'id'>
   publish?: (remotePublicKey: Uint8Array, request: Omit<PublishRequest, 'id'>) => Promise<Omit<Refusal, 'id'> | null>
+  pair?: (remotePublicKey: Uint8Array, secret: Uint8Array) => Promise<Omit<Refusal, 'id'> | null>
+  keep?: (remotePublicKey: Uint8Array, request: Omit<KeepRequest, 'id'>) => Promise<Omit<Refusal, 'id'> | null>
+  drop?: (remotePublicKey: Uint8Array, key: Uint8Array) => Promise<Omit<Refusal, 'id'> | null>
+  holdings?: (remotePublicKey: Uint8Array) => Promise<Omit<HoldingsReply, 'id'> | Omit<Refusal, 'id'>>
 }
 
 type Refused = Omit<Refusal, 'id'>
@@ -23,6 +29,10 @@ export interface ControlChannel {
   status (): Promise<NodeStatus>
   feeds (): Promise<Omit<FeedsReply, 'id'>>
   publish (topic: string, payload: Uint8Array, qos: number): Promise<void>
+  pair (secret: Uint8Array): Promise<void>
+  keep (request: Omit<KeepRequest, 'id'>): Promise<void>
+  drop (key: Uint8Array): Promise<void>
+  holdings (): Promise<Omit<HoldingsReply, 'id'>>
   close (): void
 }
 
@@ -36,8 +46,11 @@ export function openControlChannel (socket: NoiseSecretStream, handlers: Control
   const statuses = new Map<number, Pending<NodeStatus>>()
   const feedLists = new Map<number, Pending<Omit<FeedsReply, 'id'>>>()
   const publishes = new Map<number, Pending<void>>()
+  // pair, keep and drop are all answered by `done`.
+  const dones = new Map<number, Pending<void>>()
+  const holdingLists = new Map<number, Pending<Omit<HoldingsReply, 'id'>>>()
   // Every request kind shares one id space, so a refusal finds its request.
-  const tables: Array<Map<number, Pending<never>>> = [statuses, feedLists, publishes] as never
+  const tables: Array<Map<number, Pending<never>>> = [statuses, feedLists, publishes, dones, holdingLists] as never
   let nextId = 1
   let onOpen: () => void = () => {}
   let onClose: (err: Error) => void = () => {}
@@ -121,6 +134,45 @@ export function openControlChannel (socket: NoiseSecretStream, handlers: Control
     encoding: proto.publishReply,
     onmessage (m) { settle(publishes, m.id, (p) => p.resolve()) }
   })
+  // Answers a request whose handler works asynchronously: done, or the refusal.
+  function answer (id: number, work: Promise<Omit<Refusal, 'id'> | null> | undefined): void {
+    (work ?? Promise.resolve(NOT_SERVED)).then((refused) => {
+      if (channel!.closed) return
+      if (refused) refusalMsg.send({ id, ...refused })
+      else doneMsg.send({ id })
+    }, () => {})
+  }
+  const pairMsg = channel.addMessage({
+    encoding: sp.pairRequest,
+    onmessage (m) { answer(m.id, handlers.pair?.(socket.remotePublicKey, m.secret)) }
+  })
+  const keepMsg = channel.addMessage({
+    encoding: sp.keepRequest,
+    onmessage (m) { answer(m.id, handlers.keep?.(socket.remotePublicKey, m)) }
+  })
+  const dropMsg = channel.addMessage({
+    encoding: sp.dropRequest,
+    onmessage (m) { answer(m.id, handlers.drop?.(socket.remotePublicKey, m.key)) }
+  })
+  const doneMsg = channel.addMessage({
+    encoding: sp.done,
+    onmessage (m) { settle(dones, m.id, (p) => p.resolve()) }
+  })
+  const holdingsRequestMsg = channel.addMessage({
+    encoding: sp.holdingsRequest,
+    onmessage (m) {
+      const work = handlers.holdings ? handlers.holdings(socket.remotePublicKey) : Promise.resolve(NOT_SERVED)
+      work.then((reply) => {
+        if (channel!.closed) return
+        if ('code' in reply) refusalMsg.send({ id: m.id, ...reply })
+        else holdingsReplyMsg.send({ id: m.id, ...reply })
+      }, () => {})
+    }
+  })
+  const holdingsReplyMsg = channel.addMessage({
+    encoding: sp.holdingsReply,
+    onmessage (m) { settle(holdingLists, m.id, (p) => p.resolve({ holdings: m.holdings, usage: m.usage })) }
+  })
   channel.open()
 
   function request<T> (table: Map<number, Pending<T>>, send: (id: number) => void, what: string, extra?: object): Promise<T> {
@@ -149,6 +201,18 @@ export function openControlChannel (socket: NoiseSecretStream, handlers: Control
     },
     publish (topic, payload, qos) {
       return request(publishes, (id) => publishRequestMsg.send({ id, topic, payload, qos }), 'publish')
+    },
+    pair (secret) {
+      return request(dones, (id) => pairMsg.send({ id, secret }), 'pair')
+    },
+    keep (req) {
+      return request(dones, (id) => keepMsg.send({ id, ...req }), 'keep')
+    },
+    drop (key) {
+      return request(dones, (id) => dropMsg.send({ id, key }), 'drop')
+    },
+    holdings () {
+      return request(holdingLists, (id) => holdingsRequestMsg.send({ id }), 'holdings')
     },
     close () { channel.close() }
   }

@@ -2,6 +2,7 @@
 // stream that replication uses. Anyone may ping; requests that read or change the
 // node's state are answered only for trusted keys.
 import * as c from 'compact-encoding'
+import { optionalStorageStatus, type StorageStatus } from './storage-protocol.ts'
 
 export const PROTOCOL = 'roost/control/v1'
 
@@ -28,6 +29,7 @@ export interface NodeStatus {
   connections: number
   feeds: Array<{ name: string, length: number }>
   bridge: BridgeStatus | null
+  storage: StorageStatus | null
 }
 
 export interface BridgeStatus {
@@ -145,6 +147,7 @@ const nodeStatus: Encoder<NodeStatus> = {
     c.uint.preencode(state, s.connections)
     feedSummaries.preencode(state, s.feeds)
     optionalBridge.preencode(state, s.bridge)
+    optionalStorageStatus.preencode(state, s.storage)
   },
   encode (state, s) {
     c.fixed32.encode(state, s.publicKey)
@@ -158,6 +161,7 @@ const nodeStatus: Encoder<NodeStatus> = {
     c.uint.encode(state, s.connections)
     feedSummaries.encode(state, s.feeds)
     optionalBridge.encode(state, s.bridge)
+    optionalStorageStatus.encode(state, s.storage)
   },
   decode (state) {
     return {
@@ -171,7 +175,8 @@ const nodeStatus: Encoder<NodeStatus> = {
       storageBytes: c.uint.decode(state),
       connections: c.uint.decode(state),
       feeds: feedSummaries.decode(state),
-      bridge: optionalBridge.decode(state)
+      bridge: optionalBridge.decode(state),
+      storage: optionalStorageStatus.decode(state)
     }
   }
 }

@@ -1,0 +1,133 @@
+// The storage role as one unit the node loads only when a config turns it on (its own
+// bundle on the device, roles/storage.cjs): the keeper, the DHT announcements of kept
+// cores, the disk watch, and the blind-peer protocol that Pear and Keet apps speak
+// through `blind-peering`.
+import fs from '#fs'
+import BlindPeerMuxer, { type CoresRequest } from 'blind-peer-muxer'
+import Hypercore from 'hypercore'
+import type HyperDHT from 'hyperdht'
+import type { NoiseSecretStream } from 'hyperdht'
+import type { StoragePeerSettings } from '../config.ts'
+import type { KeyPair } from '../identity.ts'
+import { encodeKey } from '../keys.ts'
+import type { Logger } from '../log.ts'
+import { createAnnouncer } from '../storage/announcer.ts'
+import type { Store } from '../storage/corestore.ts'
+import { loadHoldings } from '../storage/holdings.ts'
+import { createKeeper, type Keeper, type KeeperStore, type KeptCore } from '../storage/keeper.ts'
+
+export { openStore } from '../storage/corestore.ts'
+
+const DISK_CHECK_MS = 2000
+
+export interface StorageRole {
+  keeper: Keeper
+  // Speaks the blind-peer protocol on a connection, for clients using blind-peering.
+  attach (socket: NoiseSecretStream): void
+  close (): Promise<void>
+}
+
+export interface StorageRoleOptions {
+  store: Store
+  dht: HyperDHT
+  keyPair: KeyPair
+  storage: string
+  settings: StoragePeerSettings
+  log: Logger
+  isTrusted (publicKey: Uint8Array): boolean
+  relayAddresses (): Array<{ host: string, port: number }>
+}
+
+// corestore's internals the keeper needs, in one place.
+interface CorestoreInternals {
+  get (opts: { key: Uint8Array }): KeptCore
+  replicate (stream: unknown): unknown
+  watch (fn: (core: unknown) => void): void
+  unwatch (fn: (core: unknown) => void): void
+  cores: Iterable<unknown>
+  storage: { compact (): Promise<void> }
+}
+
+export function freeBytes (dir: string): number {
+  const st = (fs as unknown as { statfsSync (p: string): { bavail: number, bsize: number } }).statfsSync(dir)
+  return Number(st.bavail) * Number(st.bsize)
+}
+
+export function startStorageRole (opts: StorageRoleOptions): StorageRole {
+  const { dht, keyPair, storage, settings, log, isTrusted } = opts
+  const store = opts.store as unknown as CorestoreInternals
+  const keeperStore: KeeperStore = {
+    get: (o) => store.get(o),
+    replicate: (stream) => store.replicate(stream),
+    openCores () {
+      let n = 0
+      for (const _ of store.cores) n++
+      return n
+    },
+    compact: () => store.storage.compact()
+  }
+  const holdings = loadHoldings(storage)
+  const announcer = createAnnouncer(dht, keyPair, opts.relayAddresses, log)
+  const keeper = createKeeper({ store: keeperStore, dht, keyPair, holdings, announcer, settings, log })
+  const refusedLogged = new Set<string>()
+
+  // A core a peer opened (a writer back online, a reader): hear when it has news.
+  const onCoreOpen = (core: unknown): void => {
+    const session = new Hypercore({ core, weak: true }) as unknown as KeptCore
+    session.on('append', () => keeper.onCoreNews(session.key))
+    session.ready().then(() => {
+      if (session.length > session.contiguousLength) keeper.onCoreNews(session.key)
+    }, () => {})
+  }
+  store.watch(onCoreOpen)
+
+  let diskFull = false
+  const checkDisk = (): void => {
+    let free: number
+    try {
+      free = freeBytes(storage)
+    } catch {
+      return
+    }
+    // Resume only with some room above the reserve, so the node does not flap.
+    const full = diskFull ? free < settings.reserveBytes * 1.25 : free < settings.reserveBytes
+    if (full === diskFull) return
+    diskFull = full
+    keeper.setDiskFull(full)
+    log(full ? 'disk-full' : 'disk-space-back', { freeBytes: free, reserveBytes: settings.reserveBytes })
+  }
+  checkDisk()
+  const diskTimer = setInterval(checkDisk, DISK_CHECK_MS)
+  diskTimer.unref?.()
+
+  function onCores (socket: NoiseSecretStream, request: CoresRequest): void {
+    const remote = encodeKey(socket.remotePublicKey)
+    if (!isTrusted(socket.remotePublicKey)) {
+      if (!refusedLogged.has(remote)) {
+        refusedLogged.add(remote)
+        log('refused', { peer: remote, request: 'blind-peer add-cores', reason: 'key not trusted' })
+      }
+      return
+    }
+    for (const { key, length } of request.cores) {
+      keeper.keep(socket.remotePublicKey, { key, length, byteLength: 0, evictable: false }, socket).then((refused) => {
+        if (refused) log('keep-refused', { peer: remote, core: encodeKey(key), code: refused.code, reason: refused.message })
+      }, (err: Error) => log('keep-failed', { peer: remote, core: encodeKey(key), reason: err.message }))
+    }
+  }
+
+  return {
+    keeper,
+    attach (socket) {
+      BlindPeerMuxer.pair(socket, () => {
+        // eslint-disable-next-line no-new
+        new BlindPeerMuxer(socket, { oncores: (request) => onCores(socket, request) })
+      })
+    },
+    async close () {
+      clearInterval(diskTimer)
+      store.unwatch(onCoreOpen)
+      await keeper.close()
+    }
+  }
+}

@@ -1,0 +1,89 @@
+// Announces the discovery keys of held cores on the DHT under the node's own key, so a
+// reader who knows a core finds the home node by looking the core up. A few at a
+// time (1,000 cores must not flood the DHT at start), refreshed before the DHT's
+// records expire.
+import b4a from 'b4a'
+import type HyperDHT from 'hyperdht'
+import type { KeyPair } from '../identity.ts'
+import type { Logger } from '../log.ts'
+
+const PARALLEL = 4
+// HyperDHT keeps an announcement for about 20 minutes; Hyperswarm refreshes every 10.
+const REFRESH_MS = 10 * 60 * 1000
+
+export interface Announcer {
+  add (discoveryKey: Uint8Array): void
+  remove (discoveryKey: Uint8Array): Promise<void>
+  // Announced at least once since added.
+  announced (): number
+  // Resolves when nothing is waiting to be announced.
+  idle (): Promise<void>
+  close (): void
+}
+
+export function createAnnouncer (dht: HyperDHT, keyPair: KeyPair, relayAddresses: () => Array<{ host: string, port: number }>, log: Logger): Announcer {
+  const topics = new Map<string, { dk: Uint8Array, announcedAt: number }>()
+  const queue: string[] = []
+  let running = 0
+  let closed = false
+  let waiters: Array<() => void> = []
+
+  function pump (): void {
+    while (!closed && running < PARALLEL && queue.length > 0) {
+      const id = queue.shift()!
+      const topic = topics.get(id)
+      if (!topic) continue
+      running++
+      dht.announce(topic.dk, keyPair, relayAddresses()).finished().then(() => {
+        topic.announcedAt = Date.now()
+      }, (err: Error) => {
+        if (!closed) log('announce-failed', { discoveryKey: id, reason: err.message })
+      }).finally(() => {
+        running--
+        pump()
+        if (running === 0 && queue.length === 0) {
+          for (const w of waiters) w()
+          waiters = []
+        }
+      })
+    }
+  }
+
+  const refresher = setInterval(() => {
+    const due = Date.now() - REFRESH_MS
+    for (const [id, t] of topics) if (t.announcedAt !== 0 && t.announcedAt < due && !queue.includes(id)) queue.push(id)
+    pump()
+  }, 30_000)
+  refresher.unref?.()
+
+  return {
+    add (dk) {
+      const id = b4a.toString(dk, 'hex')
+      if (topics.has(id)) return
+      topics.set(id, { dk, announcedAt: 0 })
+      queue.push(id)
+      pump()
+    },
+    async remove (dk) {
+      const id = b4a.toString(dk, 'hex')
+      if (!topics.delete(id)) return
+      await dht.unannounce(dk, keyPair).catch(() => {})
+    },
+    announced () {
+      let n = 0
+      for (const t of topics.values()) if (t.announcedAt !== 0) n++
+      return n
+    },
+    idle () {
+      if (running === 0 && queue.length === 0) return Promise.resolve()
+      return new Promise((resolve) => waiters.push(resolve))
+    },
+    close () {
+      closed = true
+      clearInterval(refresher)
+      queue.length = 0
+      for (const w of waiters) w()
+      waiters = []
+    }
+  }
+}

@@ -1,0 +1,427 @@
+// The storage peer: keeps trusted users' cores (ciphertext: the node never has the
+// encryption key), follows them while a device that writes them is connected,
+// fetches what is missing from any peer that announces them, and serves them to
+// anyone who asks by key (corestore does that on every connection).
+//
+// A core is open only while it is being synced, followed or read: at most
+// `maxOpenCores` syncs at a time, and corestore closes cores a reader has left.
+import b4a from 'b4a'
+import crypto from 'hypercore-crypto'
+import type HyperDHT from 'hyperdht'
+import type { NoiseSecretStream } from 'hyperdht'
+import type { StoragePeerSettings } from '../config.ts'
+import type { Holding, HoldingsReply, KeepRequest, StorageStatus } from '../control/storage-protocol.ts'
+import type { Refusal } from '../control/protocol.ts'
+import type { KeyPair } from '../identity.ts'
+import { decodeKey, encodeKey } from '../keys.ts'
+import type { Logger } from '../log.ts'
+import type { Announcer } from './announcer.ts'
+import type { HoldingEntry, Holdings } from './holdings.ts'
+import { decideKeep, sum } from './quota.ts'
+
+type Refused = Omit<Refusal, 'id'>
+
+// What the keeper uses of a hypercore session.
+export interface KeptCore {
+  key: Uint8Array
+  discoveryKey: Uint8Array
+  length: number
+  contiguousLength: number
+  byteLength: number
+  peers: unknown[]
+  closed: boolean
+  ready (): Promise<void>
+  download (range: { start: number, end: number }): { destroy (): void }
+  on (event: string, listener: () => void): void
+  close (): Promise<void>
+  purge (): Promise<void>
+}
+
+export interface KeeperStore {
+  get (opts: { key: Uint8Array }): KeptCore
+  replicate (stream: unknown): unknown
+  // Cores open right now, whoever opened them.
+  openCores (): number
+  // Reclaims the disk space of purged cores.
+  compact (): Promise<void>
+}
+
+export interface Keeper {
+  keep (owner: Uint8Array, request: Omit<KeepRequest, 'id'>, via: NoiseSecretStream | null): Promise<Refused | null>
+  drop (owner: Uint8Array, key: Uint8Array, asOperator: boolean): Promise<Refused | null>
+  holdings (owner: Uint8Array, asOperator: boolean): Omit<HoldingsReply, 'id'>
+  // A held core a peer opened: if the peer has blocks the node lacks, fetch them.
+  onCoreNews (key: Uint8Array): void
+  setDiskFull (full: boolean): void
+  status (): StorageStatus
+  close (): Promise<void>
+}
+
+export interface KeeperOptions {
+  store: KeeperStore
+  dht: HyperDHT
+  keyPair: KeyPair
+  holdings: Holdings
+  announcer: Announcer
+  settings: StoragePeerSettings
+  log: Logger
+}
+
+// No core has 2^32 blocks; a request claiming more is broken or hostile.
+const MAX_LENGTH = 2 ** 32
+const MAX_BYTES = 2 ** 50
+// A synced core with no follower stays open this long, in case more arrives.
+const LINGER_MS = 3000
+// Sources for a core nobody connected brings: at most this many peers at once.
+const MAX_SOURCES = 3
+// Incomplete cores are tried again this often (a source may have come back).
+const RETRY_MS = 30_000
+
+interface Sync {
+  id: string
+  entry: HoldingEntry
+  core: KeptCore
+  range: { destroy (): void } | null
+  followers: Set<NoiseSecretStream>
+  sources: Set<NoiseSecretStream>
+  lookingUp: boolean
+  linger: ReturnType<typeof setTimeout> | null
+  found: Array<() => void>
+  closing: Promise<void> | null
+}
+
+export function createKeeper (opts: KeeperOptions): Keeper {
+  const { store, dht, keyPair, holdings, announcer, settings, log } = opts
+  const syncs = new Map<string, Sync>()
+  // Cores waiting for a free slot, oldest first, with whoever waits for them to open.
+  const waiting = new Map<string, Array<(sync: Sync | null) => void>>()
+  let diskFull = false
+  let closed = false
+
+  const retryTimer = setInterval(retry, RETRY_MS)
+  retryTimer.unref?.()
+  // After a restart: announce every kept core again, and fetch what is still missing.
+  for (const entry of holdings.all()) announcer.add(crypto.discoveryKey(b4a.from(entry.key, 'hex')))
+  setTimeout(retry, 0)
+
+  function limits (): { quotaBytes: number, quotaCores: number, budgetBytes: number } {
+    return { quotaBytes: settings.quotaBytes, quotaCores: settings.quotaCores, budgetBytes: settings.budgetBytes }
+  }
+
+  function refuse (code: string, message: string): Refused {
+    return { code, message }
+  }
+
+  function progress (sync: Sync): void {
+    const { core, entry } = sync
+    entry.length = Math.max(entry.length, core.length)
+    entry.held = core.contiguousLength
+    if (core.byteLength > 0) entry.byteLength = core.byteLength
+    if (sync.found.length > 0 && core.length > 0) {
+      for (const f of sync.found) f()
+      sync.found = []
+    }
+    if (entry.state === 'over-quota' || entry.state === 'disk-full') return
+    const mine = sum(holdings.ofOwner(entry.owner))
+    if (mine > settings.quotaBytes) {
+      entry.state = 'over-quota'
+      stopDownload(sync)
+      log('quota-reached', { owner: entry.owner, core: encodeKey(core.key), bytes: mine, quotaBytes: settings.quotaBytes })
+      holdings.saveSoon()
+      return
+    }
+    if (core.length > 0 && entry.held >= core.length) {
+      if (entry.state !== 'held') log('core-held', { core: encodeKey(core.key), length: core.length, byteLength: entry.byteLength })
+      entry.state = 'held'
+      entry.lastSyncMs = Date.now()
+      maybeLinger(sync)
+    } else {
+      entry.state = 'syncing'
+      if (sync.linger) { clearTimeout(sync.linger); sync.linger = null }
+    }
+    holdings.saveSoon()
+  }
+
+  function stopDownload (sync: Sync): void {
+    sync.range?.destroy()
+    sync.range = null
+  }
+
+  function startDownload (sync: Sync): void {
+    if (sync.range || diskFull || sync.entry.state === 'over-quota') return
+    // A live range: blocks appended later by the writer are fetched too.
+    sync.range = sync.core.download({ start: 0, end: -1 })
+  }
+
+  function maybeLinger (sync: Sync): void {
+    if (sync.followers.size > 0 || sync.linger || sync.found.length > 0) return
+    sync.linger = setTimeout(() => { sync.linger = null; void closeSync(sync) }, LINGER_MS)
+  }
+
+  async function openSync (entry: HoldingEntry, via: NoiseSecretStream | null): Promise<Sync | null> {
+    const existing = syncs.get(entry.key)
+    if (existing && !existing.closing) {
+      if (via) follow(existing, via)
+      startDownload(existing)
+      return existing
+    }
+    if (existing?.closing) await existing.closing
+    if (closed) return null
+    if (syncs.size >= settings.maxOpenCores) {
+      makeRoom()
+      // Opened by startWaiting when a slot frees; a keep request waits for that.
+      return await new Promise<Sync | null>((resolve) => {
+        const list = waiting.get(entry.key) ?? []
+        list.push((opened) => {
+          if (opened && via) follow(opened, via)
+          resolve(opened)
+        })
+        waiting.set(entry.key, list)
+      })
+    }
+    const core = store.get({ key: b4a.from(entry.key, 'hex') })
+    const sync: Sync = { id: entry.key, entry, core, range: null, followers: new Set(), sources: new Set(), lookingUp: false, linger: null, found: [], closing: null }
+    syncs.set(entry.key, sync)
+    await core.ready()
+    core.on('append', () => progress(sync))
+    core.on('download', () => progress(sync))
+    if (via) follow(sync, via)
+    startDownload(sync)
+    progress(sync)
+    // The connected writer may be enough; otherwise ask the DHT who has the core.
+    setTimeout(() => { if (!sync.closing && sync.entry.state !== 'held') void findSources(sync) }, 500)
+    return sync
+  }
+
+  // Closes a synced core nobody follows, so that one waiting can open when it has.
+  function makeRoom (): void {
+    for (const sync of syncs.values()) {
+      if (sync.followers.size === 0 && sync.entry.state === 'held' && !sync.closing) {
+        void closeSync(sync)
+        return
+      }
+    }
+  }
+
+  function follow (sync: Sync, socket: NoiseSecretStream): void {
+    if (sync.followers.has(socket)) return
+    sync.followers.add(socket)
+    if (sync.linger) { clearTimeout(sync.linger); sync.linger = null }
+    socket.once('close', () => {
+      sync.followers.delete(socket)
+      if (sync.entry.state === 'held') maybeLinger(sync)
+      else if (!sync.closing) void findSources(sync)
+    })
+  }
+
+  async function findSources (sync: Sync): Promise<void> {
+    if (sync.lookingUp || sync.closing || diskFull || closed) return
+    sync.lookingUp = true
+    const seen = new Set<string>([b4a.toString(keyPair.publicKey, 'hex')])
+    try {
+      const query = dht.lookup(sync.core.discoveryKey)
+      for await (const reply of query) {
+        for (const peer of reply.peers) {
+          const id = b4a.toString(peer.publicKey, 'hex')
+          if (seen.has(id) || sync.sources.size >= MAX_SOURCES) continue
+          seen.add(id)
+          const socket = dht.connect(peer.publicKey, { keyPair, relayAddresses: peer.relayAddresses })
+          socket.on('error', () => {})
+          socket.once('close', () => sync.sources.delete(socket))
+          sync.sources.add(socket)
+          store.replicate(socket)
+        }
+        if (sync.closing || sync.sources.size >= MAX_SOURCES) { query.destroy(); break }
+      }
+    } catch {
+      // A failed lookup is tried again on the next retry round.
+    } finally {
+      sync.lookingUp = false
+    }
+    if (sync.sources.size === 0 && sync.followers.size === 0 && sync.core.length === 0 && sync.found.length === 0) {
+      sync.entry.state = 'waiting'
+      void closeSync(sync)
+    }
+  }
+
+  function closeSync (sync: Sync): Promise<void> {
+    sync.closing ??= (async () => {
+      if (sync.linger) clearTimeout(sync.linger)
+      stopDownload(sync)
+      for (const s of sync.sources) s.destroy()
+      await sync.core.close().catch(() => {})
+      if (syncs.get(sync.id) === sync) syncs.delete(sync.id)
+      holdings.saveSoon()
+      startWaiting()
+    })()
+    return sync.closing
+  }
+
+  function startWaiting (): void {
+    for (const [key, waiters] of waiting) {
+      if (syncs.size >= settings.maxOpenCores && !closed) return
+      waiting.delete(key)
+      const entry = holdings.get(key)
+      if (!entry || closed) {
+        for (const w of waiters) w(null)
+        continue
+      }
+      openSync(entry, null).then((sync) => {
+        for (const w of waiters) w(sync)
+      }, (err: Error) => {
+        log('sync-failed', { core: encodeKey(b4a.from(key, 'hex')), reason: err.message })
+        for (const w of waiters) w(null)
+      })
+    }
+  }
+
+  // Waits until some peer has shown the core's length, or gives up.
+  function waitFound (sync: Sync, ms: number): Promise<boolean> {
+    if (sync.core.length > 0) return Promise.resolve(true)
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        sync.found = sync.found.filter((f) => f !== done)
+        resolve(false)
+      }, ms)
+      const done = (): void => { clearTimeout(timer); resolve(true) }
+      sync.found.push(done)
+    })
+  }
+
+  async function forget (entry: HoldingEntry): Promise<void> {
+    const sync = syncs.get(entry.key)
+    if (sync) await closeSync(sync)
+    for (const w of waiting.get(entry.key) ?? []) w(null)
+    waiting.delete(entry.key)
+    holdings.delete(entry.key)
+    const key = b4a.from(entry.key, 'hex')
+    const core = store.get({ key })
+    await core.ready()
+    await announcer.remove(core.discoveryKey)
+    await core.purge()
+  }
+
+  async function keep (owner: Uint8Array, request: Omit<KeepRequest, 'id'>, via: NoiseSecretStream | null): Promise<Refused | null> {
+    if (closed) return refuse('CLOSING', 'the node is shutting down; ask again in a moment')
+    if (request.length > MAX_LENGTH || request.byteLength > MAX_BYTES) {
+      return refuse('BAD_REQUEST', `a core of ${request.length} blocks and ${request.byteLength} bytes is not plausible`)
+    }
+    const ownerId = encodeKey(owner)
+    const id = b4a.toString(request.key, 'hex')
+    const existing = holdings.get(id)
+    if (existing) {
+      // Already kept (perhaps for another user): follow it while this device is here.
+      if (existing.owner === ownerId) existing.evictable = request.evictable
+      if (existing.state === 'waiting') existing.state = 'syncing'
+      if (request.length > existing.held || via) await openSync(existing, via)
+      return null
+    }
+    if (diskFull) return refuse('DISK_FULL', 'the node\'s disk is full; it takes no new cores until space returns')
+    const decision = decideKeep({ key: id, owner: ownerId, byteLength: request.byteLength }, holdings.all(), limits())
+    if (!decision.ok) return refuse(decision.code, decision.message)
+
+    const entry: HoldingEntry = {
+      key: id, owner: ownerId, evictable: request.evictable, addedAt: Date.now(),
+      length: request.length, held: 0, byteLength: request.byteLength, lastSyncMs: 0, state: 'syncing'
+    }
+    holdings.set(entry)
+    const sync = await openSync(entry, via)
+    if (sync && request.length > 0 && !(await waitFound(sync, settings.findTimeoutMs))) {
+      await forget(entry)
+      return refuse('CORE_UNAVAILABLE', `no peer served core ${encodeKey(request.key)} within ${settings.findTimeoutMs / 1000} s; ` +
+        'ask again while a device that has it is online')
+    }
+    // The core's real size is known now: check it, not what the client said.
+    const real = decideKeep({ key: id, owner: ownerId, byteLength: entry.byteLength }, holdings.all(), limits())
+    if (!real.ok) {
+      await forget(entry)
+      return refuse(real.code, real.message)
+    }
+    for (const victim of [...decision.evict, ...real.evict]) {
+      if (!holdings.get(victim.key)) continue
+      await forget(victim)
+      log('evicted', { core: encodeKey(b4a.from(victim.key, 'hex')), owner: victim.owner, byteLength: victim.byteLength })
+    }
+    holdings.save()
+    announcer.add(crypto.discoveryKey(request.key))
+    log('keeping', { core: encodeKey(request.key), owner: ownerId, length: entry.length, byteLength: entry.byteLength })
+    return null
+  }
+
+  return {
+    keep,
+    async drop (owner, key, asOperator) {
+      const id = b4a.toString(key, 'hex')
+      const entry = holdings.get(id)
+      if (!entry) return refuse('NOT_KEPT', `this node does not keep core ${encodeKey(key)}`)
+      if (entry.owner !== encodeKey(owner) && !asOperator) return refuse('NOT_OWNER', 'only the key that asked the node to keep this core may drop it')
+      await forget(entry)
+      holdings.save()
+      await store.compact()
+      log('dropped', { core: encodeKey(key), owner: entry.owner, byteLength: entry.byteLength })
+      return null
+    },
+    holdings (owner, asOperator) {
+      const ownerId = encodeKey(owner)
+      const mine = holdings.ofOwner(ownerId)
+      const shown = asOperator ? holdings.all() : mine
+      const list: Holding[] = shown.map((e) => ({
+        key: b4a.from(e.key, 'hex'), owner: idOf(e.owner), length: e.length, held: e.held,
+        byteLength: e.byteLength, lastSyncMs: e.lastSyncMs, evictable: e.evictable, state: e.state
+      }))
+      return { holdings: list, usage: { cores: mine.length, bytes: sum(mine), coresLimit: settings.quotaCores, bytesLimit: settings.quotaBytes } }
+    },
+    onCoreNews (key) {
+      const entry = holdings.get(b4a.toString(key, 'hex'))
+      if (!entry || syncs.has(entry.key) || diskFull) return
+      void openSync(entry, null).catch((err: Error) => log('sync-failed', { core: entry.key, reason: err.message }))
+    },
+    setDiskFull (full) {
+      if (full === diskFull) return
+      diskFull = full
+      for (const sync of syncs.values()) {
+        if (full) {
+          stopDownload(sync)
+          if (sync.entry.state === 'syncing') sync.entry.state = 'disk-full'
+        } else {
+          if (sync.entry.state === 'disk-full') sync.entry.state = 'syncing'
+          startDownload(sync)
+        }
+      }
+      if (!full) retry()
+    },
+    status () {
+      const all = holdings.all()
+      return {
+        cores: all.length,
+        bytes: sum(all),
+        budgetBytes: settings.budgetBytes,
+        openCores: store.openCores(),
+        syncing: syncs.size,
+        diskFull
+      }
+    },
+    async close () {
+      closed = true
+      clearInterval(retryTimer)
+      startWaiting() // tells everyone waiting for a slot that none will come
+      await Promise.all([...syncs.values()].map(closeSync))
+      announcer.close()
+      holdings.close()
+    }
+  }
+
+  function retry (): void {
+    if (diskFull || closed) return
+    for (const entry of holdings.all()) {
+      if (entry.state === 'held' || entry.state === 'over-quota' || syncs.has(entry.key) || waiting.has(entry.key)) continue
+      if (entry.state === 'disk-full') entry.state = 'syncing'
+      waiting.set(entry.key, [])
+    }
+    startWaiting()
+  }
+}
+
+function idOf (owner: string): Uint8Array {
+  return decodeKey('owner', owner)
+}

@@ -1,0 +1,73 @@
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { createDht } from '../../node/dht.ts'
+import { NodeError } from '../../node/errors.ts'
+import { encodeKey } from '../../node/keys.ts'
+import { intFlag, stringFlag, usageError, type CommandSpec, type ParsedFlags } from '../args.ts'
+import { readArchive } from '../backup-archive.ts'
+import { parseBackupRef } from '../backup-ref.ts'
+import { ConfigError } from '../errors.ts'
+import { bootstrapFlags, clientIdentity, NETWORK_FLAGS } from '../network.ts'
+import { openClientStore, replicateFromHolders } from '../storage-client.ts'
+
+export const spec: CommandSpec = {
+  name: 'restore',
+  summary: 'Fetch a backup by its reference from wherever it is available (the node that keeps it,\n' +
+    'or any peer announcing it), decrypt it here and write its files into DIR, with progress.',
+  usage: 'roost restore REF DIR [--timeout SECONDS] [--bootstrap HOST:PORT]',
+  positionals: 2,
+  flags: {
+    timeout: { type: 'string', value: 'SECONDS', help: 'give up if no peer serves the backup for this long (default: 60)' },
+    ...NETWORK_FLAGS
+  }
+}
+
+export async function run (flags: ParsedFlags, positionals: string[]): Promise<number> {
+  const [refText, dirText] = positionals
+  if (!refText || !dirText) throw usageError('restore', 'needs REF (from `roost backup`) and DIR')
+  const ref = parseBackupRef(refText)
+  const out = path.resolve(dirText)
+  if (fs.existsSync(out) && fs.readdirSync(out).length > 0) throw new ConfigError('FOLDER_NOT_EMPTY', `${out} is not empty`, 'restore into a new or empty folder')
+  const timeoutMs = intFlag('restore', flags, 'timeout', 60, 1, 86_400) * 1000
+  const keyPair = clientIdentity(flags)
+  const dht = createDht({ bootstrap: bootstrapFlags(flags), host: stringFlag(flags, 'host') ?? null, ephemeral: true })
+  // Fetched into a throwaway store and a sibling folder, moved into place only when whole.
+  const tmpStore = fs.mkdtempSync(path.join(os.tmpdir(), 'roost-restore-'))
+  const partial = `${out}.partial-${process.pid}`
+  const store = openClientStore(tmpStore)
+  const core = store.get({ key: ref.coreKey, encryption: { key: ref.encryptionKey } })
+  let stop = (): void => {}
+  try {
+    await core.ready()
+    stop = replicateFromHolders(dht, store, core.discoveryKey, keyPair, ref.nodeKey)
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const found = await Promise.race([
+      core.update({ wait: true }).then(() => core.length > 0),
+      new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(false), timeoutMs) })
+    ])
+    clearTimeout(timer)
+    if (!found) throw new NodeError('NOT_FOUND', `no peer served backup ${encodeKey(ref.coreKey)} within ${timeoutMs / 1000} s`, 'is the node that keeps it online? `roost status --peer NODE_KEY` shows what it holds')
+    process.stderr.write(`found ${core.length} blocks (${core.byteLength} bytes)\n`)
+    let shown = 0
+    await core.download({ start: 0, end: core.length }).done()
+    fs.mkdirSync(partial, { recursive: true })
+    const { files, bytes } = await readArchive(core, partial, (done, total) => {
+      if (done === total || Date.now() - shown > 1000) {
+        shown = Date.now()
+        process.stderr.write(`restored ${done}/${total} blocks\n`)
+      }
+    })
+    fs.rmSync(out, { recursive: true, force: true })
+    fs.renameSync(partial, out)
+    process.stdout.write(`restored ${files} files, ${bytes} bytes into ${out}\n`)
+  } finally {
+    stop()
+    fs.rmSync(partial, { recursive: true, force: true })
+    await core.close().catch(() => {})
+    await store.close().catch(() => {})
+    await dht.destroy({ force: true })
+    fs.rmSync(tmpStore, { recursive: true, force: true })
+  }
+  return 0
+}
