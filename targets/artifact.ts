@@ -13,6 +13,7 @@ export interface ArtifactBoard extends ServiceBoard {
   host: string
   runtime: 'bare' | 'lua-agent'
   defaultRoles: string[]
+  storageBudgetMb?: number | null
 }
 
 export interface ArtifactOptions {
@@ -117,9 +118,13 @@ export function defaultConfig (board: ArtifactBoard): NodeConfigFile {
     roles: board.defaultRoles as NodeConfigFile['roles'],
     trustedKeys: [],
     operatorKey: null,
-    peers: []
+    peers: [],
+    // The board's disk budget for users' cores; one user may use all of it by default.
+    ...(board.storageBudgetMb ? { storagePeer: { budgetBytes: board.storageBudgetMb * MIB, quotaBytes: board.storageBudgetMb * MIB } } : {})
   }
 }
+
+const MIB = 1024 * 1024
 
 export function roostVersion (): string {
   return (JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }).version

@@ -20,10 +20,11 @@ const VALID_BOARD = [
   'storage_path: /var/lib/roost', //    8
   'memory_budget_mb: 64', //            9
   'runtime: bare', //                  10
-  'default_roles: [storage, bridge]' // 11
+  'default_roles: [storage, bridge]', // 11
+  'storage_budget_mb: 4096' //         12
 ]
 
-const FIELDS = 'id, name, cpu, host, os, init, ram_mb, storage_path, memory_budget_mb, runtime, default_roles'
+const FIELDS = 'id, name, cpu, host, os, init, ram_mb, storage_path, memory_budget_mb, runtime, default_roles, storage_budget_mb'
 
 function withLines (changes: Record<number, string | null>, lines: string[] = VALID_BOARD): string[] {
   return lines.flatMap((line, i) => {
@@ -97,6 +98,7 @@ test('the board table aligns its columns under the header', (t) => {
     ramMb: 4096,
     storagePath: '/var/lib/roost',
     memoryBudgetMb: 256,
+    storageBudgetMb: null,
     runtime: 'bare',
     defaultRoles: []
   }
@@ -151,7 +153,7 @@ test('a missing field is reported at the line of the mapping it belongs in', (t)
 test('an unknown key is reported at its own line with the valid fields', (t) => {
   const { dir, file } = writeBoard(t, [...VALID_BOARD, 'colour: red'])
   const err = configError(t, () => loadBoard('test-board', dir))
-  t.is(err.message, `${file}:12: colour: unknown field (valid fields: ${FIELDS})`)
+  t.is(err.message, `${file}:13: colour: unknown field (valid fields: ${FIELDS})`)
 })
 
 test('a misspelt field is reported as unknown at its line rather than as missing', (t) => {
@@ -203,6 +205,13 @@ test('a memory budget not below the RAM is reported at the budget line', (t) => 
   t.is(err.message, `${file}:9: memory_budget_mb: expected less than ram_mb (1024), got 1024`)
 })
 
+test('a board with the storage role and no storage budget is refused at the roles line, with a hint', (t) => {
+  const { dir, file } = writeBoard(t, withLines({ 12: null }))
+  const err = configError(t, () => loadBoard('test-board', dir))
+  t.is(err.message, `${file}:11: default_roles: the storage role needs storage_budget_mb (how much of the disk users' cores may use), got ["storage","bridge"]`)
+  t.regex(err.hint ?? '', /storage_budget_mb: 8192/)
+})
+
 test('a relative storage path is refused', (t) => {
   const { dir, file } = writeBoard(t, withLines({ 8: 'storage_path: var/lib/roost' }))
   const err = configError(t, () => loadBoard('test-board', dir))
@@ -227,7 +236,7 @@ test('a YAML syntax error names the file and line', (t) => {
 test('a duplicate key is a YAML error at the second occurrence', (t) => {
   const { dir, file } = writeBoard(t, [...VALID_BOARD, 'ram_mb: 2048'])
   const err = configError(t, () => loadBoard('test-board', dir))
-  t.is(err.message, `${file}:12: map keys must be unique`)
+  t.is(err.message, `${file}:13: map keys must be unique`)
 })
 
 test('an empty board file is reported as such', (t) => {

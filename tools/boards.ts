@@ -49,6 +49,8 @@ export interface Board {
   memoryBudgetMb: number
   runtime: Runtime
   defaultRoles: Role[]
+  // What the storage role may use of the board's disk for users' cores; null without one.
+  storageBudgetMb: number | null
 }
 
 export const BOARD_CONFIG_DIR: string = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'board-configs')
@@ -68,7 +70,8 @@ function boardSchema (fileId: string): z.ZodType<Board> {
     storage_path: z.string().min(1),
     memory_budget_mb: z.number().int().positive(),
     runtime: z.enum(RUNTIMES),
-    default_roles: z.array(z.enum(ROLES))
+    default_roles: z.array(z.enum(ROLES)),
+    storage_budget_mb: z.number().int().positive().optional()
   }).superRefine((board, ctx) => {
     const fail = (field: keyof typeof board, message: string, hint?: string): void => {
       ctx.addIssue({ code: 'custom', path: [field], message, input: board[field], params: { hint } })
@@ -99,6 +102,9 @@ function boardSchema (fileId: string): z.ZodType<Board> {
     if (duplicate !== -1) {
       ctx.addIssue({ code: 'custom', path: ['default_roles', duplicate], message: 'expected each role once', input: board.default_roles[duplicate] })
     }
+    if (board.default_roles.includes('storage') && board.storage_budget_mb === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['default_roles'], message: 'the storage role needs storage_budget_mb (how much of the disk users\' cores may use)', input: board.default_roles, params: { hint: 'add storage_budget_mb: 8192, sized to the board\'s disk' } })
+    }
     if (board.init !== INIT_OF_OS[board.os]) {
       fail('init', `expected ${INIT_OF_OS[board.os]}, the init system of ${OS_NAMES[board.os]}`)
     }
@@ -113,7 +119,8 @@ function boardSchema (fileId: string): z.ZodType<Board> {
     storagePath: board.storage_path,
     memoryBudgetMb: board.memory_budget_mb,
     runtime: board.runtime,
-    defaultRoles: board.default_roles
+    defaultRoles: board.default_roles,
+    storageBudgetMb: board.storage_budget_mb ?? null
   }))
 }
 
