@@ -113,7 +113,26 @@ test('an unknown key is reported at its own line with the valid fields of its se
 
 test('an unknown top-level key lists the fields a node config has', (t) => {
   const { message, file } = rejection(t, [...VALID_CONFIG, 'colour: red'])
-  t.is(message, `${file}:19: colour: unknown field (valid fields: roles, bootstrap, host, trusted_keys, operator_key, peers, storage, bridge)`)
+  t.is(message, `${file}:19: colour: unknown field (valid fields: roles, bootstrap, host, trusted_keys, operator_key, peers, storage, bridge, storage_peer)`)
+})
+
+test('storage_peer limits are the node\'s storagePeer in bytes, over the board\'s budget', (t) => {
+  const config = parseNodeConfig('node.yaml', 'storage_peer:\n  quota_mb: 100\n  quota_cores: 5\n  max_open_cores: 8\n', BOARD)
+  t.deepEqual(config.storagePeer, {
+    budgetBytes: BOARD.storageBudgetMb! * 1024 * 1024,
+    quotaBytes: 100 * 1024 * 1024,
+    quotaCores: 5,
+    maxOpenCores: 8
+  })
+  t.is(checkNodeConfig(config).storagePeer.quotaCores, 5)
+})
+
+test('a storage_peer limit that is not a positive whole number is refused at its line', (t) => {
+  const dir = tmpDir(t)
+  const file = path.join(dir, 'node.yaml')
+  fs.writeFileSync(file, 'storage_peer:\n  quota_cores: 0\n')
+  const err = t.throws(() => loadNodeConfig(file, BOARD)) as ConfigError
+  t.regex(err.message, /node\.yaml:2: storage_peer\.quota_cores: /)
 })
 
 test('a topic filter with "#" before the last level is reported at the filter line', (t) => {

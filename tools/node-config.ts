@@ -7,7 +7,7 @@ import net from 'node:net'
 import path from 'node:path'
 import { z } from 'zod'
 import { BRIDGE_DEFAULTS, MQTT_VERSIONS, parseBootstrap, ROLES } from '../node/config.ts'
-import type { BridgeSettings, MqttVersion, NodeConfigFile } from '../node/config.ts'
+import type { BridgeSettings, MqttVersion, NodeConfigFile, StoragePeerSettings } from '../node/config.ts'
 import { DECODERS } from '../node/bridge/decode.ts'
 import { checkRules } from '../node/bridge/rules.ts'
 import { checkTopicFilter } from '../node/bridge/topic-filter.ts'
@@ -40,6 +40,15 @@ const bridgeSchema = z.strictObject({
   command_topics: z.array(z.string()).optional()
 })
 
+// Sizes in MiB, as board configs write them.
+const storagePeerSchema = z.strictObject({
+  budget_mb: z.number().int().positive().optional(),
+  quota_mb: z.number().int().positive().optional(),
+  quota_cores: z.number().int().positive().optional(),
+  reserve_mb: z.number().int().min(0).optional(),
+  max_open_cores: z.number().int().min(1).max(4096).optional()
+})
+
 const fileSchema = z.strictObject({
   roles: z.array(z.enum(ROLES)).optional(),
   bootstrap: z.array(z.string()).optional(),
@@ -48,7 +57,8 @@ const fileSchema = z.strictObject({
   operator_key: z.string().optional(),
   peers: z.array(z.string()).optional(),
   storage: z.string().min(1).optional(),
-  bridge: bridgeSchema.optional()
+  bridge: bridgeSchema.optional(),
+  storage_peer: storagePeerSchema.optional()
 })
 
 type NodeConfigYaml = z.infer<typeof fileSchema>
@@ -93,6 +103,7 @@ function nodeConfigSchema (board: Board): z.ZodType<NodeConfigFile> {
       storage: file.storage ?? board.storagePath
     }
     if (file.bridge !== undefined) config.bridge = bridgeSettings(file.bridge)
+    if (file.storage_peer !== undefined) config.storagePeer = storagePeerSettings(file.storage_peer, config.storagePeer ?? {})
     return config
   })
 }
@@ -192,6 +203,18 @@ function checkBroker (broker: string): { reason: string, hint?: string } | null 
     return { reason: `expected an mqtt:// URL with a host, like ${BROKER_EXAMPLE}` }
   }
   return null
+}
+
+function storagePeerSettings (yaml: z.infer<typeof storagePeerSchema>, board: Partial<StoragePeerSettings>): Partial<StoragePeerSettings> {
+  const mib = (n: number | undefined): number | undefined => n === undefined ? undefined : n * 1024 * 1024
+  const out: Partial<StoragePeerSettings> = { ...board }
+  const set = (k: keyof StoragePeerSettings, v: number | undefined): void => { if (v !== undefined) out[k] = v }
+  set('budgetBytes', mib(yaml.budget_mb))
+  set('quotaBytes', mib(yaml.quota_mb))
+  set('quotaCores', yaml.quota_cores)
+  set('reserveBytes', mib(yaml.reserve_mb))
+  set('maxOpenCores', yaml.max_open_cores)
+  return out
 }
 
 function bridgeSettings (bridge: BridgeYaml): BridgeSettings {
