@@ -92,3 +92,18 @@ export function replicateFromHolders (dht: import('hyperdht').default, store: Cl
     for (const s of sockets) s.destroy()
   }
 }
+
+// Resolves true once some peer has shown the core's length, false at the deadline.
+// update() alone resolves at once while no peer is connected yet.
+export async function waitForLength (core: ClientCore, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    const left = deadline - Date.now()
+    let timer: ReturnType<typeof setTimeout> | undefined
+    await Promise.race([core.update({ wait: true }), new Promise((resolve) => { timer = setTimeout(resolve, Math.min(left, 500)) })])
+    clearTimeout(timer)
+    if (core.length > 0) return true
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+  return false
+}

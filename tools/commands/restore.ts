@@ -9,7 +9,7 @@ import { readArchive } from '../backup-archive.ts'
 import { parseBackupRef } from '../backup-ref.ts'
 import { ConfigError } from '../errors.ts'
 import { bootstrapFlags, clientIdentity, NETWORK_FLAGS } from '../network.ts'
-import { openClientStore, replicateFromHolders } from '../storage-client.ts'
+import { openClientStore, replicateFromHolders, waitForLength } from '../storage-client.ts'
 
 export const spec: CommandSpec = {
   name: 'restore',
@@ -41,12 +41,7 @@ export async function run (flags: ParsedFlags, positionals: string[]): Promise<n
   try {
     await core.ready()
     stop = replicateFromHolders(dht, store, core.discoveryKey, keyPair, ref.nodeKey)
-    let timer: ReturnType<typeof setTimeout> | undefined
-    const found = await Promise.race([
-      core.update({ wait: true }).then(() => core.length > 0),
-      new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(false), timeoutMs) })
-    ])
-    clearTimeout(timer)
+    const found = await waitForLength(core, timeoutMs)
     if (!found) throw new NodeError('NOT_FOUND', `no peer served backup ${encodeKey(ref.coreKey)} within ${timeoutMs / 1000} s`, 'is the node that keeps it online? `roost status --peer NODE_KEY` shows what it holds')
     process.stderr.write(`found ${core.length} blocks (${core.byteLength} bytes)\n`)
     let shown = 0
