@@ -2,42 +2,26 @@
 // cores on a loopback testnet, the real `roost` CLI as the household's devices.
 import { spawn, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
-import test from 'ava'
+import test, { type ExecutionContext } from 'ava'
+import type { NodeConfigFile } from '../node/config.ts'
 import { loadOrCreateIdentity } from '../node/identity.ts'
 import { encodeKey } from '../node/keys.ts'
 import { REPO_ROOT } from '../targets/bundle.ts'
-import { loadBoard } from '../tools/boards.ts'
-import { buildLocal } from '../tools/local-node.ts'
 import { roost } from './helpers/cli.ts'
-import { launchNode } from './helpers/nodes.ts'
+import { cliKey, scanFor, storageArtifact, storageNode as startStorageNode } from './helpers/storage.ts'
 import { startTestnet } from './helpers/testnet.ts'
 import { tmpDir } from './helpers/tmp.ts'
 
-const board = loadBoard('x86-64-mini-pc')
-const buildDir = fs.mkdtempSync(path.join(os.tmpdir(), 'roost-storage-build-'))
-const artifact = buildLocal(board, 'bare', path.join(buildDir, 'artifact'))
-test.after.always(() => fs.rmSync(buildDir, { recursive: true, force: true }))
-
-async function storageNode (t: Parameters<typeof launchNode>[0], work: string, name: string, config: Parameters<typeof launchNode>[1]['config']) {
-  const { outDir } = await artifact
-  const node = launchNode(t, { artifactDir: outDir, runtime: 'bare', board, work, name, config: { roles: ['storage'], ...config } })
-  const ready = await node.waitFor('ready', 30_000)
-  return { node, key: String(ready.publicKey), storage: path.join(work, name) }
-}
-
-async function clientKey (home: string): Promise<string> {
-  const r = await roost(['id'], { home })
-  return r.stdout.trim()
-}
+const artifact = storageArtifact()
+const storageNode = (t: ExecutionContext, work: string, name: string, config: Partial<NodeConfigFile>) => startStorageNode(t, artifact, work, name, config)
 
 test.serial('backup keeps a folder on the node; restore brings it back from the node alone', async (t) => {
   const { bootstrap } = await startTestnet(t)
   const work = tmpDir(t)
   const laptop = path.join(work, 'laptop')
   const phone = path.join(work, 'phone')
-  const { key, storage } = await storageNode(t, work, 'home', { bootstrap, trustedKeys: [await clientKey(laptop)] })
+  const { key, storage } = await storageNode(t, work, 'home', { bootstrap, trustedKeys: [cliKey(laptop)] })
 
   const src = path.join(work, 'photos')
   fs.mkdirSync(path.join(src, '2026'), { recursive: true })
@@ -56,11 +40,11 @@ test.serial('backup keeps a folder on the node; restore brings it back from the 
   t.regex(r.stderr, /restored 7\/7 blocks/)
   t.is(fs.readFileSync(path.join(out, 'notes.txt'), 'utf8'), 'PLAINTEXT-MARKER-notes')
   t.deepEqual(fs.readFileSync(path.join(out, '2026', 'big.bin')), Buffer.alloc(300_000, 7))
-  t.false(scan(storage, 'PLAINTEXT-MARKER'))
+  t.false(scanFor(storage, 'PLAINTEXT-MARKER'))
 })
 
 // Runs a test fixture (test/fixtures/NAME.ts) under Node.js; killed when the test ends.
-function fixture (t: Parameters<typeof launchNode>[0], name: string, args: string[]): { child: ChildProcess, next (): Promise<Record<string, unknown>> } {
+function fixture (t: ExecutionContext, name: string, args: string[]): { child: ChildProcess, next (): Promise<Record<string, unknown>> } {
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'test', 'fixtures', `${name}.ts`), ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
   t.teardown(() => { child.kill('SIGKILL') })
   const lines: string[] = []
@@ -111,15 +95,6 @@ test.serial('the story: the laptop writes, the node follows it while online, the
   t.is(read.length, 100)
   t.is(read.sha256, written.sha256)
   // The node holds ciphertext only: no marker the laptop wrote is anywhere in its storage.
-  t.false(scan(storage, 'PLAINTEXT-MARKER'))
+  t.false(scanFor(storage, 'PLAINTEXT-MARKER'))
 })
 
-// True when any file under dir contains the marker.
-function scan (dir: string, marker: string): boolean {
-  const needle = Buffer.from(marker)
-  for (const e of fs.readdirSync(dir, { withFileTypes: true, recursive: true })) {
-    if (!e.isFile()) continue
-    if (fs.readFileSync(path.join(e.parentPath, e.name)).includes(needle)) return true
-  }
-  return false
-}

@@ -174,3 +174,12 @@ declare module 'hypercore' {
     constructor (opts: { core: unknown, weak?: boolean })
   }
 }
+
+declare module 'rocksdb-native' {
+  export default class RocksDB {
+    static constants: {
+      garbageCollectionPolicy: { DEFAULT: number, FORCE: number, DISABLE: number }
+      bottommostLevelCompaction: { NONE: number, SKIP: number, FORCE: number }
+    }
+  }
+}

@@ -5,6 +5,7 @@
 import fs from '#fs'
 import BlindPeerMuxer, { type CoresRequest } from 'blind-peer-muxer'
 import Hypercore from 'hypercore'
+import RocksDB from 'rocksdb-native'
 import type HyperDHT from 'hyperdht'
 import type { NoiseSecretStream } from 'hyperdht'
 import type { StoragePeerSettings } from '../config.ts'
@@ -45,7 +46,16 @@ interface CorestoreInternals {
   watch (fn: (core: unknown) => void): void
   unwatch (fn: (core: unknown) => void): void
   cores: Iterable<unknown>
-  storage: { compact (): Promise<void> }
+  storage: { db: { compactRange (opts: Record<string, number>): Promise<void> } }
+}
+
+// A dropped core's blocks sit in rocksdb blob files shared with other cores: only a
+// compaction that forces blob garbage collection over every file gives the disk back
+// (measured: 5.4 MB → 0.15 MB; with the default policy nothing was freed).
+const RECLAIM = {
+  blobGarbageCollectionPolicy: RocksDB.constants.garbageCollectionPolicy.FORCE,
+  blobGarbageCollectionAgeCutoff: 1,
+  bottommostLevelCompaction: RocksDB.constants.bottommostLevelCompaction.FORCE
 }
 
 export function freeBytes (dir: string): number {
@@ -64,7 +74,7 @@ export function startStorageRole (opts: StorageRoleOptions): StorageRole {
       for (const _ of store.cores) n++
       return n
     },
-    compact: () => store.storage.compact()
+    compact: () => store.storage.db.compactRange(RECLAIM)
   }
   const holdings = loadHoldings(storage)
   const announcer = createAnnouncer(dht, keyPair, opts.relayAddresses, log)

@@ -19,6 +19,8 @@ export interface HoldingEntry {
   byteLength: number
   lastSyncMs: number
   state: HoldingState
+  // Asked for, not yet accepted: never written to disk, so a crash leaves nothing of it.
+  pending?: boolean
 }
 
 export interface Holdings {
@@ -57,7 +59,7 @@ export function loadHoldings (storage: string): Holdings {
     const tmp = `${file}.tmp`
     const fd = fs.openSync(tmp, 'w', 0o600)
     try {
-      fs.writeSync(fd, b4a.from(JSON.stringify({ version: 1, cores: [...entries.values()] })))
+      fs.writeSync(fd, b4a.from(JSON.stringify({ version: 1, cores: [...entries.values()].filter((e) => e.pending !== true) })))
       fs.fsyncSync(fd)
     } finally {
       fs.closeSync(fd)

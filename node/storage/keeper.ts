@@ -34,7 +34,7 @@ export interface KeptCore {
   download (range: { start: number, end: number }): { destroy (): void }
   on (event: string, listener: () => void): void
   close (): Promise<void>
-  purge (): Promise<void>
+  clear (start: number, end: number): Promise<unknown>
 }
 
 export interface KeeperStore {
@@ -134,9 +134,13 @@ export function createKeeper (opts: KeeperOptions): Keeper {
       if (entry.state !== 'held') log('core-held', { core: encodeKey(core.key), length: core.length, byteLength: entry.byteLength })
       entry.state = 'held'
       entry.lastSyncMs = Date.now()
-      maybeLinger(sync)
+      // Others wait for a slot: a held core gives its slot up at once.
+      if (waiting.size > 0) void closeSync(sync)
+      else maybeLinger(sync)
     } else {
-      entry.state = 'syncing'
+      // A held core that grows while the disk is full is not fetched: say so, so that a
+      // client waiting for it is told why instead of waiting out its timeout.
+      entry.state = diskFull ? 'disk-full' : 'syncing'
       if (sync.linger) { clearTimeout(sync.linger); sync.linger = null }
     }
     holdings.saveSoon()
@@ -193,18 +197,26 @@ export function createKeeper (opts: KeeperOptions): Keeper {
     return sync
   }
 
-  // Closes a synced core nobody follows, so that one waiting can open when it has.
+  // Closes a synced core, one nobody follows if there is one, so that one waiting can
+  // open when it has. A followed core may go too: one device keeping more cores than
+  // there are slots would otherwise wait for itself forever, and news of a closed core
+  // still arrives through the store watch (roles/storage.ts).
   function makeRoom (): void {
+    let followed: Sync | null = null
     for (const sync of syncs.values()) {
-      if (sync.followers.size === 0 && sync.entry.state === 'held' && !sync.closing) {
+      if (sync.entry.state !== 'held' || sync.closing) continue
+      if (sync.followers.size === 0) {
         void closeSync(sync)
         return
       }
+      followed ??= sync
     }
+    if (followed) void closeSync(followed)
   }
 
   function follow (sync: Sync, socket: NoiseSecretStream): void {
-    if (sync.followers.has(socket)) return
+    // A socket that closed while its keep waited for a slot would never say goodbye.
+    if (sync.followers.has(socket) || socket.destroyed) return
     sync.followers.add(socket)
     if (sync.linger) { clearTimeout(sync.linger); sync.linger = null }
     socket.once('close', () => {
@@ -298,7 +310,10 @@ export function createKeeper (opts: KeeperOptions): Keeper {
     const core = store.get({ key })
     await core.ready()
     await announcer.remove(core.discoveryKey)
-    await core.purge()
+    // hypercore 11.37's purge() is broken (it calls a method that does not exist), so
+    // the blocks are cleared; the core's few hundred bytes of metadata stay.
+    await core.clear(0, core.length)
+    await core.close()
   }
 
   async function keep (owner: Uint8Array, request: Omit<KeepRequest, 'id'>, via: NoiseSecretStream | null): Promise<Refused | null> {
@@ -322,12 +337,13 @@ export function createKeeper (opts: KeeperOptions): Keeper {
 
     const entry: HoldingEntry = {
       key: id, owner: ownerId, evictable: request.evictable, addedAt: Date.now(),
-      length: request.length, held: 0, byteLength: request.byteLength, lastSyncMs: 0, state: 'syncing'
+      length: request.length, held: 0, byteLength: request.byteLength, lastSyncMs: 0, state: 'syncing', pending: true
     }
     holdings.set(entry)
     const sync = await openSync(entry, via)
-    if (sync && request.length > 0 && !(await waitFound(sync, settings.findTimeoutMs))) {
+    if (sync && !(await waitFound(sync, settings.findTimeoutMs))) {
       await forget(entry)
+      holdings.save()
       return refuse('CORE_UNAVAILABLE', `no peer served core ${encodeKey(request.key)} within ${settings.findTimeoutMs / 1000} s; ` +
         'ask again while a device that has it is online')
     }
@@ -335,13 +351,18 @@ export function createKeeper (opts: KeeperOptions): Keeper {
     const real = decideKeep({ key: id, owner: ownerId, byteLength: entry.byteLength }, holdings.all(), limits())
     if (!real.ok) {
       await forget(entry)
+      holdings.save()
       return refuse(real.code, real.message)
     }
+    let evicted = 0
     for (const victim of [...decision.evict, ...real.evict]) {
       if (!holdings.get(victim.key)) continue
       await forget(victim)
+      evicted++
       log('evicted', { core: encodeKey(b4a.from(victim.key, 'hex')), owner: victim.owner, byteLength: victim.byteLength })
     }
+    if (evicted > 0) await store.compact()
+    delete entry.pending
     holdings.save()
     announcer.add(crypto.discoveryKey(request.key))
     log('keeping', { core: encodeKey(request.key), owner: ownerId, length: entry.length, byteLength: entry.byteLength })

@@ -1,0 +1,42 @@
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import test, { type ExecutionContext } from 'ava'
+import type { NodeConfigFile } from '../../node/config.ts'
+import { loadOrCreateIdentity } from '../../node/identity.ts'
+import { encodeKey } from '../../node/keys.ts'
+import { loadBoard } from '../../tools/boards.ts'
+import { buildLocal } from '../../tools/local-node.ts'
+import type { NodeProcess } from '../../tools/node-process.ts'
+import { launchNode } from './nodes.ts'
+
+export const board = loadBoard('x86-64-mini-pc')
+
+// One Bare artifact per test file, built once and removed after the file's tests.
+export function storageArtifact (): Promise<{ outDir: string }> {
+  const buildDir = fs.mkdtempSync(path.join(os.tmpdir(), 'roost-storage-build-'))
+  test.after.always(() => fs.rmSync(buildDir, { recursive: true, force: true }))
+  return buildLocal(board, 'bare', path.join(buildDir, 'artifact'))
+}
+
+export async function storageNode (t: ExecutionContext, artifact: Promise<{ outDir: string }>, work: string, name: string, config: Partial<NodeConfigFile>): Promise<{ node: NodeProcess, key: string, storage: string }> {
+  const { outDir } = await artifact
+  const node = launchNode(t, { artifactDir: outDir, runtime: 'bare', board, work, name, config: { roles: ['storage'], ...config } })
+  const ready = await node.waitFor('ready', 30_000)
+  return { node, key: String(ready.publicKey), storage: path.join(work, name) }
+}
+
+// The key of the CLI's client identity when it runs with ROOST_HOME=home.
+export function cliKey (home: string): string {
+  return encodeKey(loadOrCreateIdentity(path.join(home, 'client')).keyPair.publicKey)
+}
+
+// True when any file under dir contains the marker.
+export function scanFor (dir: string, marker: string): boolean {
+  const needle = Buffer.from(marker)
+  for (const e of fs.readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (!e.isFile()) continue
+    if (fs.readFileSync(path.join(e.parentPath, e.name)).includes(needle)) return true
+  }
+  return false
+}
