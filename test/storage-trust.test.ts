@@ -1,6 +1,7 @@
 // Who may make the storage peer work, and how much: invites, pairing, revoking,
 // quotas, the budget, deleting, and requests that must be refused cleanly. The real
 // Bare node on a loopback testnet; the real CLI as the household's devices.
+import { spawn } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import test, { type ExecutionContext } from 'ava'
@@ -9,7 +10,9 @@ import type { NodeConfigFile } from '../node/config.ts'
 import { formatInvite } from '../node/invites.ts'
 import { decodeKey, encodeKey } from '../node/keys.ts'
 import { folderBytes } from '../node/storage-usage.ts'
+import { REPO_ROOT } from '../targets/bundle.ts'
 import { connectToNode } from '../tools/network.ts'
+import { watchNode } from '../tools/node-process.ts'
 import { roost } from './helpers/cli.ts'
 import { cliKey, storageArtifact, storageNode as startStorageNode } from './helpers/storage.ts'
 import { startTestnet } from './helpers/testnet.ts'
@@ -170,3 +173,39 @@ test.serial('a malformed key, an absurd length and a core nobody serves are refu
   t.is((await session.control.status()).storage?.cores, 0)
   t.false(node.events.some((e) => e.event === 'fatal'))
 })
+
+test.serial('roost run keeps cores by default for a device paired with roost invite; a config without the storage role turns it off', async (t) => {
+  const { bootstrap } = await startTestnet(t)
+  const work = tmpDir(t)
+  const home = path.join(work, 'home')
+  const laptop = path.join(work, 'laptop')
+  const net = ['--bootstrap', bootstrap[0]]
+  const started = await runInBackground(t, ['run', ...net], home)
+  t.true((started.ready.roles as string[]).includes('storage'))
+  const invite = (await roost(['invite'], { home })).stdout.trim()
+  t.is((await roost(['pair', invite, ...net], { home: laptop })).code, 0)
+  t.is((await roost(['backup', folder(work, 'docs', 70_000), '--peer', started.key, ...net], { home: laptop, timeoutMs: 60_000 })).code, 0)
+  const status = await roost(['status', '--peer', started.key, ...net], { home: laptop })
+  t.regex(status.stdout, /^kept +1 cores, \d+ of \d+ bytes budget/m)
+  t.regex(status.stdout, /^[13-9a-km-uw-z]{52} +held +3\/3 +\d+ +\d{4}-/m)
+  await started.stop()
+
+  const yaml = path.join(work, 'node.yaml')
+  fs.writeFileSync(yaml, 'roles: [relay]\n')
+  const off = await runInBackground(t, ['run', '--config', yaml, ...net], path.join(work, 'home2'))
+  t.deepEqual(off.ready.roles, ['relay'])
+  const kept = await roost(['keep', encodeKey(crypto.randomBytes(32)), '--peer', off.key, ...net], { home: path.join(work, 'home2') })
+  t.regex(kept.stderr, /^NO_STORAGE: /m)
+})
+
+async function runInBackground (t: ExecutionContext, args: string[], home: string): Promise<{ key: string, ready: Record<string, unknown>, stop (): Promise<void> }> {
+  const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin', 'roost.js'), ...args], { env: { ...process.env, ROOST_HOME: home }, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
+  const run = watchNode(child)
+  const stop = async (): Promise<void> => {
+    await run.stop(1000)
+    try { process.kill(-child.pid!, 'SIGKILL') } catch {}
+  }
+  t.teardown(stop)
+  const ready = await run.waitFor('ready', 60_000)
+  return { key: String(ready.publicKey), ready, stop }
+}

@@ -8,6 +8,7 @@ import { readCaFile, readPasswordFile } from '../../node/bridge/mqtt-client.ts'
 import { checkRules, parseMapFlag } from '../../node/bridge/rules.ts'
 import { checkTopicFilter } from '../../node/bridge/topic-filter.ts'
 import { loadBoard } from '../boards.ts'
+import { loadNodeConfig } from '../node-config.ts'
 import { bootstrapFlags, clientIdentity, NETWORK_FLAGS } from '../network.ts'
 import { buildLocal, startNode, thisMachineBoard, writeConfig } from '../local-node.ts'
 import { buildCacheDir, dataDir, defaultNodeStorage } from '../paths.ts'
@@ -19,9 +20,10 @@ export const spec: CommandSpec = {
   name: 'run',
   summary: 'Build the node for this machine and run it on Bare in the foreground. It logs one JSON\n' +
     'object per line; Ctrl-C stops it. This client\'s key (`roost id`) is its operator key.',
-  usage: 'roost run [--bootstrap HOST:PORT] [--storage DIR] [--trust KEY] [--peer KEY] [--broker URL --map RULE [--mqtt-version 5] [--ca-file FILE] [--username USER --password-file FILE]]',
+  usage: 'roost run [--config FILE] [--bootstrap HOST:PORT] [--storage DIR] [--trust KEY] [--peer KEY] [--broker URL --map RULE [--mqtt-version 5] [--ca-file FILE] [--username USER --password-file FILE]]',
   flags: {
     storage: { type: 'string', value: 'DIR', help: 'where the node keeps its keys and data (default: ~/.local/share/roost/node)' },
+    config: { type: 'string', value: 'FILE', help: 'node config YAML (roles, limits, bridge) as for `roost build`; flags add to it. Without it the board\'s roles run, storage included' },
     trust: { type: 'string', multiple: true, value: 'KEY', help: 'a client key the node answers status and requests for' },
     peer: { type: 'string', multiple: true, value: 'KEY', help: 'another node to keep reaching and pinging' },
     board: { type: 'string', value: 'ID', help: 'board config to use (default: the one matching this machine)' },
@@ -48,19 +50,24 @@ export async function run (flags: ParsedFlags): Promise<number> {
   const bridge = bridgeFlags(flags)
   const operatorKey = encodeKey(clientIdentity(flags).publicKey)
 
+  const yamlFile = stringFlag(flags, 'config')
+  // Checked before the build: a bad file stops here with its line and field.
+  const base = yamlFile === undefined ? defaultConfig(board) : loadNodeConfig(yamlFile, board)
+
   const artifactDir = path.join(buildCacheDir(), `${board.id}-${runtime}`)
   await buildLocal(board, runtime, artifactDir)
   const configFile = path.join(dataDir(), 'run', 'config.json')
   writeConfig(configFile, {
-    ...defaultConfig(board),
+    ...base,
+    // The board's storage path is a device path; on this machine the node keeps its data here.
     storage: path.resolve(stringFlag(flags, 'storage') ?? defaultNodeStorage()),
-    bootstrap,
-    host: stringFlag(flags, 'host') ?? null,
-    trustedKeys: trusted,
-    operatorKey,
-    peers,
-    roles: bridge ? [...new Set([...defaultConfig(board).roles, 'bridge' as const])] : defaultConfig(board).roles,
-    bridge
+    bootstrap: bootstrap.length > 0 ? bootstrap : base.bootstrap,
+    host: stringFlag(flags, 'host') ?? base.host,
+    trustedKeys: [...new Set([...base.trustedKeys, ...trusted])],
+    operatorKey: base.operatorKey ?? operatorKey,
+    peers: [...new Set([...base.peers, ...peers])],
+    roles: bridge ? [...new Set([...base.roles, 'bridge' as const])] : base.roles,
+    bridge: bridge ?? base.bridge ?? null
   })
 
   const child = startNode(artifactDir, runtime, configFile, 'inherit')
