@@ -30,6 +30,14 @@ export async function run (flags: ParsedFlags, positionals: string[]): Promise<n
   const nodeKey = stringFlag(flags, 'peer')
   if (!dirText) throw usageError('backup', 'missing DIR (the folder to back up)')
   if (!nodeKey) throw usageError('backup', 'missing --peer NODE_KEY')
+  const ref = await backupFolder(flags, dirText, nodeKey, (line) => process.stderr.write(line + '\n'))
+  process.stdout.write(`${ref}\n`)
+  return 0
+}
+
+// Writes the folder into a new encrypted core, has the node keep it, and returns the
+// restore reference once the node holds every block.
+export async function backupFolder (flags: ParsedFlags, dirText: string, nodeKey: string, say: (line: string) => void): Promise<string> {
   const dir = path.resolve(dirText)
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new ConfigError('NOT_A_FOLDER', `${dir} is not a folder`)
   const node = decodeKey('node key', nodeKey)
@@ -43,7 +51,7 @@ export async function run (flags: ParsedFlags, positionals: string[]): Promise<n
   let ref: string
   try {
     const { files, bytes } = await writeArchive(core, dir, () => {})
-    process.stderr.write(`wrote ${files} files, ${bytes} bytes into ${core.length} blocks\n`)
+    say(`wrote ${files} files, ${bytes} bytes into ${core.length} blocks`)
     ref = formatBackupRef({ coreKey: core.key, encryptionKey, nodeKey: node })
     recordBackup(storeDir, dir, ref)
     const session = await connectToNode(flags, nodeKey)
@@ -54,7 +62,7 @@ export async function run (flags: ParsedFlags, positionals: string[]): Promise<n
       await waitUntilHeld(session, core.key, core.length, (held) => {
         if (held === core.length || Date.now() - lastShown > 1000) {
           lastShown = Date.now()
-          process.stderr.write(`node holds ${held}/${core.length} blocks\n`)
+          say(`node holds ${held}/${core.length} blocks`)
         }
       }, timeoutMs)
     } finally {
@@ -64,9 +72,8 @@ export async function run (flags: ParsedFlags, positionals: string[]): Promise<n
     await core.close()
     await store.close()
   }
-  process.stderr.write(`node ${encodeKey(node)} holds every block; restore with: roost restore REF DIR\n`)
-  process.stdout.write(`${ref}\n`)
-  return 0
+  say(`node ${encodeKey(node)} holds every block; restore with: roost restore REF DIR`)
+  return ref
 }
 
 // The reference is the only way to read the backup: keep a copy next to the client's store.

@@ -2,7 +2,9 @@
 // broker and the home node on Bare with the sensor bridge; a second node reaches it by
 // public key; simulated sensors publish; a peer on the other side of the DHT prints
 // the readings as they arrive, decrypting them, and reads them back after the sensors
-// stop. A stranger's key is refused. Everything is removed afterwards.
+// stop. The laptop backs a folder up to the home node and goes away; the phone finds
+// the backup on the DHT and restores it from the home node, whose disk holds no
+// plaintext. A stranger's key is refused. Everything is removed afterwards.
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -19,6 +21,8 @@ import { startDemoBroker, type DemoBroker } from '../demo-broker.ts'
 import { openFeedReader, type FeedReader } from '../feed-reader.ts'
 import { buildLocal, startNode, thisMachineBoard, writeConfig } from '../local-node.ts'
 import { connectToNode } from '../network.ts'
+import { backupFolder } from './backup.ts'
+import { restoreBackup } from './restore.ts'
 import { watchNode, type NodeProcess } from '../node-process.ts'
 
 export const spec: CommandSpec = {
@@ -123,6 +127,23 @@ export async function run (_flags: ParsedFlags): Promise<number> {
     if (total !== plan.length) throw new Error(`expected ${plan.length} readings back, found ${total}`)
     for (const reader of readers.splice(0)) await reader.close()
 
+    const docs = path.join(work, 'laptop-documents')
+    fs.mkdirSync(path.join(docs, 'taxes'), { recursive: true })
+    const secret = 'household plaintext: the spare key is under the blue pot'
+    fs.writeFileSync(path.join(docs, 'notes.txt'), secret + '\n')
+    fs.writeFileSync(path.join(docs, 'taxes', '2026.pdf'), Buffer.alloc(200_000, 0x25))
+    say('8. the laptop backs up a folder (2 files) to the home node, encrypted on the laptop:')
+    const ref = await backupFolder(client, docs, home.key, (line) => say(`   ${line}`))
+    say(`   restore reference (carries the keys; keep it like a password): ${ref.slice(0, 40)}…`)
+    say('   the laptop goes offline; the phone, holding only that reference, finds the backup on the DHT:')
+    const restored = path.join(work, 'phone-restored')
+    const got = await restoreBackup({ bootstrap, identity: path.join(work, 'phone') }, ref, restored, (line) => say(`   ${line}`))
+    const same = fs.readFileSync(path.join(restored, 'notes.txt'), 'utf8') === secret + '\n'
+    say(`   restored ${got.files} files, ${got.bytes} bytes; notes.txt ${same ? 'matches' : 'DIFFERS'} the laptop's`)
+    const leaked = containsText(path.join(work, 'home'), 'spare key is under')
+    say(`   the home node's storage folder ${leaked ? 'CONTAINS the plaintext: this is a bug' : 'holds none of the plaintext (searched every file)'}`)
+    if (!same || leaked) return 1
+
     const stranger = await connectToNode({ bootstrap, identity: path.join(work, 'stranger') }, home.key)
     try {
       await stranger.control.feeds()
@@ -130,7 +151,7 @@ export async function run (_flags: ParsedFlags): Promise<number> {
       return 1
     } catch (err) {
       const e = err as Error & { code?: string }
-      say(`8. a stranger's key asks for the feeds and is refused: ${e.code}: ${e.message}`)
+      say(`9. a stranger's key asks for the feeds and is refused: ${e.code}: ${e.message}`)
     } finally {
       await stranger.close()
     }
@@ -139,7 +160,7 @@ export async function run (_flags: ParsedFlags): Promise<number> {
       const { code } = await node.stop()
       if (code !== 0) throw new Error(`a node exited with ${code} on SIGTERM`)
     }
-    say('9. both nodes stopped cleanly on SIGTERM; demo done')
+    say('10. both nodes stopped cleanly on SIGTERM; demo done')
     return 0
   } finally {
     for (const reader of readers) await reader.close().catch(() => {})
@@ -148,6 +169,14 @@ export async function run (_flags: ParsedFlags): Promise<number> {
     await testnet?.destroy()
     fs.rmSync(work, { recursive: true, force: true })
   }
+}
+
+function containsText (dir: string, text: string): boolean {
+  const needle = Buffer.from(text)
+  for (const e of fs.readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (e.isFile() && fs.readFileSync(path.join(e.parentPath, e.name)).includes(needle)) return true
+  }
+  return false
 }
 
 function formatReading (r: ReturnType<typeof decodeReading>): string {

@@ -26,6 +26,13 @@ export const spec: CommandSpec = {
 export async function run (flags: ParsedFlags, positionals: string[]): Promise<number> {
   const [refText, dirText] = positionals
   if (!refText || !dirText) throw usageError('restore', 'needs REF (from `roost backup`) and DIR')
+  const { files, bytes, out } = await restoreBackup(flags, refText, dirText, (line) => process.stderr.write(line + '\n'))
+  process.stdout.write(`restored ${files} files, ${bytes} bytes into ${out}\n`)
+  return 0
+}
+
+// Fetches the backup from wherever it is available and writes it into the folder.
+export async function restoreBackup (flags: ParsedFlags, refText: string, dirText: string, say: (line: string) => void): Promise<{ files: number, bytes: number, out: string }> {
   const ref = parseBackupRef(refText)
   const out = path.resolve(dirText)
   if (fs.existsSync(out) && fs.readdirSync(out).length > 0) throw new ConfigError('FOLDER_NOT_EMPTY', `${out} is not empty`, 'restore into a new or empty folder')
@@ -43,19 +50,19 @@ export async function run (flags: ParsedFlags, positionals: string[]): Promise<n
     stop = replicateFromHolders(dht, store, core.discoveryKey, keyPair, ref.nodeKey)
     const found = await waitForLength(core, timeoutMs)
     if (!found) throw new NodeError('NOT_FOUND', `no peer served backup ${encodeKey(ref.coreKey)} within ${timeoutMs / 1000} s`, 'is the node that keeps it online? `roost status --peer NODE_KEY` shows what it holds')
-    process.stderr.write(`found ${core.length} blocks (${core.byteLength} bytes)\n`)
+    say(`found ${core.length} blocks (${core.byteLength} bytes)`)
     let shown = 0
     await core.download({ start: 0, end: core.length }).done()
     fs.mkdirSync(partial, { recursive: true })
     const { files, bytes } = await readArchive(core, partial, (done, total) => {
       if (done === total || Date.now() - shown > 1000) {
         shown = Date.now()
-        process.stderr.write(`restored ${done}/${total} blocks\n`)
+        say(`restored ${done}/${total} blocks`)
       }
     })
     fs.rmSync(out, { recursive: true, force: true })
     fs.renameSync(partial, out)
-    process.stdout.write(`restored ${files} files, ${bytes} bytes into ${out}\n`)
+    return { files, bytes, out }
   } finally {
     stop()
     fs.rmSync(partial, { recursive: true, force: true })
@@ -64,5 +71,4 @@ export async function run (flags: ParsedFlags, positionals: string[]): Promise<n
     await dht.destroy({ force: true })
     fs.rmSync(tmpStore, { recursive: true, force: true })
   }
-  return 0
 }
