@@ -4,7 +4,7 @@ import test from 'ava'
 import crypto from 'hypercore-crypto'
 import { createBatcher } from '../node/feeds/batcher.ts'
 import { openFeeds } from '../node/feeds/feeds.ts'
-import { openStore } from '../node/storage/corestore.ts'
+import { openStore, SMALL_DEVICE_STORAGE } from '../node/storage/corestore.ts'
 import { tmpDir } from './helpers/tmp.ts'
 
 test('a batcher writes full batches at once and the rest on its timer, in order', async (t) => {
@@ -54,6 +54,21 @@ test('a feed keeps its key and readings across restarts', async (t) => {
   t.is(feeds.list()[0].length, 1)
   await feeds.close()
   await store.close()
+})
+
+test('openStore hands the small-device settings to rocksdb itself', async (t) => {
+  const storage = tmpDir(t)
+  const store = await openStore(storage)
+  await store.close()
+  // rocksdb writes the options it runs with next to its data.
+  const db = path.join(storage, 'cores', 'db')
+  const latest = fs.readdirSync(db).filter((f) => f.startsWith('OPTIONS-')).sort().pop()!
+  const options = fs.readFileSync(path.join(db, latest), 'utf8')
+  const values = (name: string): string[] => [...options.matchAll(new RegExp(`^\\s*${name}=(.*)$`, 'gm'))].map((m) => m[1])
+  t.deepEqual(values('max_background_jobs'), [String(SMALL_DEVICE_STORAGE.maxBackgroundJobs)])
+  // Both column families: rocksdb's default one and hypercore-storage's.
+  t.deepEqual(values('write_buffer_size'), [String(SMALL_DEVICE_STORAGE.writeBufferSize), String(SMALL_DEVICE_STORAGE.writeBufferSize)])
+  t.deepEqual(values('no_block_cache'), ['true', 'true'])
 })
 
 function scan (dir: string, needle: Buffer): string[] {
