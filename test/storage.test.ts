@@ -4,10 +4,14 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import test, { type ExecutionContext } from 'ava'
-import type { NodeConfigFile } from '../node/config.ts'
+import { parseBootstrap, type NodeConfigFile } from '../node/config.ts'
+import type { Holding } from '../node/control/storage-protocol.ts'
+import { createDht } from '../node/dht.ts'
 import { loadOrCreateIdentity } from '../node/identity.ts'
 import { encodeKey } from '../node/keys.ts'
 import { REPO_ROOT } from '../targets/bundle.ts'
+import { connectToNode } from '../tools/network.ts'
+import { openClientStore } from '../tools/storage-client.ts'
 import { roost } from './helpers/cli.ts'
 import { cliKey, scanFor, storageArtifact, storageNode as startStorageNode } from './helpers/storage.ts'
 import { startTestnet } from './helpers/testnet.ts'
@@ -98,3 +102,67 @@ test.serial('the story: the laptop writes, the node follows it while online, the
   t.false(scanFor(storage, 'PLAINTEXT-MARKER'))
 })
 
+
+test.serial('a source that disconnects mid-transfer: the node finds another holder on the DHT and completes the core', async (t) => {
+  const { bootstrap } = await startTestnet(t)
+  const work = tmpDir(t)
+  const partialId = loadOrCreateIdentity(path.join(work, 'partial-id')).keyPair
+  const { key: nodeKey } = await storageNode(t, work, 'home', { bootstrap, trustedKeys: [encodeKey(partialId.publicKey)] })
+  const nodes = bootstrap.map(parseBootstrap)
+
+  // The writer, offline: 64 blocks. The partial holder has only the first 32 of them;
+  // the full holder has all of them.
+  const writerStore = openClientStore(path.join(work, 'writer'))
+  const partialStore = openClientStore(path.join(work, 'partial'))
+  const fullStore = openClientStore(path.join(work, 'full'))
+  t.teardown(async () => { for (const s of [writerStore, partialStore, fullStore]) await s.close().catch(() => {}) })
+  const writer = writerStore.get({ name: 'big' })
+  await writer.ready()
+  for (let i = 0; i < 64; i++) await writer.append(Buffer.alloc(16_384, i))
+  const partial = partialStore.get({ key: writer.key })
+  const full = fullStore.get({ key: writer.key })
+  await copy(writerStore, partialStore, partial, 0, 32)
+  await copy(writerStore, fullStore, full, 0, 64)
+
+  // The partial holder asks the node to keep the core and serves what it has.
+  const partialDht = createDht({ bootstrap: nodes, host: null, keyPair: partialId })
+  t.teardown(() => partialDht.destroy({ force: true }))
+  const session = await connectToNode({ bootstrap, identity: path.join(work, 'partial-id') }, nodeKey)
+  t.teardown(() => session.close())
+  partialStore.replicate(session.socket)
+  await session.control.keep({ key: writer.key, length: 64, byteLength: writer.byteLength, evictable: false })
+  await waitForHeld(session, writer.key, (h) => h.held === 32)
+
+  // A full holder announces the core; the partial holder goes away mid-transfer.
+  const fullDht = createDht({ bootstrap: nodes, host: null })
+  t.teardown(() => fullDht.destroy({ force: true }))
+  const server = fullDht.createServer((socket) => { fullStore.replicate(socket) })
+  await server.listen(fullDht.defaultKeyPair)
+  await fullDht.announce(full.discoveryKey, fullDht.defaultKeyPair, server.relayAddresses).finished()
+  session.socket.destroy()
+
+  const check = await connectToNode({ bootstrap, identity: path.join(work, 'partial-id') }, nodeKey)
+  t.teardown(() => check.close())
+  const done = await waitForHeld(check, writer.key, (h) => h.held === 64)
+  t.is(done.state, 'held')
+})
+
+async function copy (from: ReturnType<typeof openClientStore>, to: ReturnType<typeof openClientStore>, core: ReturnType<ReturnType<typeof openClientStore>['get']>, start: number, end: number): Promise<void> {
+  const a = from.replicate(true) as NodeJS.ReadWriteStream
+  const b = to.replicate(false) as NodeJS.ReadWriteStream
+  a.pipe(b).pipe(a)
+  await core.ready()
+  await core.download({ start, end }).done()
+  ;(a as unknown as { destroy (): void }).destroy()
+  ;(b as unknown as { destroy (): void }).destroy()
+}
+
+async function waitForHeld (session: Awaited<ReturnType<typeof connectToNode>>, key: Uint8Array, done: (h: Holding) => boolean): Promise<Holding> {
+  const deadline = Date.now() + 30_000
+  while (Date.now() < deadline) {
+    const h = (await session.control.holdings()).holdings.find((x) => Buffer.from(x.key).equals(Buffer.from(key)))
+    if (h && done(h)) return h
+    await new Promise((resolve) => setTimeout(resolve, 200))
+  }
+  throw new Error('the node never got there')
+}

@@ -70,11 +70,14 @@ export async function connectToNode (flags: ParsedFlags, nodeKey: string): Promi
         connectMs: performance.now() - started,
         async close () {
           // End the stream so the node sees the goodbye instead of waiting out a timeout.
-          const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()))
-          socket.end()
-          const timer = setTimeout(() => socket.destroy(), 2000)
-          await closed
-          clearTimeout(timer)
+          // A socket that has already closed would never emit 'close' again.
+          if (!socket.destroyed) {
+            const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()))
+            socket.end()
+            const timer = setTimeout(() => socket.destroy(), 2000)
+            await closed
+            clearTimeout(timer)
+          }
           await dht.destroy()
         }
       }
