@@ -107,11 +107,8 @@ export function createNode (config: NodeConfig, log: Logger): RoostNode {
         log('command-refused', { peer: encodeKey(remote), topic: request.topic, reason: (err as Error).message })
         return { code: 'COMMAND_REFUSED', message: (err as Error).message }
       }
-    }
-  }
-
-  Object.assign(handlers, {
-    pair: async (remote: Uint8Array, secret: Uint8Array) => {
+    },
+    pair: async (remote, secret) => {
       const peer = encodeKey(remote)
       const refused = takeInvite(config.storage, secret, Date.now())
       if (refused) {
@@ -123,26 +120,27 @@ export function createNode (config: NodeConfig, log: Logger): RoostNode {
       log('paired', { peer })
       return null
     },
-    keep: async (remote: Uint8Array, request: Parameters<NonNullable<ControlHandlers['keep']>>[1]) => {
+    keep: async (remote, request) => {
       const refused = refuseUntrusted(remote, 'keep')
       if (refused) return refused
       if (!storageRole) return NO_STORAGE
-      const socket = [...connections].find((s) => b4a.equals(s.remotePublicKey, remote)) ?? null
+      // The newest connection from that key: the node follows the core while it lasts.
+      const socket = [...connections].reverse().find((s) => b4a.equals(s.remotePublicKey, remote)) ?? null
       return await storageRole.keeper.keep(remote, request, socket)
     },
-    drop: async (remote: Uint8Array, key: Uint8Array) => {
+    drop: async (remote, key) => {
       const refused = refuseUntrusted(remote, 'drop')
       if (refused) return refused
       if (!storageRole) return NO_STORAGE
       return await storageRole.keeper.drop(remote, key, isOperator(remote))
     },
-    holdings: async (remote: Uint8Array) => {
+    holdings: async (remote) => {
       const refused = refuseUntrusted(remote, 'holdings')
       if (refused) return refused
       if (!storageRole) return NO_STORAGE
       return storageRole.keeper.holdings(remote, isOperator(remote))
     }
-  } satisfies ControlHandlers)
+  }
 
   function onConnection (socket: NoiseSecretStream): void {
     const peer = encodeKey(socket.remotePublicKey)
