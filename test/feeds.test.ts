@@ -15,6 +15,49 @@ test('a batcher writes full batches at once and the rest on its timer, in order'
   t.deepEqual(batches, [[1, 2, 3], [4, 5]])
 })
 
+test('readings someone waits on are written at the end of the event loop\'s turn, together, not on the timer', async (t) => {
+  const batches: number[][] = []
+  const batcher = createBatcher<number>(async (items) => { batches.push(items) }, { maxItems: 100, maxDelayMs: 60_000 })
+  const started = Date.now()
+  await Promise.all([1, 2, 3].map((n) => batcher.add(n, { soon: true })))
+  t.deepEqual(batches, [[1, 2, 3]])
+  t.true(Date.now() - started < 1000)
+})
+
+test('what arrives while a batch is being written goes into the next batch, whole', async (t) => {
+  const batches: number[][] = []
+  let openGate: () => void = () => {}
+  const gate = new Promise<void>((resolve) => { openGate = resolve })
+  const batcher = createBatcher<number>(async (items) => {
+    batches.push(items)
+    await gate
+  }, { maxItems: 100, maxDelayMs: 60_000 })
+  const first = batcher.add(1, { soon: true })
+  await new Promise((resolve) => setImmediate(resolve))
+  t.deepEqual(batches, [[1]])
+  // Three later turns of the event loop, each with one reading, while [1] is written.
+  const later: Array<Promise<void>> = []
+  for (const n of [2, 3, 4]) {
+    later.push(batcher.add(n, { soon: true }))
+    await new Promise((resolve) => setImmediate(resolve))
+  }
+  t.deepEqual(batches, [[1]], 'one batch at a time')
+  openGate()
+  await Promise.all([first, ...later])
+  t.deepEqual(batches, [[1], [2, 3, 4]])
+})
+
+test('flush writes what is queued without waiting for the timer, and close refuses more', async (t) => {
+  const batches: number[][] = []
+  const batcher = createBatcher<number>(async (items) => { batches.push(items) }, { maxItems: 100, maxDelayMs: 60_000 })
+  const added = [batcher.add(1), batcher.add(2)]
+  await batcher.flush()
+  t.deepEqual(batches, [[1, 2]])
+  await Promise.all(added)
+  await batcher.close()
+  await t.throwsAsync(batcher.add(3), { message: 'batcher is closed' })
+})
+
 test('a failed batch rejects every caller in it, so nothing failed is acknowledged', async (t) => {
   const batcher = createBatcher<number>(async () => { throw new Error('disk full') }, { maxItems: 10, maxDelayMs: 5 })
   const results = await Promise.allSettled([batcher.add(1), batcher.add(2)])

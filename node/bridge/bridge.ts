@@ -1,7 +1,8 @@
 // The sensor bridge: readings from the local MQTT broker into encrypted feeds.
 // A QoS 1 message is acknowledged to the broker only after its record is stored, so
 // a crash makes the broker deliver it again; a redelivery (DUP) that was already
-// stored before the crash is recognised and not stored twice.
+// stored before the crash is recognised and not stored twice. Messages are taken in
+// and acknowledged by intake.ts: many at a time, so they are stored in batches.
 import b4a from 'b4a'
 import crypto from 'hypercore-crypto'
 import type { MqttClient } from 'mqtt'
@@ -10,6 +11,7 @@ import type { BridgeStatus } from '../control/protocol.ts'
 import type { Feeds } from '../feeds/feeds.ts'
 import type { Logger } from '../log.ts'
 import { decodePayload } from './decode.ts'
+import { attachIntake, MAX_UNSETTLED_READINGS, type Intake } from './intake.ts'
 import { brokerError, brokerForLog, connectBroker } from './mqtt-client.ts'
 import { encodeReading, type ReadingRecord } from './record.ts'
 import { routeTopic, type MappingRule } from './rules.ts'
@@ -41,16 +43,29 @@ export interface BridgeState {
 
 const MIN_RECONNECT_MS = 1000
 const MAX_RECONNECT_MS = 30_000
+// On close, how long the bridge waits for readings in flight to be stored and acknowledged.
+const DRAIN_MS = 2000
 
 interface Packet { topic: string, payload: Uint8Array, qos: 0 | 1 | 2, retain: boolean, dup: boolean, messageId?: number }
 
+export function payloadHash (payload: Uint8Array): string {
+  return b4a.toString(crypto.hash(payload), 'hex').slice(0, 32)
+}
+
+function recentKey (packetId: number, topic: string, hash: string): string {
+  return `${packetId}|${topic}|${hash}`
+}
+
 export function dedupeKey (packetId: number, topic: string, payload: Uint8Array): string {
-  return `${packetId}|${topic}|${b4a.toString(crypto.hash(payload), 'hex').slice(0, 32)}`
+  return recentKey(packetId, topic, payloadHash(payload))
 }
 
 export function createBridge (config: BridgeConfig, feeds: Feeds, state: BridgeState, log: Logger): Bridge {
   const counters: Omit<BridgeStats, 'connected'> = { received: 0, stored: 0, decodeErrors: 0, oversized: 0, duplicates: 0, retainedUnchanged: 0, reconnects: 0 }
   let client: MqttClient | null = null
+  let intake: Intake | null = null
+  // QoS ≥ 1 readings being appended, by recentKey.
+  const storing = new Map<string, Promise<unknown>>()
   let connected = false
   let reconnectMs = MIN_RECONNECT_MS
   // While the broker stays away every retry fails the same way: say it once.
@@ -78,19 +93,29 @@ export function createBridge (config: BridgeConfig, feeds: Feeds, state: BridgeS
     const routes = routeTopic(config.rules, packet.topic)
     if (routes.length === 0) return
 
-    const key = dedupeKey(packet.messageId ?? 0, packet.topic, payload)
-    if (packet.dup && packet.qos > 0 && state.recent.has(key)) {
-      counters.duplicates++
-      return
+    // Only a message the broker may send again (QoS ≥ 1, retained) is recognised by
+    // its payload's hash: a QoS 0 reading is stored without one.
+    const hash = packet.qos > 0 || packet.retain ? payloadHash(payload) : null
+    const key = packet.qos > 0 && hash !== null ? recentKey(packet.messageId ?? 0, packet.topic, hash) : null
+    if (key !== null && packet.dup) {
+      // A copy sent again after a reconnect may find its original still being stored.
+      const original = storing.get(key)
+      if (state.recent.has(key) || (original !== undefined && await original.then(() => true, () => false))) {
+        counters.duplicates++
+        return
+      }
     }
-    const hash = key.slice(key.lastIndexOf('|') + 1)
     if (packet.retain && state.retained.get(packet.topic) === hash) {
       counters.retainedUnchanged++
       return
     }
 
     const receivedAt = Date.now()
-    await Promise.all(routes.map((rule) => {
+    // The broker waits for a QoS 1 reading's PUBACK: write it with the others that came
+    // in the same read. QoS 0 readings wait for the batcher's timer, unless nothing more
+    // comes in until some are stored.
+    const soon = packet.qos > 0 || intake?.full() === true
+    const appended = Promise.all(routes.map((rule) => {
       const decoded = decodePayload(rule.decoder, payload)
       if (decoded.error) counters.decodeErrors++
       const record: ReadingRecord = {
@@ -103,12 +128,17 @@ export function createBridge (config: BridgeConfig, feeds: Feeds, state: BridgeS
         decodeError: decoded.error,
         packetId: packet.messageId ?? 0
       }
-      // mqtt.js hands over the next message only after this one is acknowledged.
-      return feeds.append(rule.feed, encodeReading(record), { now: packet.qos > 0 })
+      return feeds.append(rule.feed, encodeReading(record), { soon })
     }))
+    if (key !== null) storing.set(key, appended)
+    try {
+      await appended
+    } finally {
+      if (key !== null) storing.delete(key)
+    }
     counters.stored++
-    if (packet.qos > 0) remember(key)
-    if (packet.retain) {
+    if (key !== null) remember(key)
+    if (hash !== null && packet.retain) {
       state.retained.set(packet.topic, hash)
       await state.save()
     }
@@ -116,8 +146,8 @@ export function createBridge (config: BridgeConfig, feeds: Feeds, state: BridgeS
 
   function remember (key: string): void {
     state.recent.add(key)
-    // Only messages in flight at a crash can come back; a few thousand is plenty.
-    if (state.recent.size > 4096) state.recent.delete(state.recent.values().next().value as string)
+    // Only messages in flight at a crash can come back: at most MAX_UNSETTLED_READINGS.
+    if (state.recent.size > 4 * MAX_UNSETTLED_READINGS) state.recent.delete(state.recent.values().next().value as string)
   }
 
   function start (): Promise<void> {
@@ -140,19 +170,12 @@ export function createBridge (config: BridgeConfig, feeds: Feeds, state: BridgeS
       reconnectMs = Math.min(reconnectMs * 2, MAX_RECONNECT_MS)
       return Promise.resolve()
     }
-    // mqtt.js sends PUBACK (and PUBCOMP) only after handleMessage calls back: that is
-    // where the reading is stored, so nothing is acknowledged before it is on disk.
-    client.handleMessage = (packet: unknown, callback: (err?: Error) => void) => {
-      const p = packet as Packet
-      const stored = store(p)
-      // QoS 0 has no acknowledgement to hold back: let the next message in and let the
-      // batcher gather readings.
-      if (p.qos === 0) callback()
-      stored.then(() => { if (p.qos > 0) callback() }, (err: Error) => {
-        log('reading-not-stored', { topic: p.topic, reason: err.message })
-        if (p.qos > 0) callback(err)
-      })
-    }
+    // The intake acknowledges a QoS 1 message only once store() has settled: the
+    // reading is on disk (or needs no storing).
+    intake = attachIntake<Packet>(client, (p) => store(p).catch((err: Error) => {
+      log('reading-not-stored', { topic: p.topic, reason: err.message })
+      throw err
+    }))
     client.on('connect', (connack: { sessionPresent?: boolean }) => {
       connected = true
       errorLogged = false
@@ -185,6 +208,11 @@ export function createBridge (config: BridgeConfig, feeds: Feeds, state: BridgeS
       if (retryTimer) clearTimeout(retryTimer)
       if (!client) return
       const c = client
+      // Store and acknowledge what was taken in, so a clean restart leaves the broker
+      // nothing to send again; what is not stored in time the broker sends again.
+      let waited: ReturnType<typeof setTimeout> | null = null
+      await Promise.race([intake?.drain(), new Promise<void>((resolve) => { waited = setTimeout(resolve, DRAIN_MS) })])
+      if (waited) clearTimeout(waited)
       await new Promise<void>((resolve) => c.end(false, {}, () => resolve()))
     },
     stats: () => ({ connected, ...counters }),

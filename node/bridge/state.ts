@@ -7,11 +7,13 @@ import b4a from 'b4a'
 import type { Feeds } from '../feeds/feeds.ts'
 import type { BridgeState } from './bridge.ts'
 import { dedupeKey } from './bridge.ts'
+import { MAX_UNSETTLED_READINGS } from './intake.ts'
 import { decodeReading } from './record.ts'
 
 export const RETAINED_FILE = 'bridge-retained.json'
-// Readings the broker may still hold unacknowledged at a crash are the newest ones.
-const RECENT_PER_FEED = 1024
+// Readings the broker may still hold unacknowledged at a crash are the newest ones:
+// the intake lets no more than MAX_UNSETTLED_READINGS be stored and unacknowledged.
+const RECENT_PER_FEED = MAX_UNSETTLED_READINGS
 
 export async function loadBridgeState (storage: string, feeds: Feeds): Promise<BridgeState> {
   const file = path.join(storage, RETAINED_FILE)

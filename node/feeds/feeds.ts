@@ -7,7 +7,8 @@ import { createBatcher, type Batcher } from './batcher.ts'
 export interface FeedInfo { name: string, key: Uint8Array, length: number, byteLength: number }
 
 export interface Feeds {
-  append (feed: string, block: Uint8Array, opts?: { now?: boolean }): Promise<void>
+  // `soon`: someone waits on this block (see Batcher.add).
+  append (feed: string, block: Uint8Array, opts?: { soon?: boolean }): Promise<void>
   core (feed: string): StoreCore | undefined
   list (): FeedInfo[]
   close (): Promise<void>

@@ -1,0 +1,133 @@
+// How the bridge takes messages from mqtt.js: a bounded number in memory at a time,
+// and each QoS 1 PUBACK held until the reading is stored, then sent in the order the
+// messages arrived.
+//
+// mqtt.js (5.16, lib/handlers/publish.js) calls handleMessage(packet, callback) for
+// each PUBLISH, parses the next packet only after the callback, and for QoS 1 sends the
+// PUBACK inside the callback. Calling back only once the reading is stored admits one
+// message per hypercore append and round trip (about 2,000 a second). mqtt.js has no
+// public way to acknowledge later, so for QoS 1 the intake calls back at once with
+// ACK_HELD: publish.js then skips its own PUBACK and goes on to the next packet
+// (`if (err) return done(err)`), and the intake sends the PUBACK itself, through the
+// client's _sendPacket as mqtt.js does, once this reading and every one before it are
+// stored. This was chosen over wrapping _sendPacket to catch mqtt.js's own PUBACK: if
+// a later mqtt.js changes either path, this way fails by acknowledging nothing (the
+// broker sends the message again and the bridge's DUP check drops the copy), never by
+// acknowledging early. customHandleAcks (MQTT 5 only) is called before handleMessage
+// in the same chain, so it cannot hold a PUBACK back without holding the stream too.
+//
+// Not calling back is also the backpressure: mqtt.js stops parsing, stops taking data
+// from the socket, and the socket's buffers fill up to the broker. A burst of QoS 0
+// messages waits there, not in the node's memory.
+import type { MqttClient } from 'mqtt'
+
+// Messages admitted and not settled (QoS 0: stored; QoS 1: acknowledged) at most. Also
+// the most readings that can be stored and not yet acknowledged when the node dies, so
+// the DUP check's memory of recent records (state.ts) must reach at least this far back.
+// Two batches of BRIDGE_DEFAULTS.maxBatch: one written while the next fills.
+export const MAX_UNSETTLED_READINGS = 1024
+
+export interface IntakePacket { qos: 0 | 1 | 2, messageId?: number }
+
+export interface IntakeStats {
+  // Admitted and not yet settled.
+  unsettled: number
+  // Times the intake stopped taking messages because MAX_UNSETTLED_READINGS were in memory.
+  pauses: number
+}
+
+export interface Intake {
+  stats (): IntakeStats
+  // True while the message being stored is the last one let in until some settle: its
+  // reading should be written now, not on a timer.
+  full (): boolean
+  // Takes no more messages and settles when every admitted one is stored and, if
+  // QoS 1, acknowledged (or failed to store, and is left for the broker to send again).
+  drain (): Promise<void>
+}
+
+const ACK_HELD = new Error('PUBACK held until the reading is stored')
+
+interface HeldAck {
+  messageId: number
+  // The connection the PUBLISH came on: a PUBACK is only valid there.
+  stream: unknown
+  state: 'storing' | 'stored' | 'failed'
+}
+
+type SendPacket = (this: MqttClient, packet: { cmd: 'puback', messageId: number, reasonCode: number }) => void
+
+// `store` must settle once the reading is stored (or refused or deduplicated: nothing
+// more to do) and reject if it could not be stored.
+export function attachIntake<P extends IntakePacket> (client: MqttClient, store: (packet: P) => Promise<void>): Intake {
+  const sendPacket = (client as unknown as { _sendPacket?: SendPacket })._sendPacket
+  if (typeof sendPacket !== 'function') throw new Error('this mqtt.js has no client._sendPacket: the bridge cannot hold PUBACKs until readings are stored')
+  const sendPuback = sendPacket.bind(client)
+  let unsettled = 0
+  let pauses = 0
+  let draining = false
+  // mqtt.js's callbacks for messages not let in yet: one per connection at most, as
+  // mqtt.js waits for it before handing over the next message.
+  const parked: Array<() => void> = []
+  const acks: HeldAck[] = []
+  let idle: Array<() => void> = []
+
+  function admit (next: () => void): void {
+    if (!draining && unsettled < MAX_UNSETTLED_READINGS) {
+      next()
+      return
+    }
+    parked.push(next)
+    pauses++
+  }
+
+  function settle (): void {
+    unsettled--
+    while (!draining && parked.length > 0 && unsettled < MAX_UNSETTLED_READINGS) parked.shift()!()
+    if (unsettled === 0) {
+      const waiting = idle
+      idle = []
+      for (const resolve of waiting) resolve()
+    }
+  }
+
+  function releaseAcks (): void {
+    while (acks.length > 0 && acks[0].state !== 'storing') {
+      const ack = acks.shift()!
+      // After a reconnect the broker sends an unacknowledged message again (DUP) and
+      // that copy gets the PUBACK; the old connection's is dropped.
+      if (ack.state === 'stored' && ack.stream === client.stream && client.connected) {
+        sendPuback({ cmd: 'puback', messageId: ack.messageId, reasonCode: 0 })
+      }
+      settle()
+    }
+  }
+
+  client.handleMessage = (packet: unknown, callback: (err?: Error) => void) => {
+    const p = packet as P
+    unsettled++
+    if (p.qos === 1 && typeof p.messageId === 'number') {
+      const ack: HeldAck = { messageId: p.messageId, stream: client.stream, state: 'storing' }
+      acks.push(ack)
+      store(p).then(() => { ack.state = 'stored' }, () => { ack.state = 'failed' }).then(releaseAcks)
+      admit(() => callback(ACK_HELD))
+    } else if (p.qos === 2) {
+      // The bridge subscribes at QoS 1, so brokers downgrade QoS 2 to it; should one
+      // come, mqtt.js sends its PUBCOMP in the callback: only once stored.
+      store(p).then(() => callback(), (err: Error) => callback(err)).then(settle)
+    } else {
+      store(p).catch(() => {}).then(settle)
+      admit(() => callback())
+    }
+  }
+
+  return {
+    stats: () => ({ unsettled, pauses }),
+    full: () => unsettled >= MAX_UNSETTLED_READINGS,
+    drain () {
+      draining = true
+      if (unsettled === 0) return Promise.resolve()
+      return new Promise<void>((resolve) => idle.push(resolve))
+    }
+  }
+}
