@@ -152,6 +152,94 @@ test('a reading stored but not acknowledged before a crash is not stored twice w
   t.deepEqual(await readFeed(storage), [0, 1, 2, 3, 4, 5])
 })
 
+test('SIGKILLs while 100 QoS 1 readings are in flight and stored in batches lose no acknowledged reading and store none twice', async (t) => {
+  const board = loadBoard('x86-64-mini-pc')
+  const work = tmpDir(t)
+  const { outDir } = await buildLocal(board, 'bare', path.join(work, 'artifact'))
+  // The broker lets 100 messages to the node go unacknowledged at once, so each kill
+  // lands while a batch of them is between arrival, append and PUBACK.
+  const WINDOW = 100
+  const broker = await startMosquitto(t, ['max_queued_messages 0', `max_inflight_messages ${WINDOW}`])
+  const { bootstrap } = await startTestnet(t)
+  const config = {
+    bootstrap,
+    roles: ['bridge' as const],
+    bridge: {
+      broker: broker.url,
+      caFile: null,
+      clientId: 'roost-durability-batch',
+      username: null,
+      password: null,
+      rules: [{ filter: 'meter/#', feed: 'meter', decoder: 'number' as const }],
+      commandTopics: [],
+      ...BRIDGE_DEFAULTS
+    }
+  }
+  const first = launchNode(t, { artifactDir: outDir, runtime: 'bare', board, work, name: 'home', config })
+  await first.waitFor('broker-connected', 20_000)
+  await broker.waitForLog(/ roost-durability-batch 1 meter\/#$/)
+
+  // WINDOW at a time, about as fast as the node stores them (5,000 a second), so the
+  // broker's queue for the node stays short and the last run can drain it.
+  const acked = new Set<number>()
+  const publisher: MqttClient = connect(broker.url, { clientId: 'roost-durability-batch-publisher' })
+  t.teardown(() => { publisher.end(true) })
+  await new Promise<void>((resolve) => publisher.once('connect', () => resolve()))
+  let next = 0
+  let publishing = true
+  let window = 0
+  const stream = (async () => {
+    while (publishing) {
+      if (window >= WINDOW) {
+        await new Promise((resolve) => setTimeout(resolve, 1))
+        continue
+      }
+      const n = next++
+      window++
+      publisher.publish('meter/reading', String(n), { qos: 1 }, (err) => {
+        window--
+        if (!err) acked.add(n)
+      })
+      if (n % WINDOW === WINDOW - 1) await new Promise((resolve) => setTimeout(resolve, 20))
+    }
+  })()
+
+  const storage = path.join(work, 'home')
+  let node = first
+  for (let cycle = 0; cycle < 5; cycle++) {
+    await new Promise((resolve) => setTimeout(resolve, 200 + Math.floor(Math.random() * 300)))
+    node.child.kill('SIGKILL')
+    t.is((await node.exited()).signal, 'SIGKILL')
+    node = launchNode(t, { artifactDir: outDir, runtime: 'bare', board, work, name: 'home', config })
+    await node.waitFor('broker-connected', 20_000)
+  }
+  publishing = false
+  await stream
+  await new Promise((resolve) => setTimeout(resolve, 200))
+
+  // The last node drains what the broker still holds for its session.
+  const deadline = Date.now() + 60_000
+  let numbers: number[] = []
+  for (;;) {
+    await new Promise((resolve) => setTimeout(resolve, 3000))
+    t.is((await node.stop(3000)).code, 0)
+    numbers = await readFeed(storage)
+    if ([...acked].every((n) => numbers.includes(n)) || Date.now() > deadline) break
+    node = launchNode(t, { artifactDir: outDir, runtime: 'bare', board, work, name: 'home', config })
+    await node.waitFor('broker-connected', 20_000)
+  }
+
+  const missing = [...acked].filter((n) => !numbers.includes(n))
+  const seen = new Map<number, number>()
+  for (const n of numbers) seen.set(n, (seen.get(n) ?? 0) + 1)
+  const twice = [...seen].filter(([, count]) => count > 1).map(([n]) => n)
+  t.log(`${next} readings published, ${acked.size} acknowledged by the broker, 5 kills; feed holds ${numbers.length}`)
+  if (missing.length > 0) t.log(`missing: ${ranges(missing.sort((a, b) => a - b))}`)
+  t.true(acked.size > 5 * WINDOW, 'the stream kept the window full')
+  t.deepEqual(missing, [], 'every reading the broker acknowledged is in the feed')
+  t.deepEqual(twice, [], 'no reading is in the feed twice')
+})
+
 async function readFeed (storage: string): Promise<number[]> {
   const store = new Corestore(path.join(storage, 'cores')) as unknown as {
     get (o: object): { ready (): Promise<void>, length: number, get (i: number): Promise<Uint8Array>, close (): Promise<void> }
