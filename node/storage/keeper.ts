@@ -96,6 +96,9 @@ export function createKeeper (opts: KeeperOptions): Keeper {
   // Cores waiting for a free slot, oldest first, with whoever waits for them to open.
   const waiting = new Map<string, Array<(sync: Sync | null) => void>>()
   let diskFull = false
+  // Kept cores a peer brought new blocks of while the disk was full: fetched when space
+  // returns, as the peer may stay connected without appending again.
+  const newsWhileFull = new Set<string>()
   let closed = false
 
   const retryTimer = setInterval(retry, RETRY_MS)
@@ -394,7 +397,8 @@ export function createKeeper (opts: KeeperOptions): Keeper {
     },
     onCoreNews (key) {
       const entry = holdings.get(b4a.toString(key, 'hex'))
-      if (!entry || syncs.has(entry.key) || diskFull) return
+      if (!entry || syncs.has(entry.key)) return
+      if (diskFull) { newsWhileFull.add(entry.key); return }
       void openSync(entry, null).catch((err: Error) => log('sync-failed', { core: entry.key, reason: err.message }))
     },
     setDiskFull (full) {
@@ -409,7 +413,14 @@ export function createKeeper (opts: KeeperOptions): Keeper {
           startDownload(sync)
         }
       }
-      if (!full) retry()
+      if (!full) {
+        for (const id of newsWhileFull) {
+          const entry = holdings.get(id)
+          if (entry && !syncs.has(id)) void openSync(entry, null).catch((err: Error) => log('sync-failed', { core: id, reason: err.message }))
+        }
+        newsWhileFull.clear()
+        retry()
+      }
     },
     status () {
       const all = holdings.all()
