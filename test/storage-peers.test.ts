@@ -224,3 +224,16 @@ test.serial('a kept core that grew while the disk was full, offered by a writer 
   }, 20_000)
   t.is(caughtUp.length, 30)
 })
+
+test.serial('a core larger than the free disk is refused up front, naming the room there is', async (t) => {
+  const disk = mountTmpfs(t, 64 * MiB)
+  if (!disk) return t.pass()
+  const { bootstrap } = await startTestnet(t)
+  const writer = startPeer(t, bootstrap)
+  const { key: nodeKey } = await storageNode(t, disk, 'home', { bootstrap, trustedKeys: [writer.id], storagePeer: { reserveBytes: 8 * MiB } })
+  const { control } = await controlSession(writer, nodeKey)
+  const refused = await t.throwsAsync(control.keep({ key: crypto.randomBytes(32), length: 1280, byteLength: 80 * MiB, evictable: false }))
+  t.is((refused as Error & { code: string }).code, 'DISK_FULL')
+  t.regex(refused!.message, /^the node's disk has room for \d+ more bytes, not 83886080$/)
+  t.deepEqual((await control.holdings()).holdings, [])
+})

@@ -78,7 +78,11 @@ export function startStorageRole (opts: StorageRoleOptions): StorageRole {
   }
   const holdings = loadHoldings(storage)
   const announcer = createAnnouncer(dht, keyPair, opts.relayAddresses, log)
-  const keeper = createKeeper({ store: keeperStore, dht, keyPair, holdings, announcer, settings, log })
+  const keeper = createKeeper({
+    store: keeperStore, dht, keyPair, holdings, announcer, settings, log,
+    freeBytes: () => freeBytes(storage),
+    checkDisk: () => checkDisk()
+  })
   const refusedLogged = new Set<string>()
 
   // A core a peer opened (a writer back online, a reader): hear when it has news.
@@ -92,7 +96,7 @@ export function startStorageRole (opts: StorageRoleOptions): StorageRole {
   store.watch(onCoreOpen)
 
   let diskFull = false
-  const checkDisk = (): void => {
+  function checkDisk (): void {
     let free: number
     try {
       free = freeBytes(storage)
@@ -106,6 +110,7 @@ export function startStorageRole (opts: StorageRoleOptions): StorageRole {
     keeper.setDiskFull(full)
     log(full ? 'disk-full' : 'disk-space-back', { freeBytes: free, reserveBytes: settings.reserveBytes })
   }
+
   checkDisk()
   const diskTimer = setInterval(checkDisk, DISK_CHECK_MS)
   diskTimer.unref?.()

@@ -65,6 +65,10 @@ export interface KeeperOptions {
   announcer: Announcer
   settings: StoragePeerSettings
   log: Logger
+  // Free bytes on the storage's file system, and a check of it the keeper asks for
+  // between the timer's rounds when downloads are fast.
+  freeBytes (): number
+  checkDisk (): void
 }
 
 // No core has 2^32 blocks; a request claiming more is broken or hostile.
@@ -76,6 +80,11 @@ const LINGER_MS = 3000
 const MAX_SOURCES = 3
 // Incomplete cores are tried again this often (a source may have come back).
 const RETRY_MS = 30_000
+// A fast download can fill a disk between two timed checks: check every few MiB too.
+const DISK_CHECK_BYTES = 4 * 1024 * 1024
+// An incomplete core with no new block for this long is closed and opened afresh: a
+// storage write that failed (a full disk) makes hypercore pause that peer for good.
+const STALL_MS = 20_000
 
 interface Sync {
   id: string
@@ -88,10 +97,12 @@ interface Sync {
   linger: ReturnType<typeof setTimeout> | null
   found: Array<() => void>
   closing: Promise<void> | null
+  lastProgress: number
 }
 
 export function createKeeper (opts: KeeperOptions): Keeper {
   const { store, dht, keyPair, holdings, announcer, settings, log } = opts
+  let bytesSinceCheck = 0
   const syncs = new Map<string, Sync>()
   // Cores waiting for a free slot, oldest first, with whoever waits for them to open.
   const waiting = new Map<string, Array<(sync: Sync | null) => void>>()
@@ -118,6 +129,14 @@ export function createKeeper (opts: KeeperOptions): Keeper {
   function progress (sync: Sync): void {
     const { core, entry } = sync
     entry.length = Math.max(entry.length, core.length)
+    if (core.contiguousLength > entry.held) {
+      bytesSinceCheck += core.byteLength > 0 && core.length > 0 ? (core.contiguousLength - entry.held) * (core.byteLength / core.length) : 0
+      sync.lastProgress = Date.now()
+      if (bytesSinceCheck >= DISK_CHECK_BYTES) {
+        bytesSinceCheck = 0
+        opts.checkDisk()
+      }
+    }
     entry.held = core.contiguousLength
     if (core.byteLength > 0) entry.byteLength = core.byteLength
     if (sync.found.length > 0 && core.length > 0) {
@@ -187,7 +206,7 @@ export function createKeeper (opts: KeeperOptions): Keeper {
       })
     }
     const core = store.get({ key: b4a.from(entry.key, 'hex') })
-    const sync: Sync = { id: entry.key, entry, core, range: null, followers: new Set(), sources: new Set(), lookingUp: false, linger: null, found: [], closing: null }
+    const sync: Sync = { id: entry.key, entry, core, range: null, followers: new Set(), sources: new Set(), lookingUp: false, linger: null, found: [], closing: null, lastProgress: Date.now() }
     syncs.set(entry.key, sync)
     await core.ready()
     core.on('append', () => progress(sync))
@@ -335,6 +354,10 @@ export function createKeeper (opts: KeeperOptions): Keeper {
       return null
     }
     if (diskFull) return refuse('DISK_FULL', 'the node\'s disk is full; it takes no new cores until space returns')
+    const room = opts.freeBytes() - settings.reserveBytes
+    if (request.byteLength > room) {
+      return refuse('DISK_FULL', `the node's disk has room for ${Math.max(0, room)} more bytes, not ${request.byteLength}`)
+    }
     const decision = decideKeep({ key: id, owner: ownerId, byteLength: request.byteLength }, holdings.all(), limits())
     if (!decision.ok) return refuse(decision.code, decision.message)
 
@@ -445,6 +468,14 @@ export function createKeeper (opts: KeeperOptions): Keeper {
 
   function retry (): void {
     if (diskFull || closed) return
+    const stalledBefore = Date.now() - STALL_MS
+    for (const sync of syncs.values()) {
+      if (sync.closing || sync.entry.state === 'held' || sync.entry.state === 'over-quota') continue
+      if (sync.core.length > sync.core.contiguousLength && sync.lastProgress < stalledBefore) {
+        log('sync-stalled', { core: encodeKey(sync.core.key), held: sync.core.contiguousLength, length: sync.core.length })
+        void closeSync(sync)
+      }
+    }
     for (const entry of holdings.all()) {
       if (entry.state === 'held' || entry.state === 'over-quota' || syncs.has(entry.key) || waiting.has(entry.key)) continue
       if (entry.state === 'disk-full') entry.state = 'syncing'
