@@ -8,6 +8,8 @@ import path from 'node:path'
 import { checkNodeConfig } from '../node/config.ts'
 import { buildArtifact, type ArtifactResult, type Manifest } from '../targets/artifact.ts'
 import { BUNDLE_FILE, byCodeUnit, REPO_ROOT, type Runtime } from '../targets/bundle.ts'
+import { BARE_PATCHED_MODULES } from '../targets/bare/builtins.ts'
+import { applyPatches } from '../targets/bare/node-packages.ts'
 import { elfMachine } from '../targets/elf.ts'
 import { BuildError } from '../targets/errors.ts'
 import { loadBoard } from '../tools/boards.ts'
@@ -308,4 +310,20 @@ test('a build replaces an earlier roost artifact in the same folder', async (t) 
 test('artifact listings sort by code unit, whatever the machine locale', (t) => {
   // Under lt_LT, localeCompare puts "bare-type" before "bare-tty"; manifests must not vary.
   t.deepEqual(['bare-type', 'bare-tty', 'Zed', 'aa'].sort(byCodeUnit), ['Zed', 'aa', 'bare-tty', 'bare-type'])
+})
+
+test('mqtt.js\'s parser cuts views, not copies, on Bare: bl\'s Buffer slices become subarrays in the bridge bundle', async (t) => {
+  const { outDir } = await sharedArtifact('x86-64-mini-pc')
+  const bridge = fs.readFileSync(path.join(outDir, 'roles', 'bridge.cjs'), 'utf8')
+  t.true(bridge.includes('this._bufs[0]=this._bufs[0].subarray('), 'consume() keeps a view of the rest')
+  t.false(bridge.includes('this._bufs[0]=this._bufs[0].slice('))
+})
+
+test('a patch that no longer matches its package fails the build with PATCH_MISMATCH', (t) => {
+  const source = fs.readFileSync(path.join(REPO_ROOT, 'node_modules', 'bl', 'BufferList.js'), 'utf8')
+  const patched = applyPatches('bl/BufferList.js', source, BARE_PATCHED_MODULES['bl/BufferList.js'])
+  t.is(patched.split('.subarray(').length - source.split('.subarray(').length, 5)
+  const err = t.throws(() => applyPatches('bl/BufferList.js', 'changed', BARE_PATCHED_MODULES['bl/BufferList.js'])) as BuildError
+  t.is(err.code, 'PATCH_MISMATCH')
+  t.regex(err.message, /^bl\/BufferList\.js: expected ".*" once, found it 0 times$/)
 })

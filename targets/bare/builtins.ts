@@ -49,3 +49,18 @@ export const BARE_REPLACED_MODULES: Record<string, string> = {
   'mqtt/build/lib/connect/socks.js': 'targets/bare/mqtt-transports.cts',
   'mqtt/build/lib/connect/ws.js': 'targets/bare/mqtt-transports.cts'
 }
+
+// Exact edits to modules of packages in the Bare bundle, each of which must match once
+// (the build fails otherwise, so a package update cannot silently undo one).
+// bl's BufferList (mqtt.js's packet parser) cuts views of its buffers with
+// Buffer#slice, which on Node.js is a view but on Bare copies: measured 1.79 GB copied
+// for 20,000 MQTT messages, 8 copies per message. subarray is a view on both.
+export const BARE_PATCHED_MODULES: Record<string, Array<[string, string]>> = {
+  'bl/BufferList.js': [
+    [': this._bufs[off[0]].slice(start, start + bytes)', ': this._bufs[off[0]].subarray(start, start + bytes)'],
+    ['if (dst.length > bufoff) return dst.slice(0, bufoff)', 'if (dst.length > bufoff) return dst.subarray(0, bufoff)'],
+    ['buffers[buffers.length - 1] = buffers[buffers.length - 1].slice(0, endOffset[1])', 'buffers[buffers.length - 1] = buffers[buffers.length - 1].subarray(0, endOffset[1])'],
+    ['buffers[0] = buffers[0].slice(startOffset[1])', 'buffers[0] = buffers[0].subarray(startOffset[1])'],
+    ['this._bufs[0] = this._bufs[0].slice(bytes)', 'this._bufs[0] = this._bufs[0].subarray(bytes)']
+  ]
+}

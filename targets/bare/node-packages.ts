@@ -4,7 +4,8 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import type { PluginBuild } from 'esbuild'
-import { BARE_PROCESS_PACKAGES, BARE_PROCESS_SHIM, BARE_REPLACED_MODULES } from './builtins.ts'
+import { BuildError } from '../errors.ts'
+import { BARE_PATCHED_MODULES, BARE_PROCESS_PACKAGES, BARE_PROCESS_SHIM, BARE_REPLACED_MODULES } from './builtins.ts'
 
 export function loadNodePackagesForBare (build: PluginBuild, repoRoot: string): void {
   // Modules the node never runs and Bare cannot load (mqtt.js's TLS and WebSocket
@@ -15,6 +16,14 @@ export function loadNodePackagesForBare (build: PluginBuild, repoRoot: string): 
     const file = replaced.find((m) => args.path.endsWith(`/node_modules/${m}`))
     if (file === undefined) return undefined
     return { contents: `module.exports = require(${JSON.stringify(path.join(repoRoot, BARE_REPLACED_MODULES[file]))})`, loader: 'js' }
+  })
+
+  const patched = Object.keys(BARE_PATCHED_MODULES)
+  build.onLoad({ filter: new RegExp(`/node_modules/(${patched.map(escapeRegExp).join('|')})$`) }, async (args) => {
+    const file = patched.find((m) => args.path.endsWith(`/node_modules/${m}`))
+    if (file === undefined) return undefined
+    const source = await fs.promises.readFile(args.path, 'utf8')
+    return { contents: applyPatches(file, source, BARE_PATCHED_MODULES[file]), loader: 'js', resolveDir: path.dirname(args.path) }
   })
 
   // Module by module, not with esbuild's `inject`, which would give every module of the
@@ -36,6 +45,19 @@ export function withProcess (source: string, shim: string): string | null {
   const at = /^(#![^\n]*)?(\s+|\/\/[^\n]*|\/\*[\s\S]*?\*\/)*((['"])use strict\4;?)?/.exec(source)?.[0].length ?? 0
   // The leading `;` ends a "use strict" written without one.
   return source.slice(0, at) + `;var process = require(${JSON.stringify(shim)});` + source.slice(at)
+}
+
+export function applyPatches (file: string, source: string, patches: Array<[string, string]>): string {
+  let out = source
+  for (const [from, to] of patches) {
+    const count = out.split(from).length - 1
+    if (count !== 1) {
+      throw new BuildError('PATCH_MISMATCH', `${file}: expected "${from}" once, found it ${count} times`,
+        'the package changed: check the patch in targets/bare/builtins.ts against the new version')
+    }
+    out = out.replace(from, to)
+  }
+  return out
 }
 
 function escapeRegExp (text: string): string {
