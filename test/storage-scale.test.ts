@@ -1,17 +1,17 @@
 // The home storage peer at household scale: one Bare node asked to keep 1,000 small
 // encrypted cores by one device, the way `roost keep` does it for each core (open it,
 // serve it over the connection to the node, ask, wait until held, close it), with a
-// few keeps in flight at once.
+// few keeps in flight at once (tools/bench-storage.ts keepSmallCores, which the bench
+// uses for the node's memory with 1,000 cores).
 import path from 'node:path'
 import b4a from 'b4a'
 import test from 'ava'
-import crypto from 'hypercore-crypto'
 import { STORAGE_PEER_DEFAULTS } from '../node/config.ts'
-import type { StorageStatus } from '../node/control/storage-protocol.ts'
 import { loadOrCreateIdentity } from '../node/identity.ts'
 import { encodeKey } from '../node/keys.ts'
+import { keepSmallCores } from '../tools/bench-storage.ts'
 import { sleep } from '../tools/measure.ts'
-import { connectToNode, type NodeSession } from '../tools/network.ts'
+import { connectToNode } from '../tools/network.ts'
 import { openClientStore } from '../tools/storage-client.ts'
 import { storageArtifact, storageNode } from './helpers/storage.ts'
 import { startTestnet } from './helpers/testnet.ts'
@@ -22,8 +22,6 @@ const artifact = storageArtifact()
 const CORES = 1000
 const KEEPS_IN_FLIGHT = 16
 const { maxOpenCores } = STORAGE_PEER_DEFAULTS
-
-interface Sample { atMs: number, storage: StorageStatus, clientOpened: number }
 
 test.serial('a node keeps 1,000 cores from one device with at most maxOpenCores syncs open, and closes them all once the device has gone', async (t) => {
   const { bootstrap } = await startTestnet(t)
@@ -40,36 +38,7 @@ test.serial('a node keeps 1,000 cores from one device with at most maxOpenCores 
   t.teardown(async () => { if (sessionOpen) await session.close() })
   store.replicate(session.socket)
 
-  const lengths = new Map<string, number>()
-  const samples: Sample[] = []
-  let keeping = true
-  const sampler = (async () => {
-    while (keeping) {
-      const storage = (await session.control.status()).storage!
-      samples.push({ atMs: Date.now(), storage, clientOpened: lengths.size })
-      await sleep(250)
-    }
-  })()
-  const waitHeld = heldWatcher(session)
-
-  const started = Date.now()
-  let next = 0
-  const keepOne = async (i: number): Promise<void> => {
-    const core = store.get({ name: `scale/${i}`, encryption: { key: crypto.randomBytes(32) } })
-    await core.ready()
-    await core.append(Array.from({ length: 1 + i % 3 }, (_, j) => b4a.from(`core ${i} block ${j} `.repeat(16))))
-    lengths.set(b4a.toString(core.key, 'hex'), core.length)
-    await session.control.keep({ key: core.key, length: core.length, byteLength: core.byteLength, evictable: false })
-    await waitHeld(core.key, core.length)
-    await core.close()
-  }
-  await Promise.all(Array.from({ length: KEEPS_IN_FLIGHT }, async () => {
-    while (next < CORES) await keepOne(next++)
-  }))
-  const keptMs = Date.now() - started
-  keeping = false
-  await sampler
-  waitHeld.stop()
+  const { keptMs, samples, lengths } = await keepSmallCores(session, store, { count: CORES, inFlight: KEEPS_IN_FLIGHT, namePrefix: 'scale' })
 
   const { holdings, usage } = await session.control.holdings()
   t.is(usage.cores, CORES)
@@ -111,35 +80,3 @@ test.serial('a node keeps 1,000 cores from one device with at most maxOpenCores 
   t.is(last.syncing, 0)
   t.is(last.openCores, 0, 'no core stays open once nobody syncs, follows or reads it')
 })
-
-// One holdings request at a time answers every keep that waits for its core to be held:
-// a request per waiting keep would ask the node for 1,000 entries 16 times over.
-function heldWatcher (session: NodeSession): ((key: Uint8Array, length: number) => Promise<void>) & { stop (): void } {
-  const waiters = new Map<string, { length: number, resolve: () => void, reject: (err: Error) => void }>()
-  let stopped = false
-  const poll = async (): Promise<void> => {
-    while (!stopped) {
-      if (waiters.size > 0) {
-        try {
-          const { holdings } = await session.control.holdings()
-          for (const h of holdings) {
-            const id = b4a.toString(h.key, 'hex')
-            const w = waiters.get(id)
-            if (w && h.held >= w.length) {
-              waiters.delete(id)
-              w.resolve()
-            }
-          }
-        } catch (err) {
-          for (const w of waiters.values()) w.reject(err as Error)
-          waiters.clear()
-        }
-      }
-      await sleep(200)
-    }
-  }
-  void poll()
-  const wait = (key: Uint8Array, length: number): Promise<void> =>
-    new Promise((resolve, reject) => waiters.set(b4a.toString(key, 'hex'), { length, resolve, reject }))
-  return Object.assign(wait, { stop () { stopped = true } })
-}

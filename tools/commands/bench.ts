@@ -1,7 +1,9 @@
 // Figures for the issue notes, measured side by side in one run on this machine:
 // build time, bundle and artifact sizes per host, start→ready time on a loopback
 // testnet, and max RSS of an idle node on Bare and on Node.js; then the sensor
-// bridge's ingest rate, reader latency and memory (tools/bench-bridge.ts).
+// bridge's ingest rate, reader latency and memory (tools/bench-bridge.ts); then the
+// storage peer's replication rate against plain corestore, a fetch after the writer
+// has gone, and its memory with 1,000 cores (tools/bench-storage.ts).
 import { spawn } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
@@ -9,8 +11,9 @@ import path from 'node:path'
 import createTestnet from 'hyperdht/testnet.js'
 import { buildArtifact, defaultConfig } from '../../targets/artifact.ts'
 import type { Runtime } from '../../targets/bundle.ts'
-import { intFlag, type CommandSpec, type ParsedFlags } from '../args.ts'
+import { intFlag, listFlag, usageError, type CommandSpec, type ParsedFlags } from '../args.ts'
 import { benchBridge, type BridgeFigures } from '../bench-bridge.ts'
+import { benchStorage, storageReport } from '../bench-storage.ts'
 import { loadBoard } from '../boards.ts'
 import { nodeCommand, writeConfig } from '../local-node.ts'
 import { median, round, vmHwmKb } from '../measure.ts'
@@ -20,23 +23,45 @@ export const spec: CommandSpec = {
   name: 'bench',
   summary: 'Measure build time, bundle and artifact sizes, start-to-ready time and idle memory\n' +
     'of the node on Bare and on Node.js, and the sensor bridge\'s ingest rate, reader latency\n' +
-    'and memory against Mosquitto, side by side in one run.',
-  usage: 'roost bench [--runs N] [--bridge-messages N] [--json]',
+    'and memory against Mosquitto, and the storage peer\'s replication rate against plain\n' +
+    'corestore and its memory with 1,000 cores, side by side in one run.',
+  usage: 'roost bench [--only node|bridge|storage] [--runs N] [--bridge-messages N] [--storage-mib N] [--storage-cores N] [--storage-runs N] [--json]',
   flags: {
     runs: { type: 'string', value: 'N', help: 'repetitions per measurement; medians are reported (default: 5)' },
     'bridge-messages': { type: 'string', value: 'N', help: 'readings per sensor-bridge ingest stream (default: 20000)' },
+    only: { type: 'string', multiple: true, value: 'SECTION', help: 'measure only this section: node, bridge or storage (default: all)' },
+    'storage-mib': { type: 'string', value: 'N', help: 'size of the core replicated to the storage peer, in MiB (default: 256)' },
+    'storage-cores': { type: 'string', value: 'N', help: 'small cores the storage peer is asked to keep (default: 1000)' },
+    'storage-runs': { type: 'string', value: 'N', help: 'replication runs per receiver; medians are reported (default: 3)' },
     json: { type: 'boolean', help: 'print the figures as JSON' }
   }
 }
 
 const IDLE_MS = 2000
+const SECTIONS = ['node', 'bridge', 'storage']
 
 export async function run (flags: ParsedFlags): Promise<number> {
   const runs = intFlag('bench', flags, 'runs', 5, 1, 50)
   const bridgeMessages = intFlag('bench', flags, 'bridge-messages', 20_000, 100, 10_000_000)
-  const figures = { ...await nodeFigures(runs), bridge: await benchBridge({ messages: bridgeMessages, runs }) }
-  if (flags.json === true) process.stdout.write(JSON.stringify(figures, null, 2) + '\n')
-  else process.stdout.write(report(figures) + bridgeReport(figures.bridge))
+  const storage = {
+    coreMiB: intFlag('bench', flags, 'storage-mib', 256, 1, 65_536),
+    cores: intFlag('bench', flags, 'storage-cores', 1000, 1, 100_000),
+    runs: intFlag('bench', flags, 'storage-runs', 3, 1, 50),
+    command: `roost ${process.argv.slice(2).join(' ')}`
+  }
+  const only = listFlag(flags, 'only')
+  const unknown = only.find((s) => !SECTIONS.includes(s))
+  if (unknown !== undefined) throw usageError('bench', `--only ${unknown}: expected one of ${SECTIONS.join(', ')}`)
+  const wanted = (section: string): boolean => only.length === 0 || only.includes(section)
+  const node = wanted('node') ? await nodeFigures(runs) : null
+  const bridge = wanted('bridge') ? await benchBridge({ messages: bridgeMessages, runs }) : null
+  const storagePeer = wanted('storage') ? await benchStorage(storage) : null
+  if (flags.json === true) {
+    const figures = { ...node, ...(bridge ? { bridge } : {}), ...(storagePeer ? { storage: storagePeer } : {}) }
+    process.stdout.write(JSON.stringify(figures, null, 2) + '\n')
+  } else {
+    process.stdout.write((node ? report(node) : '') + (bridge ? bridgeReport(bridge) : '') + (storagePeer ? storageReport(storagePeer) : ''))
+  }
   return 0
 }
 
