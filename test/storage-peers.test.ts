@@ -237,3 +237,44 @@ test.serial('a core larger than the free disk is refused up front, naming the ro
   t.regex(refused!.message, /^the node's disk has room for \d+ more bytes, not 83886080$/)
   t.deepEqual((await control.holdings()).holdings, [])
 })
+
+test.serial('a download that rocksdb stopped with ENOSPC resumes when space returns, the writer staying connected and idle', async (t) => {
+  const disk = mountTmpfs(t, 64 * MiB)
+  if (!disk) return t.pass()
+  const { bootstrap } = await startTestnet(t)
+  const writer = startPeer(t, bootstrap)
+  // No reserve, so that only rocksdb stops the download. A reserve below what one rocksdb
+  // flush needs (a 4 MiB memtable into a blob file while a 4.4 MiB write-ahead log is
+  // allocated up front) does not prevent ENOSPC either, but with 256 KiB the disk check
+  // sometimes caught the disk at 0 bytes and restarted the download itself.
+  const reserveBytes = 0
+  const { node, key: nodeKey, storage } = await storageNode(t, disk, 'home', { bootstrap, trustedKeys: [writer.id], storagePeer: { reserveBytes } })
+  const session = await controlSession(writer, nodeKey)
+  writer.store.replicate(session.socket)
+  const { control } = session
+  const video = writer.store.get({ name: 'video', encryption: { key: crypto.randomBytes(32) } })
+  await video.ready()
+  await video.append(markedBlocks('VIDEO', 4, 64 * 1024))
+  await control.keep({ key: video.key, length: video.length, byteLength: video.byteLength, evictable: false })
+  await until('the small core to be held', async () => (await holdingOf(control, video.key))?.state === 'held' ? true : undefined)
+
+  // 30 MiB free; the kept core then grows by 36 MiB while the writer stays connected. In
+  // one append: news of a block that reaches the node while rocksdb refuses writes makes
+  // it drop the connection (measured), and then only the writer's coming back would help.
+  const ballast = path.join(disk, 'ballast')
+  fs.writeFileSync(ballast, Buffer.alloc(freeBytes(disk) - 30 * MiB, 1))
+  await video.append(markedBlocks('VIDEO', 576, 64 * 1024))
+  const rocksLog = path.join(storage, 'cores', 'db', 'LOG')
+  await until('rocksdb to run out of space', () => /No space left on device/.test(fs.readFileSync(rocksLog, 'utf8')) ? true : undefined, 20_000)
+  const stopped = await holdingOf(control, video.key)
+  t.true(stopped!.held < video.length, `held ${stopped?.held} of ${video.length} blocks`)
+
+  // Space returns; the writer appends nothing more and stays connected.
+  fs.rmSync(ballast)
+  const caughtUp = await until('the core to be held whole', async () => {
+    const h = await holdingOf(control, video.key)
+    return h?.held === video.length && h.state === 'held' ? h : undefined
+  }, 75_000, 1000)
+  t.is(caughtUp.length, 580)
+  t.truthy(node.events.find((e) => e.event === 'sync-stalled'), 'resumed by the stall check')
+})

@@ -32,6 +32,7 @@ export interface KeptCore {
   closed: boolean
   ready (): Promise<void>
   download (range: { start: number, end: number }): { destroy (): void }
+  on (event: 'download', listener: (index: number, byteLength: number) => void): void
   on (event: string, listener: () => void): void
   close (): Promise<void>
   clear (start: number, end: number): Promise<unknown>
@@ -82,8 +83,13 @@ const MAX_SOURCES = 3
 const RETRY_MS = 30_000
 // A fast download can fill a disk between two timed checks: check every few MiB too.
 const DISK_CHECK_BYTES = 4 * 1024 * 1024
-// An incomplete core with no new block for this long is closed and opened afresh: a
-// storage write that failed (a full disk) makes hypercore pause that peer for good.
+// An incomplete core with no new block for this long gets a fresh download range. When
+// rocksdb fails a write (ENOSPC on a tmpfs, measured), hypercore 11.37 pauses the peer,
+// asks it for a fork proof and unpauses it, but requests no more blocks (replicator.js
+// _handleData): with an idle writer the download never moves again, even after rocksdb
+// recovers. Adding a range makes the replicator send requests. (Closing and reopening
+// the core kept the same, unpaused peer: it worked only through the new range, and
+// a retry round later.)
 const STALL_MS = 20_000
 
 interface Sync {
@@ -129,14 +135,6 @@ export function createKeeper (opts: KeeperOptions): Keeper {
   function progress (sync: Sync): void {
     const { core, entry } = sync
     entry.length = Math.max(entry.length, core.length)
-    if (core.contiguousLength > entry.held) {
-      bytesSinceCheck += core.byteLength > 0 && core.length > 0 ? (core.contiguousLength - entry.held) * (core.byteLength / core.length) : 0
-      sync.lastProgress = Date.now()
-      if (bytesSinceCheck >= DISK_CHECK_BYTES) {
-        bytesSinceCheck = 0
-        opts.checkDisk()
-      }
-    }
     entry.held = core.contiguousLength
     if (core.byteLength > 0) entry.byteLength = core.byteLength
     if (sync.found.length > 0 && core.length > 0) {
@@ -209,8 +207,19 @@ export function createKeeper (opts: KeeperOptions): Keeper {
     const sync: Sync = { id: entry.key, entry, core, range: null, followers: new Set(), sources: new Set(), lookingUp: false, linger: null, found: [], closing: null, lastProgress: Date.now() }
     syncs.set(entry.key, sync)
     await core.ready()
-    core.on('append', () => progress(sync))
-    core.on('download', () => progress(sync))
+    // A held core that has just grown is not stalled, however long ago its last block came.
+    core.on('append', () => { sync.lastProgress = Date.now(); progress(sync) })
+    // Counted per block, not by the contiguous length: blocks arrive out of order, and it
+    // stood at 3 MB with 25 MB of blocks on disk when a tmpfs filled up (measured).
+    core.on('download', (_index, byteLength) => {
+      sync.lastProgress = Date.now()
+      bytesSinceCheck += byteLength
+      if (bytesSinceCheck >= DISK_CHECK_BYTES) {
+        bytesSinceCheck = 0
+        opts.checkDisk()
+      }
+      progress(sync)
+    })
     if (via) follow(sync, via)
     startDownload(sync)
     progress(sync)
@@ -473,7 +482,11 @@ export function createKeeper (opts: KeeperOptions): Keeper {
       if (sync.closing || sync.entry.state === 'held' || sync.entry.state === 'over-quota') continue
       if (sync.core.length > sync.core.contiguousLength && sync.lastProgress < stalledBefore) {
         log('sync-stalled', { core: encodeKey(sync.core.key), held: sync.core.contiguousLength, length: sync.core.length })
-        void closeSync(sync)
+        sync.lastProgress = Date.now()
+        stopDownload(sync)
+        startDownload(sync)
+        // The peers that had it may have gone too.
+        void findSources(sync)
       }
     }
     for (const entry of holdings.all()) {
