@@ -12,7 +12,8 @@ import { PROTOCOL } from '../node/control/protocol.ts'
 import { loadOrCreateIdentity } from '../node/identity.ts'
 import { encodeKey, decodeKey } from '../node/keys.ts'
 import { loadBoard } from '../tools/boards.ts'
-import { buildLocal } from '../tools/local-node.ts'
+import { buildLocal, writeConfig } from '../tools/local-node.ts'
+import { defaultConfig } from '../targets/artifact.ts'
 import { watchNode } from '../tools/node-process.ts'
 import { REPO_ROOT } from '../targets/bundle.ts'
 import { roost } from './helpers/cli.ts'
@@ -232,3 +233,34 @@ test.serial('the user flow: roost testnet, roost run, then roost status as the o
   testnet.kill('SIGINT')
   t.is(await testnetExit, 0)
 })
+
+test.serial('a node roost started dies with the process that started it, even when that one is SIGKILLed', async (t) => {
+  const { bootstrap } = await startTestnet(t)
+  const work = tmpDir(t)
+  const { outDir } = await artifact
+  const configFile = path.join(work, 'orphan.json')
+  writeConfig(configFile, { ...defaultConfig(board), storage: path.join(work, 'orphan'), roles: [], bootstrap })
+  // A parent that starts the node, prints its pid, and waits to be killed.
+  const script = `import { startNode } from ${JSON.stringify(path.join(REPO_ROOT, 'tools', 'local-node.ts'))}
+const child = startNode(${JSON.stringify(outDir)}, 'bare', ${JSON.stringify(configFile)}, 'pipe')
+child.stdout.once('data', () => console.log(child.pid))
+setInterval(() => {}, 1000)`
+  const parent = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'inherit'] })
+  t.teardown(() => { parent.kill('SIGKILL') })
+  const pid = Number(await new Promise<string>((resolve) => parent.stdout!.once('data', (d) => resolve(String(d).trim()))))
+  t.true(alive(pid))
+  parent.kill('SIGKILL')
+  const deadline = Date.now() + 5000
+  while (alive(pid) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50))
+  if (alive(pid)) process.kill(pid, 'SIGKILL')
+  t.false(alive(pid), 'the node outlived its parent')
+})
+
+function alive (pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1][0] !== 'Z'
+  } catch {
+    return false
+  }
+}

@@ -46,5 +46,17 @@ export function writeConfig (file: string, config: NodeConfigFile): void {
 
 export function startNode (artifactDir: string, runtime: Runtime, configFile: string, stdio: 'inherit' | 'pipe'): ChildProcess {
   const { command, args } = nodeCommand(artifactDir, runtime, configFile)
-  return spawn(command, args, { stdio: stdio === 'inherit' ? 'inherit' : ['ignore', 'pipe', 'pipe'] })
+  const guarded = dieWithParent(command, args)
+  return spawn(guarded.command, guarded.args, { stdio: stdio === 'inherit' ? 'inherit' : ['ignore', 'pipe', 'pipe'] })
 }
+
+// A node started by roost (run, demo, bench, tests) goes when the process that started
+// it goes, even by SIGKILL or a test runner's timeout, which run no cleanup: the kernel
+// sends it SIGKILL (PR_SET_PDEATHSIG through util-linux's setpriv, which then execs the
+// node, so its pid, signals and exit code are the node's own).
+function dieWithParent (command: string, args: string[]): { command: string, args: string[] } {
+  if (process.platform !== 'linux' || SETPRIV === null) return { command, args }
+  return { command: SETPRIV, args: ['--pdeathsig', 'KILL', '--', command, ...args] }
+}
+
+const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => fs.existsSync(p)) ?? null

@@ -140,7 +140,10 @@ export function openControlChannel (socket: NoiseSecretStream, handlers: Control
       if (channel!.closed) return
       if (refused) refusalMsg.send({ id, ...refused })
       else doneMsg.send({ id })
-    }, () => {})
+    }, (err: Error) => {
+      // A failure on this side (a full disk, say) still gets an answer, not a timeout.
+      if (!channel!.closed) refusalMsg.send({ id, code: 'FAILED', message: err.message })
+    })
   }
   const pairMsg = channel.addMessage({
     encoding: sp.pairRequest,

@@ -76,7 +76,7 @@ export function startStorageRole (opts: StorageRoleOptions): StorageRole {
     },
     compact: () => store.storage.db.compactRange(RECLAIM)
   }
-  const holdings = loadHoldings(storage)
+  const holdings = loadHoldings(storage, (err) => log('holdings-save-failed', { reason: err.message }))
   const announcer = createAnnouncer(dht, keyPair, opts.relayAddresses, log)
   const keeper = createKeeper({
     store: keeperStore, dht, keyPair, holdings, announcer, settings, log,

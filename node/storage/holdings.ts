@@ -38,7 +38,8 @@ export interface Holdings {
 
 const SAVE_DELAY_MS = 2000
 
-export function loadHoldings (storage: string): Holdings {
+// `onError` hears of a timed save that failed (a full disk); it is tried again later.
+export function loadHoldings (storage: string, onError: (err: Error) => void = () => {}): Holdings {
   const file = path.join(storage, HOLDINGS_FILE)
   const entries = new Map<string, HoldingEntry>()
   let text: string | null = null
@@ -75,7 +76,15 @@ export function loadHoldings (storage: string): Holdings {
     delete: (key) => entries.delete(key),
     save,
     saveSoon () {
-      timer ??= setTimeout(save, SAVE_DELAY_MS)
+      timer ??= setTimeout(() => {
+        timer = null
+        try {
+          save()
+        } catch (err) {
+          onError(err as Error)
+          this.saveSoon()
+        }
+      }, SAVE_DELAY_MS)
     },
     close () {
       if (timer) save()
