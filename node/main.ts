@@ -11,7 +11,14 @@ import { createNode } from './node.ts'
 // SIGTERM must end the process within 2 s even if the DHT is slow to unannounce.
 const SHUTDOWN_DEADLINE_MS = 1500
 
-const log = createLogger((line) => { platform.writeStdout(line) })
+// Logging never throws: with its reader gone (EPIPE), a line is dropped, and the node
+// goes on serving and can still shut down. A throwing log in the SIGTERM handler once
+// left nodes running for good after their parent died (measured).
+const log = createLogger((line) => {
+  try {
+    platform.writeStdout(line)
+  } catch {}
+})
 
 function readConfig (argv: string[]): NodeConfig {
   let configFile: string | null = null
@@ -59,8 +66,8 @@ async function main (): Promise<void> {
   const stop = (signal: string): void => {
     if (stopping) return
     stopping = true
-    log('stopping', { signal })
     setTimeout(() => platform.exit(0), SHUTDOWN_DEADLINE_MS).unref()
+    log('stopping', { signal })
     const closing = node ? node.close() : Promise.resolve()
     closing.then(() => platform.exit(0), (err: Error) => {
       log('error', { code: 'SHUTDOWN_FAILED', message: err.message })

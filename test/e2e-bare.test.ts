@@ -264,3 +264,21 @@ function alive (pid: number): boolean {
     return false
   }
 }
+
+test.serial('a node whose log reader has gone still stops on SIGTERM', async (t) => {
+  const { bootstrap } = await startTestnet(t)
+  const work = tmpDir(t)
+  const { outDir } = await artifact
+  const configFile = path.join(work, 'deaf.json')
+  writeConfig(configFile, { ...defaultConfig(board), storage: path.join(work, 'deaf'), roles: ['storage'], bootstrap })
+  const child = spawn(path.join(outDir, 'bin', 'bare'), [path.join(outDir, 'roost-node.cjs'), '--config', configFile], { stdio: ['ignore', 'pipe', 'pipe'] })
+  t.teardown(() => { child.kill('SIGKILL') })
+  await new Promise<void>((resolve) => child.stdout!.on('data', (d) => { if (String(d).includes('"event":"ready"')) resolve() }))
+  // Whoever read its log is gone: every write to stdout now fails with EPIPE.
+  child.stdout!.destroy()
+  await new Promise((resolve) => setTimeout(resolve, 200))
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
+  child.kill('SIGTERM')
+  const code = await Promise.race([exited, new Promise<string>((resolve) => setTimeout(() => resolve('still running'), 3000))])
+  t.is(code, 0)
+})
