@@ -94,7 +94,7 @@ test.serial('the story: the laptop writes, the node follows it while online, the
   laptop.child.kill('SIGKILL')
   await new Promise((resolve) => laptop.child.once('exit', resolve))
 
-  const phone = fixture(t, 'phone', [bootstrap[0], String(written.key), String(written.encryptionKey), path.join(work, 'phone-id')])
+  const phone = fixture(t, 'phone', [bootstrap[0], String(written.key), String(written.encryptionKey), path.join(work, 'phone-id'), path.join(work, 'phone-store')])
   const read = await phone.next()
   t.is(read.length, 100)
   t.is(read.sha256, written.sha256)
