@@ -42,6 +42,9 @@ export interface StoragePeerSettings {
   maxOpenCores: number
   // How long a keep request waits for some peer to serve the core.
   findTimeoutMs: number
+  // Cores open at once, beyond which a peer asking for another stored core is not
+  // served it: the discovery keys of kept cores are public on the DHT.
+  maxPeerCores: number
 }
 
 export const STORAGE_PEER_DEFAULTS: StoragePeerSettings = {
@@ -50,7 +53,8 @@ export const STORAGE_PEER_DEFAULTS: StoragePeerSettings = {
   quotaCores: 10_000,
   reserveBytes: 64 * 1024 * 1024,
   maxOpenCores: 32,
-  findTimeoutMs: 15_000
+  findTimeoutMs: 15_000,
+  maxPeerCores: 256
 }
 
 export interface BridgeSettings {

@@ -278,3 +278,38 @@ test.serial('a download that rocksdb stopped with ENOSPC resumes when space retu
   t.is(caughtUp.length, 580)
   t.truthy(node.events.find((e) => e.event === 'sync-stalled'), 'resumed by the stall check')
 })
+
+test.serial('a stranger who asks for every kept core gets at most maxPeerCores of them opened on the node', async (t) => {
+  const { bootstrap } = await startTestnet(t)
+  const owner = startPeer(t, bootstrap)
+  const observer = startPeer(t, bootstrap)
+  const { node, key: nodeKey } = await storageNode(t, tmpDir(t), 'home', { bootstrap, trustedKeys: [owner.id, observer.id], storagePeer: { maxPeerCores: 8 } })
+  const session = await controlSession(owner, nodeKey)
+  owner.store.replicate(session.socket)
+  const keys: Uint8Array[] = []
+  for (let i = 0; i < 20; i++) {
+    const core = owner.store.get({ name: `c${i}`, encryption: { key: crypto.randomBytes(32) } })
+    await core.ready()
+    await core.append(b4a.from(`block of core ${i}`))
+    await session.control.keep({ key: core.key, length: 1, byteLength: core.byteLength, evictable: false })
+    keys.push(core.key)
+  }
+  await until('all 20 held', async () => (await session.control.holdings()).holdings.filter((h) => h.state === 'held').length === 20 ? true : undefined)
+  session.close()
+  await owner.close()
+  const watch = await controlSession(observer, nodeKey)
+  await until('every core closed once the owner left', async () => (await watch.control.status()).storage!.openCores === 0 ? true : undefined, 30_000, 500)
+
+  // The stranger knows the 20 keys (discovery keys are public on the DHT) and asks for all.
+  const stranger = startPeer(t, bootstrap)
+  const socket = replicateWithNode(stranger, nodeKey)
+  t.teardown(() => socket.destroy())
+  const cores = keys.map((key) => stranger.store.get({ key }))
+  await Promise.all(cores.map((c) => c.ready()))
+  await sleep(3000)
+  const served = cores.filter((c) => c.length > 0).length
+  const open = (await watch.control.status()).storage!.openCores
+  t.true(open <= 8, `${open} cores open`)
+  t.true(served <= 8 && served > 0, `${served} cores served`)
+  await node.waitFor('peer-cores-limited', 5000)
+})

@@ -3,6 +3,7 @@
 // cores, the disk watch, and the blind-peer protocol that Pear and Keet apps speak
 // through `blind-peering`.
 import fs from '#fs'
+import b4a from 'b4a'
 import BlindPeerMuxer, { type CoresRequest } from 'blind-peer-muxer'
 import Hypercore from 'hypercore'
 import RocksDB from 'rocksdb-native'
@@ -45,7 +46,8 @@ interface CorestoreInternals {
   replicate (stream: unknown): unknown
   watch (fn: (core: unknown) => void): void
   unwatch (fn: (core: unknown) => void): void
-  cores: Iterable<unknown>
+  cores: Iterable<unknown> & { opened (id: string): boolean }
+  _attachMaybe (muxer: unknown, discoveryKey: Uint8Array): Promise<void>
   storage: { db: { compactRange (opts: Record<string, number>): Promise<void> } }
 }
 
@@ -63,6 +65,34 @@ export function freeBytes (dir: string): number {
   return Number(st.bavail) * Number(st.bsize)
 }
 
+// corestore opens a stored core for any peer that asks for it by discovery key
+// (_attachMaybe in corestore 7.12.5, pinned), and the discovery keys of kept cores are
+// announced on the DHT: a stranger could make the node open every core it keeps (about
+// 48 KB of heap each, measured). Past `max` open cores a peer's request for one more is
+// not answered. The keeper's own syncs open their cores directly and are not limited.
+function limitPeerOpens (store: CorestoreInternals, openCores: () => number, max: number, log: Logger): void {
+  const attach = store._attachMaybe.bind(store)
+  let loggedAt = 0
+  // Requests arrive together: count the opens still under way, not only finished ones.
+  let opening = 0
+  store._attachMaybe = async (muxer, discoveryKey) => {
+    if (store.cores.opened(b4a.toString(discoveryKey, 'hex'))) return attach(muxer, discoveryKey)
+    if (openCores() + opening >= max) {
+      if (Date.now() - loggedAt > 60_000) {
+        loggedAt = Date.now()
+        log('peer-cores-limited', { openCores: openCores(), maxPeerCores: max })
+      }
+      return
+    }
+    opening++
+    try {
+      return await attach(muxer, discoveryKey)
+    } finally {
+      opening--
+    }
+  }
+}
+
 export function startStorageRole (opts: StorageRoleOptions): StorageRole {
   const { dht, keyPair, storage, settings, log, isTrusted } = opts
   const store = opts.store as unknown as CorestoreInternals
@@ -76,6 +106,7 @@ export function startStorageRole (opts: StorageRoleOptions): StorageRole {
     },
     compact: () => store.storage.db.compactRange(RECLAIM)
   }
+  limitPeerOpens(store, () => keeperStore.openCores(), settings.maxPeerCores, log)
   const holdings = loadHoldings(storage, (err) => log('holdings-save-failed', { reason: err.message }))
   const announcer = createAnnouncer(dht, keyPair, opts.relayAddresses, log)
   const keeper = createKeeper({
