@@ -8,12 +8,12 @@ import Corestore from 'corestore'
 import { connect, type MqttClient } from 'mqtt'
 import { MAX_UNSETTLED_READINGS } from '../node/bridge/intake.ts'
 import { decodeReading } from '../node/bridge/record.ts'
-import { BRIDGE_DEFAULTS } from '../node/config.ts'
 import { FEED_NAMESPACE } from '../node/feeds/feeds.ts'
 import { loadOrCreateFeedKey } from '../node/feeds/feed-key.ts'
 import { loadBoard } from '../tools/boards.ts'
 import { buildLocal } from '../tools/local-node.ts'
 import { startMosquitto } from './helpers/mosquitto.ts'
+import { meterBridgeConfig } from './helpers/bridge.ts'
 import { launchNode } from './helpers/nodes.ts'
 import { startTestnet } from './helpers/testnet.ts'
 import { tmpDir } from './helpers/tmp.ts'
@@ -26,20 +26,7 @@ test('a QoS 0 burst 20 times the intake\'s bound is stored whole and in order on
   // restarts wait in its session: a missing reading is the node's fault.
   const broker = await startMosquitto(t, ['max_queued_messages 0', 'queue_qos0_messages true'])
   const { bootstrap } = await startTestnet(t)
-  const config = {
-    bootstrap,
-    roles: ['bridge' as const],
-    bridge: {
-      broker: broker.url,
-      caFile: null,
-      clientId: 'roost-burst',
-      username: null,
-      password: null,
-      rules: [{ filter: 'meter/#', feed: 'meter', decoder: 'number' as const }],
-      commandTopics: [],
-      ...BRIDGE_DEFAULTS
-    }
-  }
+  const config = meterBridgeConfig(broker.url, 'roost-burst', bootstrap)
   let node = launchNode(t, { artifactDir: outDir, runtime: 'bare', board, work, name: 'home', config })
   await node.waitFor('broker-connected', 20_000)
   await broker.waitForLog(/ roost-burst 1 meter\/#$/)

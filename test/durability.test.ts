@@ -6,13 +6,13 @@ import test from 'ava'
 import Corestore from 'corestore'
 import { connect, type MqttClient } from 'mqtt'
 import { decodeReading } from '../node/bridge/record.ts'
-import { BRIDGE_DEFAULTS } from '../node/config.ts'
 import { FEED_NAMESPACE } from '../node/feeds/feeds.ts'
 import { loadOrCreateFeedKey } from '../node/feeds/feed-key.ts'
 import { loadBoard } from '../tools/boards.ts'
 import { buildLocal } from '../tools/local-node.ts'
 import { publish, startMosquitto } from './helpers/mosquitto.ts'
 import { startTcpProxy } from './helpers/tcp-proxy.ts'
+import { meterBridgeConfig } from './helpers/bridge.ts'
 import { launchNode } from './helpers/nodes.ts'
 import { startTestnet } from './helpers/testnet.ts'
 import { tmpDir } from './helpers/tmp.ts'
@@ -26,20 +26,7 @@ test('20 SIGKILLs during a QoS 1 stream lose no acknowledged reading and store n
   // Unlimited queue: readings published while the node is down wait in its session.
   const broker = await startMosquitto(t, ['max_queued_messages 0', 'max_inflight_messages 20'])
   const { bootstrap } = await startTestnet(t)
-  const config = {
-    bootstrap,
-    roles: ['bridge' as const],
-    bridge: {
-      broker: broker.url,
-      caFile: null,
-      clientId: 'roost-durability',
-      username: null,
-      password: null,
-      rules: [{ filter: 'meter/#', feed: 'meter', decoder: 'number' as const }],
-      commandTopics: [],
-      ...BRIDGE_DEFAULTS
-    }
-  }
+  const config = meterBridgeConfig(broker.url, 'roost-durability', bootstrap)
 
   // The node's first connection creates its session; only then can the broker keep
   // readings for it while it is down.
@@ -114,20 +101,7 @@ test('a reading stored but not acknowledged before a crash is not stored twice w
   // node's PUBACKs, as a link that fails right after the node stored the readings.
   const proxy = await startTcpProxy(t, broker.port)
   const { bootstrap } = await startTestnet(t)
-  const config = {
-    bootstrap,
-    roles: ['bridge' as const],
-    bridge: {
-      broker: `mqtt://127.0.0.1:${proxy.port}`,
-      caFile: null,
-      clientId: 'roost-redelivery',
-      username: null,
-      password: null,
-      rules: [{ filter: 'meter/#', feed: 'meter', decoder: 'number' as const }],
-      commandTopics: [],
-      ...BRIDGE_DEFAULTS
-    }
-  }
+  const config = meterBridgeConfig(`mqtt://127.0.0.1:${proxy.port}`, 'roost-redelivery', bootstrap)
   let node = launchNode(t, { artifactDir: outDir, runtime: 'bare', board, work, name: 'home', config })
   await node.waitFor('broker-connected', 20_000)
   await broker.waitForLog(/ roost-redelivery 1 meter\/#$/)
@@ -161,20 +135,7 @@ test('SIGKILLs while 100 QoS 1 readings are in flight and stored in batches lose
   const WINDOW = 100
   const broker = await startMosquitto(t, ['max_queued_messages 0', `max_inflight_messages ${WINDOW}`])
   const { bootstrap } = await startTestnet(t)
-  const config = {
-    bootstrap,
-    roles: ['bridge' as const],
-    bridge: {
-      broker: broker.url,
-      caFile: null,
-      clientId: 'roost-durability-batch',
-      username: null,
-      password: null,
-      rules: [{ filter: 'meter/#', feed: 'meter', decoder: 'number' as const }],
-      commandTopics: [],
-      ...BRIDGE_DEFAULTS
-    }
-  }
+  const config = meterBridgeConfig(broker.url, 'roost-durability-batch', bootstrap)
   const first = launchNode(t, { artifactDir: outDir, runtime: 'bare', board, work, name: 'home', config })
   await first.waitFor('broker-connected', 20_000)
   await broker.waitForLog(/ roost-durability-batch 1 meter\/#$/)
