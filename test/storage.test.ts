@@ -166,3 +166,27 @@ async function waitForHeld (session: Awaited<ReturnType<typeof connectToNode>>, 
   }
   throw new Error('the node never got there')
 }
+
+test.serial('a kept core that grows past its owner\'s quota stops at the quota: the node says so and keeps what it has', async (t) => {
+  const { bootstrap } = await startTestnet(t)
+  const work = tmpDir(t)
+  const id = loadOrCreateIdentity(path.join(work, 'laptop-id')).keyPair
+  const { node, key: nodeKey } = await storageNode(t, work, 'home', { bootstrap, trustedKeys: [encodeKey(id.publicKey)], storagePeer: { quotaBytes: 1024 * 1024 } })
+  const store = openClientStore(path.join(work, 'laptop'))
+  t.teardown(() => store.close())
+  const core = store.get({ name: 'growing' })
+  await core.ready()
+  for (let i = 0; i < 8; i++) await core.append(Buffer.alloc(65_536, i))
+  const session = await connectToNode({ bootstrap, identity: path.join(work, 'laptop-id') }, nodeKey)
+  t.teardown(() => session.close())
+  store.replicate(session.socket)
+  await session.control.keep({ key: core.key, length: core.length, byteLength: core.byteLength, evictable: false })
+  await waitForHeld(session, core.key, (h) => h.held === 8)
+
+  // 1.5 MiB more takes the core to 2 MiB, past its owner's 1 MiB quota.
+  for (let i = 0; i < 24; i++) await core.append(Buffer.alloc(65_536, i))
+  const over = await waitForHeld(session, core.key, (h) => h.state === 'over-quota')
+  t.true(over.held >= 8 && over.held < 32, `held ${over.held}`)
+  await node.waitFor('quota-reached', 5000, (e) => e.owner === encodeKey(id.publicKey))
+  t.is((await session.control.status()).storage?.cores, 1)
+})

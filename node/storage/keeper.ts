@@ -136,13 +136,16 @@ export function createKeeper (opts: KeeperOptions): Keeper {
     const { core, entry } = sync
     entry.length = Math.max(entry.length, core.length)
     entry.held = core.contiguousLength
+    // The quota is summed over the owner's cores only when this one grew (an append),
+    // not for every block downloaded: an owner may keep a thousand cores.
+    const grew = core.byteLength > entry.byteLength
     if (core.byteLength > 0) entry.byteLength = core.byteLength
     if (sync.found.length > 0 && core.length > 0) {
       for (const f of sync.found) f()
       sync.found = []
     }
     if (entry.state === 'over-quota' || entry.state === 'disk-full') return
-    const mine = sum(holdings.ofOwner(entry.owner))
+    const mine = grew ? sum(holdings.ofOwner(entry.owner)) : 0
     if (mine > settings.quotaBytes) {
       entry.state = 'over-quota'
       stopDownload(sync)
