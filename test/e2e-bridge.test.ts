@@ -280,25 +280,7 @@ test('a CA file that is not there is logged as BROKER_CA_FILE; the node keeps se
 async function proxiedSetup (t: ExecutionContext) {
   const broker = await startMosquitto(t)
   const proxy = await startTcpProxy(t, broker.port)
-  const { bootstrap } = await startTestnet(t)
-  const work = tmpDir(t)
-  const clientHome = tmpDir(t)
-  const clientKey = encodeKey(loadOrCreateIdentity(path.join(clientHome, 'client')).keyPair.publicKey)
-  const { outDir } = await artifact
-  const node = launchNode(t, {
-    artifactDir: outDir,
-    runtime: 'bare',
-    board,
-    work,
-    name: 'home',
-    config: {
-      bootstrap,
-      roles: ['bridge'],
-      trustedKeys: [clientKey],
-      bridge: { broker: `mqtt://127.0.0.1:${proxy.port}`, caFile: null, clientId: null, username: null, password: null, rules: RULES, commandTopics: [], ...BRIDGE_DEFAULTS }
-    }
-  })
-  const key = String((await node.waitFor('ready', 30_000)).publicKey)
+  const { node, key, bootstrap, clientHome } = await bridgeNode(t, broker, { broker: `mqtt://127.0.0.1:${proxy.port}` })
   await node.waitFor('broker-connected', 10_000)
   return { broker, proxy, bootstrap, clientHome, node, key }
 }

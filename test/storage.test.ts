@@ -5,6 +5,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import test, { type ExecutionContext } from 'ava'
 import { parseBootstrap, type NodeConfigFile } from '../node/config.ts'
+import type { ControlChannel } from '../node/control/channel.ts'
 import type { Holding } from '../node/control/storage-protocol.ts'
 import { createDht } from '../node/dht.ts'
 import { loadOrCreateIdentity } from '../node/identity.ts'
@@ -13,6 +14,7 @@ import { REPO_ROOT } from '../targets/bundle.ts'
 import { connectToNode } from '../tools/network.ts'
 import { openClientStore } from '../tools/storage-client.ts'
 import { roost } from './helpers/cli.ts'
+import { holdingOf, until } from './helpers/peers.ts'
 import { cliKey, scanFor, storageArtifact, storageNode as startStorageNode } from './helpers/storage.ts'
 import { startTestnet } from './helpers/testnet.ts'
 import { tmpDir } from './helpers/tmp.ts'
@@ -157,14 +159,11 @@ async function copy (from: ReturnType<typeof openClientStore>, to: ReturnType<ty
   ;(b as unknown as { destroy (): void }).destroy()
 }
 
-async function waitForHeld (session: Awaited<ReturnType<typeof connectToNode>>, key: Uint8Array, done: (h: Holding) => boolean): Promise<Holding> {
-  const deadline = Date.now() + 30_000
-  while (Date.now() < deadline) {
-    const h = (await session.control.holdings()).holdings.find((x) => Buffer.from(x.key).equals(Buffer.from(key)))
-    if (h && done(h)) return h
-    await new Promise((resolve) => setTimeout(resolve, 200))
-  }
-  throw new Error('the node never got there')
+function waitForHeld (session: { control: ControlChannel }, key: Uint8Array, done: (h: Holding) => boolean): Promise<Holding> {
+  return until('the node to get there', async () => {
+    const h = await holdingOf(session.control, key)
+    return h && done(h) ? h : undefined
+  })
 }
 
 test.serial('a kept core that grows past its owner\'s quota stops at the quota: the node says so and keeps what it has', async (t) => {

@@ -7,6 +7,7 @@ import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import readline from 'node:readline'
+import { processWaiter } from './process-waiter.ts'
 import { sleep } from './measure.ts'
 
 export interface Broker {
@@ -74,14 +75,13 @@ export async function startMosquitto (settings: string[]): Promise<Broker> {
     ...['error', 'warning', 'notice', 'subscribe'].map((type) => `log_type ${type}`), ...settings, ''].join('\n'))
   const child = spawn(mosquitto, ['-c', config], { stdio: ['ignore', 'ignore', 'pipe'] })
   const log: string[] = []
-  const waiters = new Set<() => void>()
-  const wake = (): void => { for (const check of waiters) check() }
+  const gone = (): boolean => child.exitCode !== null || child.signalCode !== null
+  const waiter = processWaiter('mosquitto', gone, () => `its log: ${log.join(' | ')}`)
   readline.createInterface({ input: child.stderr! }).on('line', (line) => {
     log.push(line)
-    wake()
+    waiter.wake()
   })
-  child.on('close', wake)
-  const gone = (): boolean => child.exitCode !== null || child.signalCode !== null
+  child.on('close', () => waiter.wake())
 
   const close = async (): Promise<void> => {
     await stopProcess(child)
@@ -100,21 +100,7 @@ export async function startMosquitto (settings: string[]): Promise<Broker> {
   }
 
   function waitForLog (pattern: RegExp, timeoutMs = START_TIMEOUT_MS): Promise<string> {
-    return new Promise((resolve, reject) => {
-      const check = (): void => {
-        const line = log.find((l) => pattern.test(l))
-        if (line !== undefined) return done(() => resolve(line))
-        if (gone()) return done(() => reject(new Error(`mosquitto exited before logging ${pattern}; its log: ${log.join(' | ')}`)))
-      }
-      const timer = setTimeout(() => done(() => reject(new Error(`no mosquitto log line ${pattern} within ${timeoutMs} ms; its log: ${log.join(' | ')}`))), timeoutMs)
-      const done = (fn: () => void): void => {
-        clearTimeout(timer)
-        waiters.delete(check)
-        fn()
-      }
-      waiters.add(check)
-      check()
-    })
+    return waiter.until(() => log.find((l) => pattern.test(l)), `mosquitto log line ${pattern}`, timeoutMs)
   }
 
   return { port, url: `mqtt://127.0.0.1:${port}`, pid: child.pid!, log, waitForLog, close }

@@ -2,6 +2,7 @@
 // stops it with SIGTERM, so callers never leave a node behind.
 import type { ChildProcess } from 'node:child_process'
 import readline from 'node:readline'
+import { processWaiter } from './process-waiter.ts'
 
 export interface NodeEvent { event: string, [field: string]: unknown }
 
@@ -18,14 +19,15 @@ export interface NodeProcess {
 export function watchNode (child: ChildProcess): NodeProcess {
   const events: NodeEvent[] = []
   const stderr: string[] = []
-  const waiters = new Set<() => void>()
+  // Declared before the handlers below use it; describe() is hoisted.
+  const waiter = processWaiter('node', () => exited !== null, () => `log: ${describe()}`)
   let exited: { code: number | null, signal: NodeJS.Signals | null } | null = null
   const exitPromise = new Promise<{ code: number | null, signal: NodeJS.Signals | null }>((resolve) => {
     // 'close' comes after the child's stdout and stderr are drained, so its last words are kept.
     child.on('close', (code, signal) => {
       exited = { code, signal }
       resolve(exited)
-      for (const wake of waiters) wake()
+      waiter.wake()
     })
   })
 
@@ -36,27 +38,13 @@ export function watchNode (child: ChildProcess): NodeProcess {
       } catch {
         events.push({ event: 'unparsed-output', line })
       }
-      for (const wake of waiters) wake()
+      waiter.wake()
     })
   }
   if (child.stderr) readline.createInterface({ input: child.stderr }).on('line', (line) => stderr.push(line))
 
   function waitFor (event: string, timeoutMs = 20_000, match: (e: NodeEvent) => boolean = () => true): Promise<NodeEvent> {
-    return new Promise((resolve, reject) => {
-      const check = (): void => {
-        const found = events.find((e) => e.event === event && match(e))
-        if (found) return done(() => resolve(found))
-        if (exited) return done(() => reject(new Error(`node exited (${JSON.stringify(exited)}) before "${event}"; log: ${describe()}`)))
-      }
-      const timer = setTimeout(() => done(() => reject(new Error(`no "${event}" within ${timeoutMs} ms; log: ${describe()}`))), timeoutMs)
-      const done = (fn: () => void): void => {
-        clearTimeout(timer)
-        waiters.delete(check)
-        fn()
-      }
-      waiters.add(check)
-      check()
-    })
+    return waiter.until(() => events.find((e) => e.event === event && match(e)), `"${event}"`, timeoutMs)
   }
 
   function describe (): string {

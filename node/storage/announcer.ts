@@ -22,7 +22,7 @@ export interface Announcer {
 }
 
 export function createAnnouncer (dht: HyperDHT, keyPair: KeyPair, relayAddresses: () => Array<{ host: string, port: number }>, log: Logger): Announcer {
-  const topics = new Map<string, { dk: Uint8Array, announcedAt: number }>()
+  const topics = new Map<string, { dk: Uint8Array, announcedAt: number, queued: boolean }>()
   const queue: string[] = []
   let running = 0
   let closed = false
@@ -33,6 +33,7 @@ export function createAnnouncer (dht: HyperDHT, keyPair: KeyPair, relayAddresses
       const id = queue.shift()!
       const topic = topics.get(id)
       if (!topic) continue
+      topic.queued = false
       running++
       dht.announce(topic.dk, keyPair, relayAddresses()).finished().then(() => {
         topic.announcedAt = Date.now()
@@ -51,7 +52,11 @@ export function createAnnouncer (dht: HyperDHT, keyPair: KeyPair, relayAddresses
 
   const refresher = setInterval(() => {
     const due = Date.now() - REFRESH_MS
-    for (const [id, t] of topics) if (t.announcedAt !== 0 && t.announcedAt < due && !queue.includes(id)) queue.push(id)
+    for (const [id, t] of topics) {
+      if (t.announcedAt === 0 || t.announcedAt >= due || t.queued) continue
+      t.queued = true
+      queue.push(id)
+    }
     pump()
   }, 30_000)
   refresher.unref?.()
@@ -60,7 +65,7 @@ export function createAnnouncer (dht: HyperDHT, keyPair: KeyPair, relayAddresses
     add (dk) {
       const id = b4a.toString(dk, 'hex')
       if (topics.has(id)) return
-      topics.set(id, { dk, announcedAt: 0 })
+      topics.set(id, { dk, announcedAt: 0, queued: true })
       queue.push(id)
       pump()
     },

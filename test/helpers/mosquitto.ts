@@ -7,6 +7,7 @@ import path from 'node:path'
 import readline from 'node:readline'
 import type { ExecutionContext } from 'ava'
 import { accepts, findMosquittoTool, freePort, stopProcess } from '../../tools/mosquitto.ts'
+import { processWaiter, type ProcessWaiter } from '../../tools/process-waiter.ts'
 import { tmpDir } from './tmp.ts'
 
 export interface Login { username: string, password: string }
@@ -32,30 +33,11 @@ export interface Subscriber {
 
 const START_TIMEOUT_MS = 5000
 
-// Resolves with what `found` returns once it returns something, re-checked on every
-// `wake()`; rejects when the process ends first or the time is up.
-function waiter (child: ChildProcess, describe: () => string) {
-  const waiters = new Set<() => void>()
-  const wake = (): void => { for (const check of waiters) check() }
-  child.on('close', wake)
-  function until<T> (found: () => T | undefined, what: string, timeoutMs: number): Promise<T> {
-    return new Promise((resolve, reject) => {
-      const check = (): void => {
-        const value = found()
-        if (value !== undefined) return done(() => resolve(value))
-        if (child.exitCode !== null || child.signalCode !== null) return done(() => reject(new Error(`${path.basename(String(child.spawnfile))} exited before ${what}; ${describe()}`)))
-      }
-      const timer = setTimeout(() => done(() => reject(new Error(`no ${what} within ${timeoutMs} ms; ${describe()}`))), timeoutMs)
-      const done = (fn: () => void): void => {
-        clearTimeout(timer)
-        waiters.delete(check)
-        fn()
-      }
-      waiters.add(check)
-      check()
-    })
-  }
-  return { wake, until }
+// A waiter on the process's output that also wakes when the process ends.
+function waiter (child: ChildProcess, describe: () => string): ProcessWaiter {
+  const w = processWaiter(path.basename(String(child.spawnfile)), () => child.exitCode !== null || child.signalCode !== null, describe)
+  child.on('close', () => w.wake())
+  return w
 }
 
 // `login`: the broker refuses anonymous clients and knows this one user, from a

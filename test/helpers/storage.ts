@@ -6,6 +6,7 @@ import type { NodeConfigFile } from '../../node/config.ts'
 import { loadOrCreateIdentity } from '../../node/identity.ts'
 import { encodeKey } from '../../node/keys.ts'
 import { loadBoard } from '../../tools/boards.ts'
+import { folderContains } from '../../tools/folder-contains.ts'
 import { buildLocal } from '../../tools/local-node.ts'
 import type { NodeProcess } from '../../tools/node-process.ts'
 import { launchNode } from './nodes.ts'
@@ -32,11 +33,4 @@ export function cliKey (home: string): string {
 }
 
 // True when any file under dir contains the marker.
-export function scanFor (dir: string, marker: string): boolean {
-  const needle = Buffer.from(marker)
-  for (const e of fs.readdirSync(dir, { withFileTypes: true, recursive: true })) {
-    if (!e.isFile()) continue
-    if (fs.readFileSync(path.join(e.parentPath, e.name)).includes(needle)) return true
-  }
-  return false
-}
+export const scanFor = folderContains

@@ -20,6 +20,7 @@ import type { CommandSpec, ParsedFlags } from '../args.ts'
 import { startDemoBroker, type DemoBroker } from '../demo-broker.ts'
 import { openFeedReader, type FeedReader } from '../feed-reader.ts'
 import { buildLocal, startNode, thisMachineBoard, writeConfig } from '../local-node.ts'
+import { folderContains } from '../folder-contains.ts'
 import { connectToNode } from '../network.ts'
 import { backupFolder } from './backup.ts'
 import { restoreBackup } from './restore.ts'
@@ -140,7 +141,7 @@ export async function run (_flags: ParsedFlags): Promise<number> {
     const got = await restoreBackup({ bootstrap, identity: path.join(work, 'phone') }, ref, restored, (line) => say(`   ${line}`))
     const same = fs.readFileSync(path.join(restored, 'notes.txt'), 'utf8') === secret + '\n'
     say(`   restored ${got.files} files, ${got.bytes} bytes; notes.txt ${same ? 'matches' : 'DIFFERS'} the laptop's`)
-    const leaked = containsText(path.join(work, 'home'), 'spare key is under')
+    const leaked = folderContains(path.join(work, 'home'), 'spare key is under')
     say(`   the home node's storage folder ${leaked ? 'CONTAINS the plaintext: this is a bug' : 'holds none of the plaintext (searched every file)'}`)
     if (!same || leaked) return 1
 
@@ -169,14 +170,6 @@ export async function run (_flags: ParsedFlags): Promise<number> {
     await testnet?.destroy()
     fs.rmSync(work, { recursive: true, force: true })
   }
-}
-
-function containsText (dir: string, text: string): boolean {
-  const needle = Buffer.from(text)
-  for (const e of fs.readdirSync(dir, { withFileTypes: true, recursive: true })) {
-    if (e.isFile() && fs.readFileSync(path.join(e.parentPath, e.name)).includes(needle)) return true
-  }
-  return false
 }
 
 function formatReading (r: ReturnType<typeof decodeReading>): string {
