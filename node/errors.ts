@@ -27,6 +27,13 @@ export class NodeError extends Error {
       'restore it from a backup; roost never replaces an existing identity (move the file away to start as a new node)')
   }
 
+  // The storage peer's record of what it keeps cannot be read: it does not start rather
+  // than forget cores it has acknowledged.
+  static HOLDINGS_CORRUPT (file: string, reason: string): NodeError {
+    return new NodeError('HOLDINGS_CORRUPT', `storage holdings ${file} cannot be read: ${reason}`,
+      'restore the file from a backup, or move it away to start without the cores it records (their blocks stay on disk)')
+  }
+
   // A file the bridge reads at connect (CA, password) that it cannot use. The message
   // names the file and what is wrong with it, never what it holds.
   static BROKER_CA_FILE (file: string, reason: string): NodeError {

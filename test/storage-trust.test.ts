@@ -8,6 +8,7 @@ import test, { type ExecutionContext } from 'ava'
 import crypto from 'hypercore-crypto'
 import type { NodeConfigFile } from '../node/config.ts'
 import { formatInvite } from '../node/invites.ts'
+import { loadHoldings, type HoldingEntry } from '../node/storage/holdings.ts'
 import { decodeKey, encodeKey } from '../node/keys.ts'
 import { folderBytes } from '../node/storage-usage.ts'
 import { REPO_ROOT } from '../targets/bundle.ts'
@@ -96,7 +97,7 @@ test.serial('a revoked key can no longer keep cores; an untrusted key is refused
   const unknown = await roost(['trust', 'remove', cliKey(stranger), '--storage', storage], { home: work })
   t.regex(unknown.stderr, /^NOT_PAIRED: /m)
   // What the revoked key stored stays kept: revoking stops new work, it deletes nothing.
-  t.is(JSON.parse(fs.readFileSync(path.join(storage, 'holdings.json'), 'utf8')).cores.length, 1)
+  t.is(recorded(storage).length, 1)
 })
 
 test.serial('quotas refuse with a reason the client sees; the budget evicts only evictable cores; dropping frees the disk', async (t) => {
@@ -134,7 +135,7 @@ test.serial('quotas refuse with a reason the client sees; the budget evicts only
   t.regex(b2.stderr, /^BUDGET_FULL: /m)
 
   // Dropping a core gives its blocks back to the disk.
-  const held = JSON.parse(fs.readFileSync(path.join(storage, 'holdings.json'), 'utf8')).cores as Array<{ key: string, owner: string, byteLength: number }>
+  const held = recorded(storage)
   const bobs = held.find((h) => h.owner === cliKey(bob))!
   const coreKey = encodeKey(Buffer.from(bobs.key, 'hex'))
   t.regex((await roost(['drop', coreKey, '--peer', key, ...net], { home: alice })).stderr, /^NOT_OWNER: /m)
@@ -168,7 +169,7 @@ test.serial('a malformed key, an absurd length and a core nobody serves are refu
   t.regex(missing.stderr, new RegExp(`^CORE_UNAVAILABLE: no peer served core ${nobody} within 2 s`, 'm'))
   const { holdings } = await session.control.holdings()
   t.deepEqual(holdings, [])
-  t.deepEqual(JSON.parse(fs.readFileSync(path.join(storage, 'holdings.json'), 'utf8')).cores, [])
+  t.deepEqual(recorded(storage), [])
   // The node is still serving.
   t.is((await session.control.status()).storage?.cores, 0)
   t.false(node.events.some((e) => e.event === 'fatal'))
@@ -208,4 +209,10 @@ async function runInBackground (t: ExecutionContext, args: string[], home: strin
   t.teardown(stop)
   const ready = await run.waitFor('ready', 60_000)
   return { key: String(ready.publicKey), ready, stop }
+}
+
+// What the node has recorded on disk as kept (its holdings file and journal, read the
+// way the node reads them when it starts), as a crash would leave it.
+function recorded (storage: string): HoldingEntry[] {
+  return loadHoldings(storage).all()
 }
