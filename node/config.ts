@@ -38,7 +38,8 @@ export interface StoragePeerSettings {
   quotaCores: number
   // Free disk space the node leaves alone: below it, it stops taking new blocks.
   reserveBytes: number
-  // Cores open at once for syncing; the rest stay closed on disk until needed.
+  // Cores open at once for syncing; the rest stay closed on disk until needed. Also
+  // the most cores kept open when nothing uses them (roles/storage.ts closes the rest).
   maxOpenCores: number
   // How long a keep request waits for some peer to serve the core.
   findTimeoutMs: number

@@ -134,11 +134,11 @@ export function createNode (config: NodeConfig, log: Logger): RoostNode {
       if (!storageRole) return NO_STORAGE
       return await storageRole.keeper.drop(remote, key, isOperator(remote))
     },
-    holdings: async (remote) => {
+    holdings: async (remote, keys) => {
       const refused = refuseUntrusted(remote, 'holdings')
       if (refused) return refused
       if (!storageRole) return NO_STORAGE
-      return storageRole.keeper.holdings(remote, isOperator(remote))
+      return storageRole.keeper.holdings(remote, isOperator(remote), keys)
     }
   }
 

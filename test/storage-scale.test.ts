@@ -43,23 +43,27 @@ test.serial('a node keeps 1,000 cores from one device with at most maxOpenCores 
   const { holdings, usage } = await session.control.holdings()
   t.is(usage.cores, CORES)
   t.is(holdings.length, CORES)
+  // A client waiting for one core asks for that one only.
+  const one = holdings[CORES - 1]
+  const asked = await session.control.holdings([one.key, b4a.alloc(32, 7)])
+  t.deepEqual(asked.holdings, [one], 'only the core named, and nothing for a key the node does not keep')
+  t.is(asked.usage.cores, CORES)
   const notHeld = holdings.filter((h) => h.state !== 'held' || h.held !== h.length || lengths.get(b4a.toString(h.key, 'hex')) !== h.length)
   t.deepEqual(notHeld, [], 'every core held in full, at the length the device wrote')
 
   // The keeper's own limit holds throughout: never more than maxOpenCores syncs.
   const maxSyncing = Math.max(...samples.map((s) => s.storage.syncing))
   t.true(maxSyncing <= maxOpenCores, `syncing peaked at ${maxSyncing}`)
-  // openCores counts every core the node's corestore has open, and that is not bounded
-  // by maxOpenCores: each core the device replicates over its connection is opened on
-  // the node too, and stays open after both sides close their sessions until hypercore's
-  // not-downloading linger has passed on both ends (NOT_DOWNLOADING_SLACK, a random
-  // 20-40 s per process) and then corestore's gc has struck 4 times at 2 s. This run is
-  // shorter than that, so the true bound during it is every core the device has opened
-  // so far, plus the keeper's syncs (measured: openCores rose with the cores kept,
-  // reaching all 1,000; it fell to maxOpenCores about 40 s after the last keep with the
-  // device still connected and idle).
-  const over = samples.filter((s) => s.storage.openCores > s.clientOpened + maxOpenCores)
-  t.deepEqual(over, [], 'no more cores open than the device has replicated plus the keeper\'s syncs')
+  // openCores counts every core the node's corestore has open, whoever opened it: the
+  // keeper's syncs, and each core the device replicates over its connection, which the
+  // node's corestore opens too and would keep open for half a minute after both sides
+  // closed their sessions (hypercore's not-downloading linger). Past maxOpenCores open
+  // cores the node closes the idle ones (roles/storage.ts, storage/idle-cores.ts); the
+  // count also holds cores still closing, whose channels wait for the device's answer,
+  // and cores being opened, each at most one per keep in flight (measured peak: 48).
+  const bound = maxOpenCores + 2 * KEEPS_IN_FLIGHT
+  const over = samples.filter((s) => s.storage.openCores > bound)
+  t.deepEqual(over, [], `never more than ${bound} cores open while 1,000 are kept`)
   const peak = Math.max(...samples.map((s) => s.storage.openCores))
   t.log(`${CORES} cores kept and held in ${keptMs} ms (${KEEPS_IN_FLIGHT} keeps in flight); ` +
     `peak while keeping: openCores ${peak}, syncing ${maxSyncing}; ${samples.length} samples`)
@@ -79,4 +83,38 @@ test.serial('a node keeps 1,000 cores from one device with at most maxOpenCores 
   t.log(`after the device left: openCores ${last.openCores}, syncing ${last.syncing} after ${Date.now() - gone} ms`)
   t.is(last.syncing, 0)
   t.is(last.openCores, 0, 'no core stays open once nobody syncs, follows or reads it')
+
+  // With the device gone, a reader fetches more cores at once than the node keeps open
+  // when idle, from the node alone, and gets every block. (The node leaves cores a peer
+  // is still fetching open; one closed under a reader is opened again when the reader
+  // asks for its next block, measured with that check taken out, so this part shows
+  // the behaviour, not which of the two happened.)
+  const phoneDir = path.join(work, 'phone')
+  const phone = openClientStore(path.join(phoneDir, 'cores'))
+  t.teardown(() => phone.close())
+  const reading = await connectToNode({ bootstrap, identity: phoneDir }, nodeKey)
+  t.teardown(() => reading.close())
+  phone.replicate(reading.socket)
+  // Cores of 2 or 3 blocks: the first block of each, a pause longer than the node's
+  // sweeps for idle cores (2 s) with every session still open, then the rest.
+  const picked = [...lengths].filter(([, length]) => length >= 2).slice(0, maxOpenCores * 2)
+  let readPeak = 0
+  const watching = setInterval(() => {
+    observer.control.status().then((s) => { readPeak = Math.max(readPeak, s.storage!.openCores) }, () => {})
+  }, 100)
+  try {
+    const cores = picked.map(([hex, length]) => ({ core: phone.get({ key: b4a.from(hex, 'hex') }), hex, length }))
+    await Promise.all(cores.map(async ({ core, hex }) => {
+      await core.ready()
+      t.truthy(await core.get(0, { timeout: 20_000 }), `block 0 of ${hex}`)
+    }))
+    await sleep(5000)
+    await Promise.all(cores.map(async ({ core, hex, length }) => {
+      for (let i = 1; i < length; i++) t.truthy(await core.get(i, { timeout: 10_000 }), `block ${i} of ${hex}`)
+      await core.close()
+    }))
+  } finally {
+    clearInterval(watching)
+  }
+  t.log(`the reader fetched ${picked.length} cores at once; openCores on the node up to ${readPeak}`)
 })

@@ -360,7 +360,7 @@ function heldWatcher (session: NodeSession): { wait (key: Uint8Array, length: nu
     while (!stopped) {
       if (waiters.size > 0) {
         try {
-          const { holdings } = await session.control.holdings()
+          const { holdings } = await session.control.holdings([...waiters.keys()].map((id) => b4a.from(id, 'hex')))
           for (const h of holdings) {
             const id = b4a.toString(h.key, 'hex')
             const w = waiters.get(id)

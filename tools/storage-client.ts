@@ -45,7 +45,7 @@ export async function waitUntilHeld (session: NodeSession, key: Uint8Array, leng
   const deadline = Date.now() + timeoutMs
   let last = -1
   while (true) {
-    const { holdings } = await session.control.holdings()
+    const { holdings } = await session.control.holdings([key])
     const h = holdings.find((x) => b4a.equals(x.key, key))
     if (!h) throw new NodeError('NOT_KEPT', `the node no longer lists core ${encodeKey(key)}`, 'it may have been dropped or refused; see the node\'s log')
     if (h.held !== last) { last = h.held; onProgress(h.held) }

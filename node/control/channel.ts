@@ -17,7 +17,7 @@ export interface ControlHandlers {
   pair?: (remotePublicKey: Uint8Array, secret: Uint8Array) => Promise<Omit<Refusal, 'id'> | null>
   keep?: (remotePublicKey: Uint8Array, request: Omit<KeepRequest, 'id'>) => Promise<Omit<Refusal, 'id'> | null>
   drop?: (remotePublicKey: Uint8Array, key: Uint8Array) => Promise<Omit<Refusal, 'id'> | null>
-  holdings?: (remotePublicKey: Uint8Array) => Promise<Omit<HoldingsReply, 'id'> | Omit<Refusal, 'id'>>
+  holdings?: (remotePublicKey: Uint8Array, keys: Uint8Array[]) => Promise<Omit<HoldingsReply, 'id'> | Omit<Refusal, 'id'>>
 }
 
 type Refused = Omit<Refusal, 'id'>
@@ -32,7 +32,8 @@ export interface ControlChannel {
   pair (secret: Uint8Array): Promise<void>
   keep (request: Omit<KeepRequest, 'id'>): Promise<void>
   drop (key: Uint8Array): Promise<void>
-  holdings (): Promise<Omit<HoldingsReply, 'id'>>
+  // Every core the caller may see, or only the ones named.
+  holdings (keys?: Uint8Array[]): Promise<Omit<HoldingsReply, 'id'>>
   close (): void
 }
 
@@ -164,7 +165,7 @@ export function openControlChannel (socket: NoiseSecretStream, handlers: Control
   const holdingsRequestMsg = channel.addMessage({
     encoding: sp.holdingsRequest,
     onmessage (m) {
-      const work = handlers.holdings ? handlers.holdings(socket.remotePublicKey) : Promise.resolve(NOT_SERVED)
+      const work = handlers.holdings ? handlers.holdings(socket.remotePublicKey, m.keys) : Promise.resolve(NOT_SERVED)
       work.then((reply) => {
         if (channel!.closed) return
         if ('code' in reply) refusalMsg.send({ id: m.id, ...reply })
@@ -214,8 +215,8 @@ export function openControlChannel (socket: NoiseSecretStream, handlers: Control
     drop (key) {
       return request(dones, (id) => dropMsg.send({ id, key }), 'drop')
     },
-    holdings () {
-      return request(holdingLists, (id) => holdingsRequestMsg.send({ id }), 'holdings')
+    holdings (keys = []) {
+      return request(holdingLists, (id) => holdingsRequestMsg.send({ id, keys }), 'holdings')
     },
     close () { channel.close() }
   }

@@ -24,7 +24,9 @@ export interface KeepRequest {
 
 export interface DropRequest { id: number, key: Uint8Array }
 
-export interface HoldingsRequest { id: number }
+// Only these cores, when any are named: a client waiting for one core to be held asks
+// for that one, not for the thousand its owner may keep.
+export interface HoldingsRequest { id: number, keys: Uint8Array[] }
 
 export interface Done { id: number }
 
@@ -64,7 +66,14 @@ const idOnly: Encoder<{ id: number }> = {
 }
 
 export const done: Encoder<Done> = idOnly
-export const holdingsRequest: Encoder<HoldingsRequest> = idOnly
+
+const keyList = c.array(c.fixed32)
+
+export const holdingsRequest: Encoder<HoldingsRequest> = {
+  preencode (state, m) { c.uint.preencode(state, m.id); keyList.preencode(state, m.keys) },
+  encode (state, m) { c.uint.encode(state, m.id); keyList.encode(state, m.keys) },
+  decode (state) { return { id: c.uint.decode(state), keys: keyList.decode(state) } }
+}
 
 export const pairRequest: Encoder<PairRequest> = {
   preencode (state, m) { c.uint.preencode(state, m.id); c.fixed32.preencode(state, m.secret) },

@@ -16,6 +16,7 @@ import type { Logger } from '../log.ts'
 import { createAnnouncer } from '../storage/announcer.ts'
 import type { Store } from '../storage/corestore.ts'
 import { loadHoldings } from '../storage/holdings.ts'
+import { startIdleCoreCloser, type CoreTracker } from '../storage/idle-cores.ts'
 import { createKeeper, type Keeper, type KeeperStore, type KeptCore } from '../storage/keeper.ts'
 
 export { openStore } from '../storage/corestore.ts'
@@ -46,7 +47,7 @@ interface CorestoreInternals {
   replicate (stream: unknown): unknown
   watch (fn: (core: unknown) => void): void
   unwatch (fn: (core: unknown) => void): void
-  cores: Iterable<unknown> & { opened (id: string): boolean }
+  cores: CoreTracker & { opened (id: string): boolean }
   _attachMaybe (muxer: unknown, discoveryKey: Uint8Array): Promise<void>
   storage: { db: { compactRange (opts: Record<string, number>): Promise<void> } }
 }
@@ -99,14 +100,11 @@ export function startStorageRole (opts: StorageRoleOptions): StorageRole {
   const keeperStore: KeeperStore = {
     get: (o) => store.get(o),
     replicate: (stream) => store.replicate(stream),
-    openCores () {
-      let n = 0
-      for (const _ of store.cores) n++
-      return n
-    },
+    openCores: () => store.cores.size,
     compact: () => store.storage.db.compactRange(RECLAIM)
   }
   limitPeerOpens(store, () => keeperStore.openCores(), settings.maxPeerCores, log)
+  const idleCores = startIdleCoreCloser(store.cores, settings.maxOpenCores)
   const holdings = loadHoldings(storage, (err) => log('holdings-save-failed', { reason: err.message }))
   const announcer = createAnnouncer(dht, keyPair, opts.relayAddresses, log)
   const keeper = createKeeper({
@@ -118,6 +116,7 @@ export function startStorageRole (opts: StorageRoleOptions): StorageRole {
 
   // A core a peer opened (a writer back online, a reader): hear when it has news.
   const onCoreOpen = (core: unknown): void => {
+    idleCores.soon()
     const session = new Hypercore({ core, weak: true }) as unknown as KeptCore
     session.on('append', () => keeper.onCoreNews(session.key))
     session.ready().then(() => {
@@ -172,6 +171,7 @@ export function startStorageRole (opts: StorageRoleOptions): StorageRole {
     },
     async close () {
       clearInterval(diskTimer)
+      idleCores.stop()
       store.unwatch(onCoreOpen)
       await keeper.close()
     }

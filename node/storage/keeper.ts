@@ -50,7 +50,8 @@ export interface KeeperStore {
 export interface Keeper {
   keep (owner: Uint8Array, request: Omit<KeepRequest, 'id'>, via: NoiseSecretStream | null): Promise<Refused | null>
   drop (owner: Uint8Array, key: Uint8Array, asOperator: boolean): Promise<Refused | null>
-  holdings (owner: Uint8Array, asOperator: boolean): Omit<HoldingsReply, 'id'>
+  // Every core the owner keeps (all of them for an operator), or only those in `keys`.
+  holdings (owner: Uint8Array, asOperator: boolean, keys?: Uint8Array[]): Omit<HoldingsReply, 'id'>
   // A held core a peer opened: if the peer has blocks the node lacks, fetch them.
   onCoreNews (key: Uint8Array): void
   setDiskFull (full: boolean): void
@@ -145,7 +146,7 @@ export function createKeeper (opts: KeeperOptions): Keeper {
       sync.found = []
     }
     if (entry.state === 'over-quota' || entry.state === 'disk-full') return
-    const mine = grew ? sum(holdings.ofOwner(entry.owner)) : 0
+    const mine = grew ? holdings.bytesOf(entry.owner) : 0
     if (mine > settings.quotaBytes) {
       entry.state = 'over-quota'
       stopDownload(sync)
@@ -360,7 +361,10 @@ export function createKeeper (opts: KeeperOptions): Keeper {
     const existing = holdings.get(id)
     if (existing) {
       // Already kept (perhaps for another user): follow it while this device is here.
-      if (existing.owner === ownerId) existing.evictable = request.evictable
+      if (existing.owner === ownerId && existing.evictable !== request.evictable) {
+        existing.evictable = request.evictable
+        holdings.persist([id])
+      }
       if (existing.state === 'waiting') existing.state = 'syncing'
       if (request.length > existing.held || via) await openSync(existing, via)
       return null
@@ -370,7 +374,7 @@ export function createKeeper (opts: KeeperOptions): Keeper {
     if (request.byteLength > room) {
       return refuse('DISK_FULL', `the node's disk has room for ${Math.max(0, room)} more bytes, not ${request.byteLength}`)
     }
-    const decision = decideKeep({ key: id, owner: ownerId, byteLength: request.byteLength }, holdings.all(), limits())
+    const decision = decideKeep({ key: id, owner: ownerId, byteLength: request.byteLength }, holdings.values(), limits())
     if (!decision.ok) return refuse(decision.code, decision.message)
 
     const entry: HoldingEntry = {
@@ -381,27 +385,32 @@ export function createKeeper (opts: KeeperOptions): Keeper {
     const sync = await openSync(entry, via)
     if (sync && !(await waitFound(sync, settings.findTimeoutMs))) {
       await forget(entry)
-      holdings.save()
       return refuse('CORE_UNAVAILABLE', `no peer served core ${encodeKey(request.key)} within ${settings.findTimeoutMs / 1000} s; ` +
         'ask again while a device that has it is online')
     }
     // The core's real size is known now: check it, not what the client said.
-    const real = decideKeep({ key: id, owner: ownerId, byteLength: entry.byteLength }, holdings.all(), limits())
+    const real = decideKeep({ key: id, owner: ownerId, byteLength: entry.byteLength }, holdings.values(), limits())
     if (!real.ok) {
       await forget(entry)
-      holdings.save()
       return refuse(real.code, real.message)
     }
-    let evicted = 0
+    const evicted: string[] = []
     for (const victim of [...decision.evict, ...real.evict]) {
       if (!holdings.get(victim.key)) continue
       await forget(victim)
-      evicted++
+      evicted.push(victim.key)
       log('evicted', { core: encodeKey(b4a.from(victim.key, 'hex')), owner: victim.owner, byteLength: victim.byteLength })
     }
-    if (evicted > 0) await store.compact()
     delete entry.pending
-    holdings.save()
+    try {
+      holdings.persist([...evicted, entry.key])
+    } catch (err) {
+      // Not acknowledged, so not kept: nothing of it may stay behind.
+      entry.pending = true
+      await forget(entry)
+      return refuse('NOT_SAVED', `the node could not record this core on its disk (${(err as Error).message}); ask again later`)
+    }
+    if (evicted.length > 0) await store.compact()
     announcer.add(crypto.discoveryKey(request.key))
     log('keeping', { core: encodeKey(request.key), owner: ownerId, length: entry.length, byteLength: entry.byteLength })
     return null
@@ -415,15 +424,18 @@ export function createKeeper (opts: KeeperOptions): Keeper {
       if (!entry) return refuse('NOT_KEPT', `this node does not keep core ${encodeKey(key)}`)
       if (entry.owner !== encodeKey(owner) && !asOperator) return refuse('NOT_OWNER', 'only the key that asked the node to keep this core may drop it')
       await forget(entry)
-      holdings.save()
+      holdings.persist([id])
       await store.compact()
       log('dropped', { core: encodeKey(key), owner: entry.owner, byteLength: entry.byteLength })
       return null
     },
-    holdings (owner, asOperator) {
+    holdings (owner, asOperator, keys = []) {
       const ownerId = encodeKey(owner)
       const mine = holdings.ofOwner(ownerId)
-      const shown = asOperator ? holdings.all() : mine
+      const visible = (e: HoldingEntry | undefined): e is HoldingEntry => e !== undefined && (asOperator || e.owner === ownerId)
+      const shown = keys.length > 0
+        ? keys.map((k) => holdings.get(b4a.toString(k, 'hex'))).filter(visible)
+        : asOperator ? holdings.all() : mine
       const list: Holding[] = shown.map((e) => ({
         key: b4a.from(e.key, 'hex'), owner: idOf(e.owner), length: e.length, held: e.held,
         byteLength: e.byteLength, lastSyncMs: e.lastSyncMs, evictable: e.evictable, state: e.state
@@ -458,10 +470,9 @@ export function createKeeper (opts: KeeperOptions): Keeper {
       }
     },
     status () {
-      const all = holdings.all()
       return {
-        cores: all.length,
-        bytes: sum(all),
+        cores: holdings.size(),
+        bytes: sum(holdings.values()),
         budgetBytes: settings.budgetBytes,
         openCores: store.openCores(),
         syncing: syncs.size,
