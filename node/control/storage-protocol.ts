@@ -55,6 +55,8 @@ export interface StorageStatus {
   bytes: number
   budgetBytes: number
   openCores: number
+  // Kept cores announced on the DHT at least once since the node started.
+  announced: number
   syncing: number
   diskFull: boolean
 }
@@ -146,7 +148,7 @@ export const holdingsReply: Encoder<HoldingsReply> = {
   decode (state) { return { id: c.uint.decode(state), holdings: holdings.decode(state), usage: usage.decode(state) } }
 }
 
-const STORAGE_COUNTERS = ['cores', 'bytes', 'budgetBytes', 'openCores', 'syncing'] as const
+const STORAGE_COUNTERS = ['cores', 'bytes', 'budgetBytes', 'openCores', 'syncing', 'announced'] as const
 
 // A leading 0 means no storage role; 1 storage with disk space; 2 a full disk.
 export const optionalStorageStatus: Encoder<StorageStatus | null> = {

@@ -476,6 +476,7 @@ export function createKeeper (opts: KeeperOptions): Keeper {
         budgetBytes: settings.budgetBytes,
         openCores: store.openCores(),
         syncing: syncs.size,
+        announced: announcer.announced(),
         diskFull
       }
     },

@@ -51,7 +51,7 @@ export async function run (flags: ParsedFlags): Promise<number> {
   ]
   if (view.storage) {
     const s = view.storage
-    rows.push(['kept', `${s.cores} cores, ${s.bytes} of ${s.budgetBytes} bytes budget; ${s.openCores} open, ${s.syncing} syncing${s.diskFull ? '; DISK FULL: not taking new blocks' : ''}`])
+    rows.push(['kept', `${s.cores} cores, ${s.bytes} of ${s.budgetBytes} bytes budget; ${s.openCores} open, ${s.syncing} syncing, ${s.announced} announced${s.diskFull ? '; DISK FULL: not taking new blocks' : ''}`])
   }
   if (view.usage) rows.push(['yours', `${view.usage.cores} of ${view.usage.coresLimit} cores, ${view.usage.bytes} of ${view.usage.bytesLimit} bytes`])
   process.stdout.write(rows.map(([k, v]) => `${k.padEnd(9)}${v}`).join('\n') + '\n')
