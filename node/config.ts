@@ -46,6 +46,9 @@ export interface StoragePeerSettings {
   // Cores open at once, beyond which a peer asking for another stored core is not
   // served it: the discovery keys of kept cores are public on the DHT.
   maxPeerCores: number
+  // rocksdb memtable size of the node's hypercore store (the bridge's feeds use it too):
+  // the biggest memory cost while a core is downloaded (storage/corestore.ts).
+  memtableBytes: number
 }
 
 export const STORAGE_PEER_DEFAULTS: StoragePeerSettings = {
@@ -55,7 +58,8 @@ export const STORAGE_PEER_DEFAULTS: StoragePeerSettings = {
   reserveBytes: 64 * 1024 * 1024,
   maxOpenCores: 32,
   findTimeoutMs: 15_000,
-  maxPeerCores: 256
+  maxPeerCores: 256,
+  memtableBytes: 4 * 1024 * 1024
 }
 
 export interface BridgeSettings {
@@ -173,6 +177,8 @@ export function checkNodeConfig (input: unknown): NodeConfig {
   }
 }
 
+const MIN_MEMTABLE_BYTES = 1024 * 1024
+
 function checkStoragePeer (input: unknown): StoragePeerSettings {
   if (!isObject(input)) throw NodeError.INVALID_CONFIG('storagePeer', 'expected an object')
   const settings = { ...STORAGE_PEER_DEFAULTS }
@@ -182,6 +188,7 @@ function checkStoragePeer (input: unknown): StoragePeerSettings {
     if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) throw NodeError.INVALID_CONFIG(`storagePeer.${field}`, 'expected a whole number ≥ 0')
     settings[field as keyof StoragePeerSettings] = value
   }
+  if (settings.memtableBytes < MIN_MEMTABLE_BYTES) throw NodeError.INVALID_CONFIG('storagePeer.memtableBytes', `expected at least ${MIN_MEMTABLE_BYTES} (1 MiB)`)
   return settings
 }
 

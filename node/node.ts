@@ -159,7 +159,7 @@ export function createNode (config: NodeConfig, log: Logger): RoostNode {
   async function startBridge (settings: NonNullable<NodeConfig['bridge']>): Promise<void> {
     // roles/bridge is a bundle of its own on the device, loaded only here.
     const { startBridgeRole, openStore } = await import('./roles/bridge.ts')
-    store ??= await openStore(config.storage)
+    store ??= await openStore(config.storage, { memtableBytes: config.storagePeer.memtableBytes })
     // A stable client id keeps the broker session (and its queued QoS 1 messages)
     // across restarts.
     const clientId = settings.clientId ?? `roost-${encodeKey(keyPair.publicKey).slice(0, 16)}`
@@ -168,7 +168,7 @@ export function createNode (config: NodeConfig, log: Logger): RoostNode {
 
   async function openStorage (): Promise<void> {
     const role = await import('./roles/storage.ts')
-    store ??= await role.openStore(config.storage)
+    store ??= await role.openStore(config.storage, { memtableBytes: config.storagePeer.memtableBytes })
     const listening = server!
     storageRole = role.startStorageRole({
       store,

@@ -119,8 +119,13 @@ export function defaultConfig (board: ArtifactBoard): NodeConfigFile {
     trustedKeys: [],
     operatorKey: null,
     peers: [],
-    // The board's disk budget for users' cores; one user may use all of it by default.
-    ...(board.storageBudgetMb ? { storagePeer: { budgetBytes: board.storageBudgetMb * MIB, quotaBytes: board.storageBudgetMb * MIB } } : {})
+    storagePeer: {
+      // The board's disk budget for users' cores; one user may use all of it by default.
+      ...(board.storageBudgetMb ? { budgetBytes: board.storageBudgetMb * MIB, quotaBytes: board.storageBudgetMb * MIB } : {}),
+      // Bigger memtables take cores in faster; only boards with room for them get them
+      // (node/storage/corestore.ts has the measured cost).
+      ...(board.memoryBudgetMb >= 256 ? { memtableBytes: 16 * MIB } : {})
+    }
   }
 }
 

@@ -114,6 +114,16 @@ test('openStore hands the small-device settings to rocksdb itself', async (t) =>
   t.deepEqual(values('no_block_cache'), ['true', 'true'])
 })
 
+test('openStore gives rocksdb the memtable size a board config asks for', async (t) => {
+  const storage = tmpDir(t)
+  const store = await openStore(storage, { memtableBytes: 16 * 1024 * 1024 })
+  await store.close()
+  const db = path.join(storage, 'cores', 'db')
+  const latest = fs.readdirSync(db).filter((f) => f.startsWith('OPTIONS-')).sort().pop()!
+  const sizes = [...fs.readFileSync(path.join(db, latest), 'utf8').matchAll(/^\s*write_buffer_size=(.*)$/gm)].map((m) => m[1])
+  t.deepEqual(sizes, [String(16 * 1024 * 1024), String(16 * 1024 * 1024)])
+})
+
 function scan (dir: string, needle: Buffer): string[] {
   const hits: string[] = []
   for (const name of fs.readdirSync(dir, { recursive: true }) as string[]) {

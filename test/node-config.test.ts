@@ -117,14 +117,26 @@ test('an unknown top-level key lists the fields a node config has', (t) => {
 })
 
 test('storage_peer limits are the node\'s storagePeer in bytes, over the board\'s budget', (t) => {
-  const config = parseNodeConfig('node.yaml', 'storage_peer:\n  quota_mb: 100\n  quota_cores: 5\n  max_open_cores: 8\n', BOARD)
+  const config = parseNodeConfig('node.yaml', 'storage_peer:\n  quota_mb: 100\n  quota_cores: 5\n  max_open_cores: 8\n  memtable_mb: 8\n', BOARD)
   t.deepEqual(config.storagePeer, {
     budgetBytes: BOARD.storageBudgetMb! * 1024 * 1024,
     quotaBytes: 100 * 1024 * 1024,
     quotaCores: 5,
-    maxOpenCores: 8
+    maxOpenCores: 8,
+    memtableBytes: 8 * 1024 * 1024
   })
   t.is(checkNodeConfig(config).storagePeer.quotaCores, 5)
+})
+
+test('memtables are 16 MiB on boards with a 256 MiB memory budget and 4 MiB on smaller ones', (t) => {
+  const memtable = (id: string): number => checkNodeConfig({ ...defaultConfig(loadBoard(id)), storage: '/tmp/x' }).storagePeer.memtableBytes
+  t.is(loadBoard('x86-64-mini-pc').memoryBudgetMb, 256)
+  t.is(memtable('x86-64-mini-pc'), 16 * 1024 * 1024)
+  t.is(loadBoard('raspberry-pi-4b').memoryBudgetMb, 128)
+  t.is(memtable('raspberry-pi-4b'), 4 * 1024 * 1024)
+  t.is(memtable('raspberry-pi-zero-2-w'), 4 * 1024 * 1024)
+  const tiny = t.throws(() => checkNodeConfig({ ...defaultConfig(loadBoard('raspberry-pi-4b')), storagePeer: { memtableBytes: 1000 } }))
+  t.regex(tiny!.message, /storagePeer\.memtableBytes: expected at least 1048576/)
 })
 
 test('a storage_peer limit that is not a positive whole number is refused at its line', (t) => {

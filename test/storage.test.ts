@@ -102,6 +102,10 @@ test.serial('the story: the laptop writes, the node follows it while online, the
   t.is(read.sha256, written.sha256)
   // The node holds ciphertext only: no marker the laptop wrote is anywhere in its storage.
   t.false(scanFor(storage, 'PLAINTEXT-MARKER'))
+  // The board's memtable size (16 MiB on this 256 MiB board) reached the node's rocksdb.
+  const db = path.join(storage, 'cores', 'db')
+  const options = fs.readFileSync(path.join(db, fs.readdirSync(db).filter((f) => f.startsWith('OPTIONS-')).sort().pop()!), 'utf8')
+  t.deepEqual([...options.matchAll(/^\s*write_buffer_size=(.*)$/gm)].map((m) => m[1]), [String(16 * 1024 * 1024), String(16 * 1024 * 1024)])
 })
 
 

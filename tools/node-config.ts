@@ -47,7 +47,8 @@ const storagePeerSchema = z.strictObject({
   quota_cores: z.number().int().positive().optional(),
   reserve_mb: z.number().int().min(0).optional(),
   max_open_cores: z.number().int().min(1).max(4096).optional(),
-  max_peer_cores: z.number().int().min(1).max(100_000).optional()
+  max_peer_cores: z.number().int().min(1).max(100_000).optional(),
+  memtable_mb: z.number().int().min(1).max(64).optional()
 })
 
 const fileSchema = z.strictObject({
@@ -216,6 +217,7 @@ function storagePeerSettings (yaml: z.infer<typeof storagePeerSchema>, board: Pa
   set('reserveBytes', mib(yaml.reserve_mb))
   set('maxOpenCores', yaml.max_open_cores)
   set('maxPeerCores', yaml.max_peer_cores)
+  set('memtableBytes', mib(yaml.memtable_mb))
   return out
 }
 

@@ -34,7 +34,11 @@ export function coresPath (storage: string): string {
 export const SMALL_DEVICE_STORAGE = {
   // Memtable size per column family (default 64 MiB); rocksdb keeps up to two per family
   // while one is flushed, so at most 4 × 4 MiB instead of 256 MiB. Costs more, smaller
-  // flushes and level-0 files, so a little more compaction work on a busy feed.
+  // flushes and level-0 files, so more compaction work. A 256 MiB core reached the
+  // node at 0.86 of plain corestore's rate with 4 MiB (120 MiB RSS while receiving),
+  // 0.91 with 16 MiB (135 MiB) and 0.97 with 64 MiB (196 MiB): medians of 3-5 runs on a
+  // noisy machine (bench, storage section). Boards with a 256 MiB memory budget get
+  // 16 MiB (storagePeer.memtableBytes, targets/artifact.ts).
   writeBufferSize: 4 * 1024 * 1024,
   // No block cache: rocksdb-native can only turn it on or off, and on it is rocksdb's
   // internal 32 MiB per column family, filled by every read (replication, `feed tail`).
@@ -56,12 +60,15 @@ export const SMALL_DEVICE_STORAGE = {
 export interface StoreOptions {
   // rocksdb/hypercore-storage settings; defaults to SMALL_DEVICE_STORAGE.
   storage?: Record<string, unknown>
+  // Replaces SMALL_DEVICE_STORAGE's memtable size.
+  memtableBytes?: number
 }
 
 export async function openStore (storage: string, opts: StoreOptions = {}): Promise<Store> {
   const [{ default: Corestore }, { default: Hypercore }] = await Promise.all([import('corestore'), import('hypercore')])
   const defaultStorage = (Hypercore as unknown as { defaultStorage (dir: string, opts: Record<string, unknown>): unknown }).defaultStorage
-  const coreStorage = defaultStorage(coresPath(storage), opts.storage ?? SMALL_DEVICE_STORAGE)
+  const settings = opts.storage ?? { ...SMALL_DEVICE_STORAGE, writeBufferSize: opts.memtableBytes ?? SMALL_DEVICE_STORAGE.writeBufferSize }
+  const coreStorage = defaultStorage(coresPath(storage), settings)
   const store = new (Corestore as unknown as new (storage: unknown) => Store)(coreStorage)
   await store.ready()
   return store
