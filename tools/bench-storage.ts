@@ -3,8 +3,9 @@
 // artifact) next to a plain corestore reader on Bare taking the same core from the same
 // writer; how long a reader takes to fetch 100 MiB from each once the writer's process
 // has exited; and the home node's memory while and after it keeps 1,000 small cores.
-// A third receiver, plain corestore opened with the node's own storage settings
-// (node/storage/corestore.ts), tells the cost of those settings from that of the node.
+// A third receiver, plain corestore opened with the storage settings of the smaller
+// boards (node/storage/corestore.ts: 4 MiB memtables; the bench's x86 board gives the
+// node 16 MiB), tells what those settings cost.
 // The writer and readers are test/fixtures/plain-core-peer.ts, bundled like the node.
 // Every process and folder started here is stopped or removed, whatever happens.
 import { spawn } from 'node:child_process'
@@ -64,7 +65,7 @@ export interface ManyCoresFigures {
   idle: { maxRssMiB: number, rssMiB: number, openCores: number, settleMs: number, breakdown: RssPart[] }
   // The same node restarted over the same storage, once it has announced every core
   // again, idle: what holding 1,000 cores costs.
-  restarted: { maxRssMiB: number, rssMiB: number, announceMs: number, breakdown: RssPart[] }
+  restarted: { maxRssMiB: number, rssMiB: number, announceMs: number, anonMiB: number, fileMiB: number, breakdown: RssPart[] }
 }
 
 export interface StorageFigures {
@@ -303,7 +304,10 @@ async function keepManyCores (ctx: Ctx, cores: number): Promise<ManyCoresFigures
   }
   const announceMs = Date.now() - started
   await sleep(IDLE_MS * 2)
-  const restarted = { maxRssMiB: round(vmHwmKb(again.child.pid!) / 1024), rssMiB: round(vmRssKb(again.child.pid!) / 1024), announceMs, breakdown: rssBreakdown(again.child.pid!) }
+  const restarted = {
+    maxRssMiB: round(vmHwmKb(again.child.pid!) / 1024), rssMiB: round(vmRssKb(again.child.pid!) / 1024), announceMs,
+    ...rssKinds(again.child.pid!), breakdown: rssBreakdown(again.child.pid!)
+  }
   await stop(again)
 
   const peakOf = (k: 'openCores' | 'syncing'): number => Math.max(0, ...kept.samples.map((s) => s.storage[k]))
@@ -397,6 +401,14 @@ function heldWatcher (session: NodeSession): { wait (key: Uint8Array, length: nu
   }
 }
 
+// Resident memory of the process's own (anonymous) pages and of mapped files: the
+// runtime binary and addons, pages the kernel can drop and read again under pressure.
+function rssKinds (pid: number): { anonMiB: number, fileMiB: number } {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8')
+  const kb = (name: string): number => Number(new RegExp(`^${name}:\\s+(\\d+) kB$`, 'm').exec(status)?.[1] ?? NaN)
+  return { anonMiB: round(kb('RssAnon') / 1024), fileMiB: round(kb('RssFile') / 1024) }
+}
+
 function vmRssKb (pid: number): number {
   const match = /^VmRSS:\s+(\d+) kB$/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))
   if (!match) throw new Error(`no VmRSS for pid ${pid}`)
@@ -452,8 +464,9 @@ export function storageReport (f: StorageFigures): string {
     'writer → receiver                                 MiB/s    CPU   max RSS    every run (MiB/s)',
     row('roost node (Bare)', r.node),
     row('plain corestore (Bare)', r.plain),
-    row('plain corestore, node\'s storage settings (Bare)', r.plainRoostStorage),
-    `roost node / plain corestore: ${r.nodeToPlain.toFixed(2)} (CPU in % of one core, while receiving)`,
+    row('plain corestore, Pi-class settings (Bare)', r.plainRoostStorage),
+    `roost node / plain corestore: ${r.nodeToPlain.toFixed(2)}; Pi-class settings (4 MiB memtables, as the node has on boards ` +
+      `below a 256 MiB memory budget) / plain: ${(r.plainRoostStorage.mibPerS / r.plain.mibPerS).toFixed(2)}. CPU in % of one core, while receiving`,
     '',
     `fetch ${fetch.mib} MiB after the writer's process exited (reader: Node.js, timed from an open connection)`,
     `  from the roost node:       ${(fetch.fromNode.ms / 1000).toFixed(2)} s, ${fetch.fromNode.mibPerS.toFixed(1)} MiB/s (connect ${fetch.fromNode.connectMs} ms)`,
@@ -468,7 +481,7 @@ export function storageReport (f: StorageFigures): string {
     memRow(`  device gone, ${m.idle.openCores} cores open after ${(m.idle.settleMs / 1000).toFixed(1)} s, idle ${IDLE_MS / 1000} s`, m.idle.rssMiB, m.idle.maxRssMiB),
     `    ${parts(m.idle.breakdown)} (MiB)`,
     memRow(`  restarted, all announced after ${(m.restarted.announceMs / 1000).toFixed(0)} s, idle ${IDLE_MS * 2 / 1000} s`, m.restarted.rssMiB, m.restarted.maxRssMiB),
-    `    ${parts(m.restarted.breakdown)} (MiB)`,
+    `    anonymous ${m.restarted.anonMiB.toFixed(1)} MiB, file-backed ${m.restarted.fileMiB.toFixed(1)} MiB: ${parts(m.restarted.breakdown)} (MiB)`,
     '',
     `aim from the issue, for context only: a node holding 1,000 cores idle ≤ ${f.aims.idleRssMiB} MiB RSS`,
     ''
