@@ -9,9 +9,10 @@
 // once (about 250 MB RSS on Bare, measured); the node cannot shorten the device's linger.
 //
 // A core closed here closes its replication channels. A peer that wants it again opens
-// it again (a reader asking for blocks, a device opening a session), and the keeper's
-// own syncs open theirs; a device that only appends to a session it already holds open
-// is heard again when it next connects.
+// it again (a reader asking for its next block: measured with the fetching check below
+// taken out), and the keeper's own syncs open theirs; a device that only appends to a
+// session it already holds open is heard again when it next connects.
+
 // What this uses of a corestore's open core (hypercore 11.37's Core, corestore 7.12.5).
 export interface OpenCore {
   opened: boolean
@@ -40,15 +41,11 @@ const SWEEP_MS = 2000
 export interface IdleCoreCloser {
   // Looks for cores to close soon (after a core was opened).
   soon (): void
-  // Closes idle cores while more than the limit are open; returns how many it closed.
-  sweep (): number
-  closed (): number
   stop (): void
 }
 
 export function startIdleCoreCloser (cores: CoreTracker, max: number): IdleCoreCloser {
   const closing = new Set<OpenCore>()
-  let total = 0
   let scheduled: ReturnType<typeof setTimeout> | null = null
   let stopped = false
 
@@ -65,7 +62,6 @@ export function startIdleCoreCloser (cores: CoreTracker, max: number): IdleCoreC
 
   function close (core: OpenCore): void {
     closing.add(core)
-    total++
     // corestore's own gc does the same: close, then forget the core (if it still is the
     // one stored under its key: a peer may have opened it again meanwhile).
     cores._gcing.delete(core)
@@ -76,18 +72,14 @@ export function startIdleCoreCloser (cores: CoreTracker, max: number): IdleCoreC
     core.close().then(done, done)
   }
 
-  function sweep (): number {
+  function sweep (): void {
     let over = cores.size - closing.size - max
-    let n = 0
-    if (over <= 0) return 0
     for (const core of cores) {
-      if (over <= 0) break
+      if (over <= 0) return
       if (closing.has(core) || !idle(core)) continue
       close(core)
       over--
-      n++
     }
-    return n
   }
 
   const timer = setInterval(sweep, SWEEP_MS)
@@ -98,8 +90,6 @@ export function startIdleCoreCloser (cores: CoreTracker, max: number): IdleCoreC
       if (scheduled || stopped) return
       scheduled = setTimeout(() => { scheduled = null; sweep() }, 0)
     },
-    sweep,
-    closed: () => total,
     stop () {
       stopped = true
       clearInterval(timer)
