@@ -44,9 +44,15 @@ export function writeConfig (file: string, config: NodeConfigFile): void {
   fs.writeFileSync(file, JSON.stringify(config, null, 2) + '\n')
 }
 
-export function startNode (artifactDir: string, runtime: Runtime, configFile: string, stdio: 'inherit' | 'pipe'): ChildProcess {
+// `cgroupProcs`: the cgroup.procs file of a cgroup the node is to start in (a memory
+// limit as the board's systemd unit sets one), joined before the runtime starts, so
+// that V8 sizes its heap to that limit as it would on the device.
+export function startNode (artifactDir: string, runtime: Runtime, configFile: string, stdio: 'inherit' | 'pipe', opts: { cgroupProcs?: string } = {}): ChildProcess {
   const { command, args } = nodeCommand(artifactDir, runtime, configFile)
-  const guarded = dieWithParent(command, args)
+  let guarded = dieWithParent(command, args)
+  if (opts.cgroupProcs) {
+    guarded = { command: '/bin/sh', args: ['-c', 'echo $$ > "$0" && exec "$@"', opts.cgroupProcs, guarded.command, ...guarded.args] }
+  }
   return spawn(guarded.command, guarded.args, { stdio: stdio === 'inherit' ? 'inherit' : ['ignore', 'pipe', 'pipe'] })
 }
 

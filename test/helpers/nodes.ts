@@ -15,10 +15,12 @@ export function launchNode (t: ExecutionContext, opts: {
   work: string
   name: string
   config: Partial<NodeConfigFile>
+  // Starts the node inside this cgroup (helpers/memory-cgroup.ts).
+  cgroupProcs?: string
 }): NodeProcess {
   const configFile = path.join(opts.work, `${opts.name}.json`)
   writeConfig(configFile, { ...defaultConfig(opts.board), storage: path.join(opts.work, opts.name), roles: [], ...opts.config })
-  const proc = watchNode(startNode(opts.artifactDir, opts.runtime, configFile, 'pipe'))
+  const proc = watchNode(startNode(opts.artifactDir, opts.runtime, configFile, 'pipe', { cgroupProcs: opts.cgroupProcs }))
   t.teardown(async () => { await proc.stop(1000) })
   return proc
 }
