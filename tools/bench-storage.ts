@@ -24,6 +24,7 @@ import { bundleNode, BUNDLE_FILE, REPO_ROOT, type Runtime } from '../targets/bun
 import { loadBoard, type Board } from './boards.ts'
 import { buildLocal, startNode, writeConfig } from './local-node.ts'
 import { cpuMs, median, round, sleep, vmHwmKb } from './measure.ts'
+import { createMemoryCgroup, whyNoMemoryCgroup } from './memory-cgroup.ts'
 import { connectToNode, type NodeSession } from './network.ts'
 import { watchNode, type NodeProcess } from './node-process.ts'
 import { openClientStore, type ClientStore } from './storage-client.ts'
@@ -78,6 +79,7 @@ export interface StorageFigures {
   replication: { node: TransferFigures, plain: TransferFigures, plainRoostStorage: TransferFigures, nodeToPlain: number }
   fetchAfterWriterExit: { mib: number, reader: Runtime, fromNode: FetchFigures, fromPlain: FetchFigures }
   manyCores: ManyCoresFigures
+  limited: LimitedFigures
   aims: typeof AIMS
 }
 
@@ -102,6 +104,7 @@ export async function benchStorage (opts: { coreMiB: number, cores: number, runs
 
     const replication = await replicationRuns(ctx, opts.coreMiB, opts.runs)
     const manyCores = await keepManyCores(ctx, opts.cores)
+    const limited = await underBoardLimits(ctx, opts.cores)
     return {
       command: opts.command,
       loadavg: { before: loadBefore, after: loadavg() },
@@ -112,6 +115,7 @@ export async function benchStorage (opts: { coreMiB: number, cores: number, runs
       replication: replication.figures,
       fetchAfterWriterExit: replication.fetch,
       manyCores,
+      limited,
       aims: AIMS
     }
   } finally {
@@ -138,11 +142,13 @@ function startPeer (ctx: Ctx, runtime: Runtime, args: string[]): NodeProcess {
   return proc
 }
 
-function startStorageNode (ctx: Ctx, name: string, trustedKeys: string[]): NodeProcess {
+// With `board`, the node gets that board's config (its storage settings); with
+// `cgroupProcs` it starts inside that memory cgroup.
+function startStorageNode (ctx: Ctx, name: string, trustedKeys: string[], opts: { board?: Board, cgroupProcs?: string } = {}): NodeProcess {
   const storage = path.join(ctx.work, name)
   const configFile = `${storage}.json`
-  writeConfig(configFile, { ...defaultConfig(ctx.board), storage, bootstrap: [ctx.bootstrap], roles: ['storage'], trustedKeys })
-  const proc = watchNode(startNode(ctx.artifactDir, 'bare', configFile, 'pipe'))
+  writeConfig(configFile, { ...defaultConfig(opts.board ?? ctx.board), storage, bootstrap: [ctx.bootstrap], roles: ['storage'], trustedKeys })
+  const proc = watchNode(startNode(ctx.artifactDir, 'bare', configFile, 'pipe', { cgroupProcs: opts.cgroupProcs }))
   track(ctx, proc)
   return proc
 }
@@ -292,17 +298,7 @@ async function keepManyCores (ctx: Ctx, cores: number): Promise<ManyCoresFigures
   const again = startStorageNode(ctx, 'home-many', [clientKey])
   await again.waitFor('ready', 30_000)
   // The restarted keeper announces every core again (at most 20 a second); then idle.
-  const started = Date.now()
-  const watcher = await connectToNode(flags, nodeKey)
-  try {
-    while ((await watcher.control.status()).storage!.announced < cores) {
-      if (Date.now() - started > ANNOUNCE_TIMEOUT_MS) throw new Error(`the restarted node had not announced ${cores} cores after ${ANNOUNCE_TIMEOUT_MS} ms`)
-      await sleep(1000)
-    }
-  } finally {
-    await watcher.close()
-  }
-  const announceMs = Date.now() - started
+  const announceMs = await waitAnnounced(flags, nodeKey, cores)
   await sleep(IDLE_MS * 2)
   const restarted = {
     maxRssMiB: round(vmHwmKb(again.child.pid!) / 1024), rssMiB: round(vmRssKb(again.child.pid!) / 1024), announceMs,
@@ -323,6 +319,90 @@ async function keepManyCores (ctx: Ctx, cores: number): Promise<ManyCoresFigures
     idle,
     restarted
   }
+}
+
+// How long a started node takes to announce `cores` kept cores.
+async function waitAnnounced (flags: { bootstrap: string[], identity: string }, nodeKey: string, cores: number): Promise<number> {
+  const started = Date.now()
+  const watcher = await connectToNode(flags, nodeKey)
+  try {
+    while ((await watcher.control.status()).storage!.announced < cores) {
+      if (Date.now() - started > ANNOUNCE_TIMEOUT_MS) throw new Error(`the node had not announced ${cores} cores after ${ANNOUNCE_TIMEOUT_MS} ms`)
+      await sleep(1000)
+    }
+  } finally {
+    await watcher.close()
+  }
+  return Date.now() - started
+}
+
+export interface LimitedRun { board: string, limitMiB: number, maxChargedMiB: number, oomKills: number, failed: string | null }
+export type LimitedFigures = { keeping: LimitedRun, holding: (LimitedRun & { announceMs: number | null }) | null } | { skipped: string }
+
+// The same 1,000-core keep and restart as above, with the node inside a memory cgroup
+// limited to a board's memory_budget_mb, as its systemd unit runs it (MemoryMax): V8
+// sizes its heap to the memory it is given, so RSS on this machine (many GB) overstates
+// what the node takes on a board. Keeping under the Pi 4 B's budget, holding (restarted)
+// under the Pi Zero 2 W's. Files the node maps that other processes had already read
+// (the Bare binary, its addons) stay charged outside the cgroup here.
+async function underBoardLimits (ctx: Ctx, cores: number): Promise<LimitedFigures> {
+  const reason = whyNoMemoryCgroup()
+  if (reason) return { skipped: reason }
+  const keepBoard = loadBoard('raspberry-pi-4b')
+  const holdBoard = loadBoard('raspberry-pi-zero-2-w')
+  const clientDir = path.join(ctx.work, 'household-limited')
+  const clientKey = encodeKey(loadOrCreateIdentity(clientDir).keyPair.publicKey)
+  const flags = { bootstrap: [ctx.bootstrap], identity: clientDir }
+  const run = async <T>(board: Board, fn: (cgroupProcs: string) => Promise<T>): Promise<{ result: T | null, figures: LimitedRun }> => {
+    const cgroup = createMemoryCgroup(board.memoryBudgetMb * 1024 * 1024)
+    try {
+      let result: T | null = null
+      let failed: string | null = null
+      try {
+        result = await fn(cgroup.procs)
+      } catch (err) {
+        failed = (err as Error).message
+      }
+      return { result, figures: { board: board.name, limitMiB: board.memoryBudgetMb, maxChargedMiB: round(cgroup.maxUsageBytes() / 1024 / 1024), oomKills: cgroup.oomKills(), failed } }
+    } finally {
+      await cgroup.remove()
+    }
+  }
+
+  let nodeKey = ''
+  const keeping = await run(keepBoard, async (cgroupProcs) => {
+    const node = startStorageNode(ctx, 'home-limited', [clientKey], { board: keepBoard, cgroupProcs })
+    try {
+      nodeKey = String((await node.waitFor('ready', 30_000)).publicKey)
+      const store = openClientStore(path.join(clientDir, 'cores'))
+      try {
+        const session = await connectToNode(flags, nodeKey)
+        try {
+          store.replicate(session.socket)
+          await keepSmallCores(session, store, { count: cores, inFlight: KEEPS_IN_FLIGHT, namePrefix: 'limited' })
+        } finally {
+          await session.close()
+        }
+      } finally {
+        await store.close()
+      }
+    } finally {
+      await stop(node)
+    }
+  })
+  if (keeping.figures.failed) return { keeping: keeping.figures, holding: null }
+  const holding = await run(holdBoard, async (cgroupProcs) => {
+    const node = startStorageNode(ctx, 'home-limited', [clientKey], { board: holdBoard, cgroupProcs })
+    try {
+      await node.waitFor('ready', 30_000)
+      const announceMs = await waitAnnounced(flags, nodeKey, cores)
+      await sleep(IDLE_MS * 2)
+      return announceMs
+    } finally {
+      await stop(node)
+    }
+  })
+  return { keeping: keeping.figures, holding: { ...holding.figures, announceMs: holding.result } }
 }
 
 export interface KeepSample { atMs: number, storage: StorageStatus, clientOpened: number }
@@ -445,6 +525,21 @@ function loadavg (): number[] {
   return os.loadavg().map((l) => Number(l.toFixed(2)))
 }
 
+function limitedReport (l: LimitedFigures): string[] {
+  if ('skipped' in l) return [`  under the boards' memory limits: not measured (${l.skipped})`]
+  const line = (what: string, r: LimitedRun): string =>
+    `    ${what}, ${r.board} (${r.limitMiB} MiB): at most ${r.maxChargedMiB.toFixed(1)} MiB charged, ${r.oomKills} OOM kills` +
+    (r.failed ? `; FAILED: ${r.failed}` : '')
+  return [
+    '  under the boards\' memory limits (a memory cgroup each, as the systemd unit sets MemoryMax; the Bare binary\'s',
+    '  and addons\' file pages, read before by other processes here, are charged outside it):',
+    line('keeping 1,000 new cores', l.keeping),
+    l.holding === null
+      ? '    holding them after a restart: not run, keeping failed'
+      : line(`holding them after a restart${l.holding.announceMs !== null ? `, all announced after ${(l.holding.announceMs / 1000).toFixed(0)} s, idle ${IDLE_MS * 2 / 1000} s` : ''}`, l.holding)
+  ]
+}
+
 export function storageReport (f: StorageFigures): string {
   const r = f.replication
   const m = f.manyCores
@@ -482,6 +577,7 @@ export function storageReport (f: StorageFigures): string {
     `    ${parts(m.idle.breakdown)} (MiB)`,
     memRow(`  restarted, all announced after ${(m.restarted.announceMs / 1000).toFixed(0)} s, idle ${IDLE_MS * 2 / 1000} s`, m.restarted.rssMiB, m.restarted.maxRssMiB),
     `    anonymous ${m.restarted.anonMiB.toFixed(1)} MiB, file-backed ${m.restarted.fileMiB.toFixed(1)} MiB: ${parts(m.restarted.breakdown)} (MiB)`,
+    ...limitedReport(f.limited),
     '',
     `aim from the issue, for context only: a node holding 1,000 cores idle ≤ ${f.aims.idleRssMiB} MiB RSS`,
     ''
