@@ -64,8 +64,8 @@ test('a save writes every entry, progress included, and empties the journal', (t
   const again = loadHoldings(dir)
   t.is(again.size(), 3)
   t.is(again.get(entry(1).key)!.state, 'held')
-  t.is(again.bytesOf('owner-a'), 100 + 300)
-  t.is(again.bytesOf('owner-b'), 200)
+  t.deepEqual(again.usageOf('owner-a'), { cores: 2, bytes: 100 + 300 })
+  t.deepEqual(again.usageOf('owner-b'), { cores: 1, bytes: 200 })
 })
 
 test('a line cut short by a crash while it was written is ignored; a damaged line before others stops loading', (t) => {

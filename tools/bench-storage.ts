@@ -259,23 +259,9 @@ async function keepManyCores (ctx: Ctx, cores: number): Promise<ManyCoresFigures
   await sleep(IDLE_MS)
   const empty = { maxRssMiB: round(vmHwmKb(pid) / 1024), rssMiB: round(vmRssKb(pid) / 1024) }
   const flags = { bootstrap: [ctx.bootstrap], identity: clientDir }
-  const store = openClientStore(path.join(clientDir, 'cores'))
-  let keepingMaxRssKb = 0
-  const rssTimer = setInterval(() => { keepingMaxRssKb = Math.max(keepingMaxRssKb, vmHwmKb(pid)) }, 250)
-  let kept: KeptCores
-  try {
-    const session = await connectToNode(flags, nodeKey)
-    try {
-      store.replicate(session.socket)
-      kept = await keepSmallCores(session, store, { count: cores, inFlight: KEEPS_IN_FLIGHT, namePrefix: 'bench' })
-    } finally {
-      await session.close()
-    }
-  } finally {
-    clearInterval(rssTimer)
-    await store.close()
-  }
-  keepingMaxRssKb = Math.max(keepingMaxRssKb, vmHwmKb(pid))
+  const kept = await keepFromDevice(flags, nodeKey, cores, 'bench')
+  // VmHWM is the most the node has had resident so far: here, while keeping.
+  const keepingMaxRssKb = vmHwmKb(pid)
 
   // The device has gone; wait for every core to close, then let the node idle.
   const gone = Date.now()
@@ -318,6 +304,23 @@ async function keepManyCores (ctx: Ctx, cores: number): Promise<ManyCoresFigures
     keepingMaxRssMiB: round(keepingMaxRssKb / 1024),
     idle,
     restarted
+  }
+}
+
+// A household device (identity and cores in flags.identity) keeps `cores` new small
+// cores on the node over one connection, as keepSmallCores does, and goes.
+async function keepFromDevice (flags: { bootstrap: string[], identity: string }, nodeKey: string, cores: number, namePrefix: string): Promise<KeptCores> {
+  const store = openClientStore(path.join(flags.identity, 'cores'))
+  try {
+    const session = await connectToNode(flags, nodeKey)
+    try {
+      store.replicate(session.socket)
+      return await keepSmallCores(session, store, { count: cores, inFlight: KEEPS_IN_FLIGHT, namePrefix })
+    } finally {
+      await session.close()
+    }
+  } finally {
+    await store.close()
   }
 }
 
@@ -374,18 +377,7 @@ async function underBoardLimits (ctx: Ctx, cores: number): Promise<LimitedFigure
     const node = startStorageNode(ctx, 'home-limited', [clientKey], { board: keepBoard, cgroupProcs })
     try {
       nodeKey = String((await node.waitFor('ready', 30_000)).publicKey)
-      const store = openClientStore(path.join(clientDir, 'cores'))
-      try {
-        const session = await connectToNode(flags, nodeKey)
-        try {
-          store.replicate(session.socket)
-          await keepSmallCores(session, store, { count: cores, inFlight: KEEPS_IN_FLIGHT, namePrefix: 'limited' })
-        } finally {
-          await session.close()
-        }
-      } finally {
-        await store.close()
-      }
+      await keepFromDevice(flags, nodeKey, cores, 'limited')
     } finally {
       await stop(node)
     }

@@ -10,6 +10,7 @@ import type { HoldingState } from '../control/storage-protocol.ts'
 import { NodeError } from '../errors.ts'
 
 export const HOLDINGS_FILE = 'holdings.json'
+export const JOURNAL_FILE = 'holdings.journal'
 
 export interface HoldingEntry {
   key: string // hex
@@ -32,8 +33,8 @@ export interface Holdings {
   values (): Iterable<HoldingEntry>
   size (): number
   ofOwner (owner: string): HoldingEntry[]
-  // Bytes of the owner's cores.
-  bytesOf (owner: string): number
+  // How many cores the owner keeps and their bytes, without a copy.
+  usageOf (owner: string): { cores: number, bytes: number }
   // In memory only; `persist` makes a change durable.
   set (entry: HoldingEntry): void
   delete (key: string): boolean
@@ -127,10 +128,15 @@ export function loadHoldings (storage: string, onError: (err: Error) => void = (
     // Each `for` over it starts again (a Map's own iterator runs once).
     values: () => ({ [Symbol.iterator]: () => entries.values() }),
     size: () => entries.size,
-    bytesOf (owner) {
-      let n = 0
-      for (const e of entries.values()) if (e.owner === owner) n += e.byteLength
-      return n
+    usageOf (owner) {
+      let cores = 0
+      let bytes = 0
+      for (const e of entries.values()) {
+        if (e.owner !== owner) continue
+        cores++
+        bytes += e.byteLength
+      }
+      return { cores, bytes }
     },
     ofOwner: (owner) => [...entries.values()].filter((e) => e.owner === owner),
     set (entry) { entries.set(entry.key, entry) },
@@ -155,8 +161,6 @@ export function loadHoldings (storage: string, onError: (err: Error) => void = (
     }
   }
 }
-
-export const JOURNAL_FILE = 'holdings.journal'
 
 // A write to a nearly full disk can write part and return; the next part then fails.
 function writeAll (fd: number, bytes: Uint8Array): void {

@@ -146,7 +146,7 @@ export function createKeeper (opts: KeeperOptions): Keeper {
       sync.found = []
     }
     if (entry.state === 'over-quota' || entry.state === 'disk-full') return
-    const mine = grew ? holdings.bytesOf(entry.owner) : 0
+    const mine = grew ? holdings.usageOf(entry.owner).bytes : 0
     if (mine > settings.quotaBytes) {
       entry.state = 'over-quota'
       stopDownload(sync)
@@ -431,16 +431,15 @@ export function createKeeper (opts: KeeperOptions): Keeper {
     },
     holdings (owner, asOperator, keys = []) {
       const ownerId = encodeKey(owner)
-      const mine = holdings.ofOwner(ownerId)
       const visible = (e: HoldingEntry | undefined): e is HoldingEntry => e !== undefined && (asOperator || e.owner === ownerId)
       const shown = keys.length > 0
         ? keys.map((k) => holdings.get(b4a.toString(k, 'hex'))).filter(visible)
-        : asOperator ? holdings.all() : mine
+        : asOperator ? holdings.all() : holdings.ofOwner(ownerId)
       const list: Holding[] = shown.map((e) => ({
         key: b4a.from(e.key, 'hex'), owner: idOf(e.owner), length: e.length, held: e.held,
         byteLength: e.byteLength, lastSyncMs: e.lastSyncMs, evictable: e.evictable, state: e.state
       }))
-      return { holdings: list, usage: { cores: mine.length, bytes: sum(mine), coresLimit: settings.quotaCores, bytesLimit: settings.quotaBytes } }
+      return { holdings: list, usage: { ...holdings.usageOf(ownerId), coresLimit: settings.quotaCores, bytesLimit: settings.quotaBytes } }
     },
     onCoreNews (key) {
       const entry = holdings.get(b4a.toString(key, 'hex'))

@@ -11,8 +11,8 @@ export type QuotaDecision =
   | { ok: true, evict: HoldingEntry[] }
   | { ok: false, code: 'QUOTA_CORES' | 'QUOTA_BYTES' | 'BUDGET_FULL', message: string }
 
-// Reads `held` once, copying nothing: a node asked to keep its thousandth core does
-// this for every request.
+// Reads `held` without copying it (a second time only to pick cores to evict): a node
+// asked to keep its thousandth core does this for every request.
 export function decideKeep (ask: KeepAsk, held: Iterable<HoldingEntry>, limits: Limits): QuotaDecision {
   let mineCount = 0
   let myBytes = 0
