@@ -1,44 +1,28 @@
 // Nothing acknowledged is lost: 20 times the node on Bare is killed with SIGKILL in the
 // middle of a QoS 1 stream of numbered readings. Afterwards every reading the broker
 // acknowledged to the publisher is in the feed exactly once.
-import path from 'node:path'
 import test from 'ava'
-import Corestore from 'corestore'
-import { connect, type MqttClient } from 'mqtt'
-import { decodeReading } from '../node/bridge/record.ts'
-import { FEED_NAMESPACE } from '../node/feeds/feeds.ts'
-import { loadOrCreateFeedKey } from '../node/feeds/feed-key.ts'
-import { loadBoard } from '../tools/boards.ts'
-import { buildLocal } from '../tools/local-node.ts'
+import { meterBridge, meterPublisher, readMeterFeed as readFeed } from './helpers/bridge.ts'
 import { publish, startMosquitto } from './helpers/mosquitto.ts'
 import { startTcpProxy } from './helpers/tcp-proxy.ts'
-import { meterBridgeConfig } from './helpers/bridge.ts'
-import { launchNode } from './helpers/nodes.ts'
 import { startTestnet } from './helpers/testnet.ts'
-import { tmpDir } from './helpers/tmp.ts'
 
 const CYCLES = 20
 
 test('20 SIGKILLs during a QoS 1 stream lose no acknowledged reading and store none twice', async (t) => {
-  const board = loadBoard('x86-64-mini-pc')
-  const work = tmpDir(t)
-  const { outDir } = await buildLocal(board, 'bare', path.join(work, 'artifact'))
   // Unlimited queue: readings published while the node is down wait in its session.
   const broker = await startMosquitto(t, ['max_queued_messages 0', 'max_inflight_messages 20'])
   const { bootstrap } = await startTestnet(t)
-  const config = meterBridgeConfig(broker.url, 'roost-durability', bootstrap)
+  const bridge = await meterBridge(t, broker.url, 'roost-durability', bootstrap)
 
   // The node's first connection creates its session; only then can the broker keep
   // readings for it while it is down.
-  const first = launchNode(t, { artifactDir: outDir, runtime: 'bare', board, work, name: 'home', config })
-  await first.waitFor('broker-connected', 20_000)
+  const first = await bridge.start()
   await broker.waitForLog(/ roost-durability 1 meter\/#$/)
   await first.stop(3000)
 
   const acked = new Set<number>()
-  const publisher: MqttClient = connect(broker.url, { clientId: 'roost-durability-publisher' })
-  t.teardown(() => { publisher.end(true) })
-  await new Promise<void>((resolve) => publisher.once('connect', () => resolve()))
+  const publisher = await meterPublisher(t, broker.url, 'roost-durability-publisher')
   let next = 0
   let publishing = true
   const stream = (async () => {
@@ -50,8 +34,7 @@ test('20 SIGKILLs during a QoS 1 stream lose no acknowledged reading and store n
   })()
 
   for (let cycle = 0; cycle < CYCLES; cycle++) {
-    const node = launchNode(t, { artifactDir: outDir, runtime: 'bare', board, work, name: 'home', config })
-    await node.waitFor('broker-connected', 20_000)
+    const node = await bridge.start()
     // Let it take readings for a while, then pull the plug mid-stream.
     await new Promise((resolve) => setTimeout(resolve, 100 + Math.floor(Math.random() * 300)))
     node.child.kill('SIGKILL')
@@ -64,9 +47,8 @@ test('20 SIGKILLs during a QoS 1 stream lose no acknowledged reading and store n
   t.log(`${published} readings published, ${acked.size} acknowledged by the broker, ${CYCLES} kills`)
 
   // A last, clean run drains what the broker still holds for the node's session.
-  const node = launchNode(t, { artifactDir: outDir, runtime: 'bare', board, work, name: 'home', config })
-  await node.waitFor('broker-connected', 20_000)
-  const storage = path.join(work, 'home')
+  const node = await bridge.start()
+  const storage = bridge.storage
   const deadline = Date.now() + 30_000
   let numbers: number[] = []
   for (;;) {
@@ -77,9 +59,7 @@ test('20 SIGKILLs during a QoS 1 stream lose no acknowledged reading and store n
     t.log(`drain: feed ${numbers.length}, events ${node.events.map((e) => e.event).join(',')}`)
     if ([...acked].every((n) => numbers.includes(n)) || Date.now() > deadline) break
     node.child.kill('SIGKILL')
-    const again = launchNode(t, { artifactDir: outDir, runtime: 'bare', board, work, name: 'home', config })
-    await again.waitFor('broker-connected', 20_000)
-    Object.assign(node, again)
+    Object.assign(node, await bridge.start())
   }
 
   const missing = [...acked].filter((n) => !numbers.includes(n))
@@ -93,22 +73,18 @@ test('20 SIGKILLs during a QoS 1 stream lose no acknowledged reading and store n
 })
 
 test('a reading stored but not acknowledged before a crash is not stored twice when the broker redelivers it', async (t) => {
-  const board = loadBoard('x86-64-mini-pc')
-  const work = tmpDir(t)
-  const { outDir } = await buildLocal(board, 'bare', path.join(work, 'artifact'))
   const broker = await startMosquitto(t)
   // Between node and broker: lets the broker's messages through but can swallow the
   // node's PUBACKs, as a link that fails right after the node stored the readings.
   const proxy = await startTcpProxy(t, broker.port)
   const { bootstrap } = await startTestnet(t)
-  const config = meterBridgeConfig(`mqtt://127.0.0.1:${proxy.port}`, 'roost-redelivery', bootstrap)
-  let node = launchNode(t, { artifactDir: outDir, runtime: 'bare', board, work, name: 'home', config })
-  await node.waitFor('broker-connected', 20_000)
+  const bridge = await meterBridge(t, `mqtt://127.0.0.1:${proxy.port}`, 'roost-redelivery', bootstrap)
+  let node = await bridge.start()
   await broker.waitForLog(/ roost-redelivery 1 meter\/#$/)
 
   proxy.holdUpstream = true
   for (let n = 0; n < 5; n++) await publish(broker, 'meter/reading', String(n))
-  const storage = path.join(work, 'home')
+  const storage = bridge.storage
   // Wait until the node has stored all five (its PUBACKs go nowhere), then kill it.
   await new Promise((resolve) => setTimeout(resolve, 1000))
   node.child.kill('SIGKILL')
@@ -117,8 +93,7 @@ test('a reading stored but not acknowledged before a crash is not stored twice w
   proxy.dropConnections()
   proxy.holdUpstream = false
 
-  node = launchNode(t, { artifactDir: outDir, runtime: 'bare', board, work, name: 'home', config })
-  await node.waitFor('broker-connected', 20_000)
+  node = await bridge.start()
   await publish(broker, 'meter/reading', '5')
   await new Promise((resolve) => setTimeout(resolve, 1000))
   t.is((await node.stop(3000)).code, 0)
@@ -127,25 +102,19 @@ test('a reading stored but not acknowledged before a crash is not stored twice w
 })
 
 test('SIGKILLs while 100 QoS 1 readings are in flight and stored in batches lose no acknowledged reading and store none twice', async (t) => {
-  const board = loadBoard('x86-64-mini-pc')
-  const work = tmpDir(t)
-  const { outDir } = await buildLocal(board, 'bare', path.join(work, 'artifact'))
   // The broker lets 100 messages to the node go unacknowledged at once, so each kill
   // lands while a batch of them is between arrival, append and PUBACK.
   const WINDOW = 100
   const broker = await startMosquitto(t, ['max_queued_messages 0', `max_inflight_messages ${WINDOW}`])
   const { bootstrap } = await startTestnet(t)
-  const config = meterBridgeConfig(broker.url, 'roost-durability-batch', bootstrap)
-  const first = launchNode(t, { artifactDir: outDir, runtime: 'bare', board, work, name: 'home', config })
-  await first.waitFor('broker-connected', 20_000)
+  const bridge = await meterBridge(t, broker.url, 'roost-durability-batch', bootstrap)
+  const first = await bridge.start()
   await broker.waitForLog(/ roost-durability-batch 1 meter\/#$/)
 
   // WINDOW at a time, about as fast as the node stores them (5,000 a second), so the
   // broker's queue for the node stays short and the last run can drain it.
   const acked = new Set<number>()
-  const publisher: MqttClient = connect(broker.url, { clientId: 'roost-durability-batch-publisher' })
-  t.teardown(() => { publisher.end(true) })
-  await new Promise<void>((resolve) => publisher.once('connect', () => resolve()))
+  const publisher = await meterPublisher(t, broker.url, 'roost-durability-batch-publisher')
   let next = 0
   let publishing = true
   let window = 0
@@ -165,14 +134,13 @@ test('SIGKILLs while 100 QoS 1 readings are in flight and stored in batches lose
     }
   })()
 
-  const storage = path.join(work, 'home')
+  const storage = bridge.storage
   let node = first
   for (let cycle = 0; cycle < 5; cycle++) {
     await new Promise((resolve) => setTimeout(resolve, 200 + Math.floor(Math.random() * 300)))
     node.child.kill('SIGKILL')
     t.is((await node.exited()).signal, 'SIGKILL')
-    node = launchNode(t, { artifactDir: outDir, runtime: 'bare', board, work, name: 'home', config })
-    await node.waitFor('broker-connected', 20_000)
+    node = await bridge.start()
   }
   publishing = false
   await stream
@@ -186,8 +154,7 @@ test('SIGKILLs while 100 QoS 1 readings are in flight and stored in batches lose
     t.is((await node.stop(3000)).code, 0)
     numbers = await readFeed(storage)
     if ([...acked].every((n) => numbers.includes(n)) || Date.now() > deadline) break
-    node = launchNode(t, { artifactDir: outDir, runtime: 'bare', board, work, name: 'home', config })
-    await node.waitFor('broker-connected', 20_000)
+    node = await bridge.start()
   }
 
   const missing = [...acked].filter((n) => !numbers.includes(n))
@@ -200,20 +167,6 @@ test('SIGKILLs while 100 QoS 1 readings are in flight and stored in batches lose
   t.deepEqual(missing, [], 'every reading the broker acknowledged is in the feed')
   t.deepEqual(twice, [], 'no reading is in the feed twice')
 })
-
-async function readFeed (storage: string): Promise<number[]> {
-  const store = new Corestore(path.join(storage, 'cores')) as unknown as {
-    get (o: object): { ready (): Promise<void>, length: number, get (i: number): Promise<Uint8Array>, close (): Promise<void> }
-    close (): Promise<void>
-  }
-  const core = store.get({ name: FEED_NAMESPACE + 'meter', encryption: { key: loadOrCreateFeedKey(storage) } })
-  await core.ready()
-  const numbers: number[] = []
-  for (let i = 0; i < core.length; i++) numbers.push(Number(Buffer.from(decodeReading(await core.get(i)).payload).toString()))
-  await core.close()
-  await store.close()
-  return numbers
-}
 
 function ranges (sorted: number[]): string {
   const out: string[] = []

@@ -1,8 +1,20 @@
+import path from 'node:path'
+import type { ExecutionContext } from 'ava'
+import Corestore from 'corestore'
+import { connect, type MqttClient } from 'mqtt'
+import { decodeReading } from '../../node/bridge/record.ts'
 import { BRIDGE_DEFAULTS, type NodeConfigFile } from '../../node/config.ts'
+import { loadOrCreateFeedKey } from '../../node/feeds/feed-key.ts'
+import { FEED_NAMESPACE } from '../../node/feeds/feeds.ts'
+import { loadBoard } from '../../tools/boards.ts'
+import { buildLocal } from '../../tools/local-node.ts'
+import type { NodeProcess } from '../../tools/node-process.ts'
+import { launchNode } from './nodes.ts'
+import { tmpDir } from './tmp.ts'
 
 // The node config of a bridge that stores every `meter/#` reading as a number in feed
-// "meter": what the durability and burst tests run on Bare.
-export function meterBridgeConfig (brokerUrl: string, clientId: string, bootstrap: string[]): Partial<NodeConfigFile> {
+// "meter".
+function meterBridgeConfig (brokerUrl: string, clientId: string, bootstrap: string[]): Partial<NodeConfigFile> {
   return {
     bootstrap,
     roles: ['bridge'],
@@ -17,4 +29,51 @@ export function meterBridgeConfig (brokerUrl: string, clientId: string, bootstra
       ...BRIDGE_DEFAULTS
     }
   }
+}
+
+// One meter bridge node on Bare, built once and started again and again over the same
+// storage: the durability and burst tests kill it and start it many times.
+export interface MeterBridge {
+  storage: string
+  // Starts the node and waits until it is connected to the broker.
+  start (): Promise<NodeProcess>
+}
+
+export async function meterBridge (t: ExecutionContext, brokerUrl: string, clientId: string, bootstrap: string[]): Promise<MeterBridge> {
+  const board = loadBoard('x86-64-mini-pc')
+  const work = tmpDir(t)
+  const { outDir } = await buildLocal(board, 'bare', path.join(work, 'artifact'))
+  const config = meterBridgeConfig(brokerUrl, clientId, bootstrap)
+  return {
+    storage: path.join(work, 'home'),
+    async start () {
+      const node = launchNode(t, { artifactDir: outDir, runtime: 'bare', board, work, name: 'home', config })
+      await node.waitFor('broker-connected', 20_000)
+      return node
+    }
+  }
+}
+
+// An MQTT client that publishes the readings, connected; ended when the test ends.
+export async function meterPublisher (t: ExecutionContext, brokerUrl: string, clientId: string): Promise<MqttClient> {
+  const publisher: MqttClient = connect(brokerUrl, { clientId })
+  t.teardown(() => { publisher.end(true) })
+  await new Promise<void>((resolve) => publisher.once('connect', () => resolve()))
+  return publisher
+}
+
+// The numbers in the node's "meter" feed, in order, read from its storage while the
+// node is stopped.
+export async function readMeterFeed (storage: string): Promise<number[]> {
+  const store = new Corestore(path.join(storage, 'cores')) as unknown as {
+    get (o: object): { ready (): Promise<void>, length: number, get (i: number): Promise<Uint8Array>, close (): Promise<void> }
+    close (): Promise<void>
+  }
+  const core = store.get({ name: FEED_NAMESPACE + 'meter', encryption: { key: loadOrCreateFeedKey(storage) } })
+  await core.ready()
+  const numbers: number[] = []
+  for (let i = 0; i < core.length; i++) numbers.push(Number(Buffer.from(decodeReading(await core.get(i)).payload).toString()))
+  await core.close()
+  await store.close()
+  return numbers
 }
