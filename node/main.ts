@@ -3,7 +3,7 @@
 import fs from '#fs'
 import { platform } from '#platform'
 import b4a from 'b4a'
-import { checkNodeConfig, parseBootstrap, type NodeConfig } from './config.ts'
+import { checkNodeConfig, parseBootstrap, type NodeConfig } from './config/node-config.ts'
 import { NodeError } from './errors.ts'
 import { createLogger } from './log.ts'
 import { createNode } from './node.ts'

@@ -4,7 +4,7 @@ import path from '#path'
 import b4a from 'b4a'
 import crypto from 'hypercore-crypto'
 import { NodeError } from '../errors.ts'
-import { createSecretJson, readSecretJson, secretFileExists } from '../secret-file.ts'
+import { createSecretJson, readSecretJson, secretFileExists } from '../identity/secret-file.ts'
 
 export const FEED_KEY_FILE = 'feed-key.json'
 

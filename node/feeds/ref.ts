@@ -2,7 +2,7 @@
 // the feed's core key, and the household feed key that decrypts it. Treat it like a
 // password: whoever has it can read the feed.
 import { NodeError } from '../errors.ts'
-import { decodeKey, encodeKey } from '../keys.ts'
+import { decodeKey, encodeKey } from '../identity/keys.ts'
 
 export interface FeedRef { nodeKey: Uint8Array, coreKey: Uint8Array, feedKey: Uint8Array, name: string }
 

@@ -4,7 +4,7 @@
 // refreshed before the DHT's records expire.
 import b4a from 'b4a'
 import type HyperDHT from 'hyperdht'
-import type { KeyPair } from '../identity.ts'
+import type { KeyPair } from '../identity/identity.ts'
 import type { Logger } from '../log.ts'
 
 const PARALLEL = 4

@@ -6,7 +6,7 @@
 import fs from '#fs'
 import path from '#path'
 import b4a from 'b4a'
-import type { HoldingState } from '../control/storage-protocol.ts'
+import type { HoldingState } from '../protocol/storage-messages.ts'
 import { NodeError } from '../errors.ts'
 
 export const HOLDINGS_FILE = 'holdings.json'

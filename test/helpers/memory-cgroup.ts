@@ -1,5 +1,5 @@
 import type { ExecutionContext } from 'ava'
-import { createMemoryCgroup, whyNoMemoryCgroup, type MemoryCgroup } from '../../tools/memory-cgroup.ts'
+import { createMemoryCgroup, whyNoMemoryCgroup, type MemoryCgroup } from '../../tools/harness/memory-cgroup.ts'
 
 // A memory cgroup for one test (tools/memory-cgroup.ts), removed when the test ends,
 // passed or failed. Without root or a memory controller the test goes on without a

@@ -6,8 +6,8 @@ import fs from 'node:fs'
 import path from 'node:path'
 import readline from 'node:readline'
 import type { ExecutionContext } from 'ava'
-import { accepts, findMosquittoTool, freePort, stopProcess } from '../../tools/mosquitto.ts'
-import { processWaiter, type ProcessWaiter } from '../../tools/process-waiter.ts'
+import { accepts, findMosquittoTool, freePort, stopProcess } from '../../tools/harness/mosquitto.ts'
+import { processWaiter, type ProcessWaiter } from '../../tools/harness/process-waiter.ts'
 import { tmpDir } from './tmp.ts'
 
 export interface Login { username: string, password: string }

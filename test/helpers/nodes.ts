@@ -1,11 +1,11 @@
 import path from 'node:path'
 import type { ExecutionContext } from 'ava'
-import type { NodeConfigFile } from '../../node/config.ts'
+import type { NodeConfigFile } from '../../node/config/node-config.ts'
 import { defaultConfig } from '../../targets/artifact.ts'
 import type { Runtime } from '../../targets/bundle.ts'
-import type { Board } from '../../tools/boards.ts'
-import { startNode, writeConfig } from '../../tools/local-node.ts'
-import { watchNode, type NodeProcess } from '../../tools/node-process.ts'
+import type { Board } from '../../tools/config/boards.ts'
+import { startNode, writeConfig } from '../../tools/harness/local-node.ts'
+import { watchNode, type NodeProcess } from '../../tools/harness/node-process.ts'
 
 // Starts a built node from its artifact and always stops it when the test ends.
 export function launchNode (t: ExecutionContext, opts: {

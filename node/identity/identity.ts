@@ -1,0 +1,58 @@
+// The node's Ed25519 identity, kept in one file in its storage folder. The file is
+// created once with mode 0600 and never replaced: a bad file stops the node rather
+// than silently turning it into a new node with a new key.
+import fs from '#fs'
+import path from '#path'
+import crypto from 'hypercore-crypto'
+import b4a from 'b4a'
+import { NodeError } from '../errors.ts'
+import { encodeKey } from './keys.ts'
+import { createSecretJson, readSecretJson, secretFileExists } from './secret-file.ts'
+
+export interface KeyPair { publicKey: Uint8Array, secretKey: Uint8Array }
+
+export const IDENTITY_FILE = 'identity.json'
+
+export function identityPath (storage: string): string {
+  return path.join(storage, IDENTITY_FILE)
+}
+
+export function loadOrCreateIdentity (storage: string): { keyPair: KeyPair, created: boolean, file: string } {
+  ensureStorage(storage)
+  const file = identityPath(storage)
+  if (!secretFileExists(file)) return { keyPair: createIdentity(file), created: true, file }
+  return { keyPair: loadIdentity(file), created: false, file }
+}
+
+export function loadIdentity (file: string): KeyPair {
+  const { version, secretKey, publicKey } = readSecretJson(file)
+  if (version !== 1) throw NodeError.IDENTITY_CORRUPT(file, 'unknown version')
+  if (typeof secretKey !== 'string' || !/^[0-9a-f]{128}$/.test(secretKey)) {
+    throw NodeError.IDENTITY_CORRUPT(file, 'secretKey is not 64 bytes of hex')
+  }
+  const keyPair = crypto.keyPair(b4a.from(secretKey.slice(0, 64), 'hex'))
+  if (!b4a.equals(keyPair.secretKey, b4a.from(secretKey, 'hex'))) {
+    throw NodeError.IDENTITY_CORRUPT(file, 'secretKey does not match its own public half')
+  }
+  if (publicKey !== encodeKey(keyPair.publicKey)) throw NodeError.IDENTITY_CORRUPT(file, 'publicKey does not match secretKey')
+  return keyPair
+}
+
+function createIdentity (file: string): KeyPair {
+  const keyPair = crypto.keyPair()
+  createSecretJson(file, {
+    version: 1,
+    publicKey: encodeKey(keyPair.publicKey),
+    // An Ed25519 secret key is seed ‖ public key; the seed alone rebuilds the pair.
+    secretKey: b4a.toString(keyPair.secretKey, 'hex')
+  })
+  return keyPair
+}
+
+function ensureStorage (storage: string): void {
+  try {
+    fs.mkdirSync(storage, { recursive: true, mode: 0o700 })
+  } catch (err) {
+    throw NodeError.STORAGE_UNUSABLE(storage, (err as Error).message)
+  }
+}

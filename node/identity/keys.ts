@@ -1,0 +1,14 @@
+import idEncoding from 'hypercore-id-encoding'
+import { NodeError } from '../errors.ts'
+
+// Keys are printed in z-base-32, as Holepunch tools print them; hex is accepted on input.
+export function encodeKey (key: Uint8Array): string {
+  return idEncoding.encode(key)
+}
+
+export function decodeKey (what: string, value: string): Uint8Array {
+  if (typeof value !== 'string' || !/^([13-9a-km-uw-z]{52}|[0-9a-fA-F]{64})$/.test(value)) {
+    throw NodeError.BAD_KEY(what, String(value))
+  }
+  return idEncoding.decode(value)
+}

@@ -1,0 +1,80 @@
+// One-time invites: `roost invite` on the node's machine writes the hash of a fresh
+// secret to `invites/` in the node's storage and prints the node's key with the
+// secret; `roost pair INVITE` sends the secret over the DHT and the node trusts the
+// sender's key. Taking an invite is a rename (.json → .used), which only one of two
+// clients racing with the same invite can win; the .used file lets a reuse be told
+// apart from a mistyped invite.
+import fs from '#fs'
+import path from '#path'
+import b4a from 'b4a'
+import crypto from 'hypercore-crypto'
+import { NodeError } from '../errors.ts'
+import { decodeKey, encodeKey } from '../identity/keys.ts'
+
+export const INVITES_DIR = 'invites'
+const PREFIX = 'roost-invite:'
+
+export interface Invite { nodeKey: Uint8Array, secret: Uint8Array }
+
+export function formatInvite (invite: Invite): string {
+  return `${PREFIX}${encodeKey(invite.nodeKey)}.${encodeKey(invite.secret)}`
+}
+
+export function parseInvite (value: string): Invite {
+  const parts = value.startsWith(PREFIX) ? value.slice(PREFIX.length).split('.') : []
+  if (parts.length !== 2) {
+    throw new NodeError('BAD_INVITE', 'not a roost invite (expected roost-invite:NODE.SECRET, as `roost invite` prints)')
+  }
+  return { nodeKey: decodeKey('invite node key', parts[0]), secret: decodeKey('invite secret', parts[1]) }
+}
+
+function inviteFile (storage: string, secret: Uint8Array, suffix: '.json' | '.used'): string {
+  return path.join(storage, INVITES_DIR, b4a.toString(crypto.hash(secret), 'hex') + suffix)
+}
+
+export function createInvite (storage: string, nodeKey: Uint8Array, ttlMs: number, now: number): { invite: string, expiresAt: number } {
+  const secret = crypto.randomBytes(32)
+  const expiresAt = now + ttlMs
+  fs.mkdirSync(path.join(storage, INVITES_DIR), { recursive: true })
+  // Only the secret's hash is stored: reading the folder does not give a usable invite.
+  const fd = fs.openSync(inviteFile(storage, secret, '.json'), 'wx', 0o600)
+  try {
+    fs.writeSync(fd, b4a.from(JSON.stringify({ expiresAt }) + '\n'))
+    fs.fsyncSync(fd)
+  } finally {
+    fs.closeSync(fd)
+  }
+  return { invite: formatInvite({ nodeKey, secret }), expiresAt }
+}
+
+export type InviteRefusal = { code: 'INVITE_UNKNOWN' | 'INVITE_USED' | 'INVITE_EXPIRED', message: string }
+
+// Takes the invite if it is valid; otherwise says why not. Never throws for a bad secret.
+export function takeInvite (storage: string, secret: Uint8Array, now: number): InviteRefusal | null {
+  const open = inviteFile(storage, secret, '.json')
+  const used = inviteFile(storage, secret, '.used')
+  try {
+    fs.renameSync(open, used)
+  } catch (err) {
+    if ((err as { code?: string }).code !== 'ENOENT') throw err
+    if (exists(used)) return { code: 'INVITE_USED', message: 'this invite has already been used; ask for a new one (`roost invite` on the node\'s machine)' }
+    return { code: 'INVITE_UNKNOWN', message: 'this node did not issue that invite' }
+  }
+  let expiresAt = 0
+  try {
+    expiresAt = Number((JSON.parse(b4a.toString(fs.readFileSync(used))) as { expiresAt?: unknown }).expiresAt)
+  } catch {}
+  if (!(expiresAt > now)) {
+    return { code: 'INVITE_EXPIRED', message: `this invite expired at ${new Date(expiresAt).toISOString()}; ask for a new one` }
+  }
+  return null
+}
+
+function exists (file: string): boolean {
+  try {
+    fs.statSync(file)
+    return true
+  } catch {
+    return false
+  }
+}

@@ -1,0 +1,47 @@
+// The linux-arm64 artifact's JavaScript and aarch64 addons, started under qemu user-mode
+// emulation with Debian's arm64 Node.js (this registry has no arm64 Bare binary), on a
+// loopback testnet, and reached by key from this machine.
+import { spawn } from 'node:child_process'
+import fs from 'node:fs'
+import path from 'node:path'
+import test from 'ava'
+import { buildArtifact } from '../../targets/artifact.ts'
+import { BUNDLE_FILE, REPO_ROOT } from '../../targets/bundle.ts'
+import { defaultConfig } from '../../targets/artifact.ts'
+import { loadBoard } from '../../tools/config/boards.ts'
+import { writeConfig } from '../../tools/harness/local-node.ts'
+import { watchNode } from '../../tools/harness/node-process.ts'
+import { roost } from '../helpers/cli.ts'
+import { startTestnet } from '../helpers/testnet.ts'
+import { tmpDir } from '../helpers/tmp.ts'
+
+const sysroot = process.env.ROOST_ARM64_SYSROOT ?? path.join(REPO_ROOT, '.cache', 'arm64-sysroot')
+const QEMU = 'qemu-aarch64-static'
+
+test('the raspberry-pi-4b artifact starts under qemu-aarch64 and is reached by key', async (t) => {
+  if (!fs.existsSync(path.join(sysroot, 'usr', 'bin', 'node'))) {
+    t.fail(`no arm64 sysroot at ${sysroot}: run scripts/system-deps.sh (as root) first`)
+    return
+  }
+  const work = tmpDir(t)
+  const board = loadBoard('raspberry-pi-4b')
+  const { outDir, manifest } = await buildArtifact({ board, runtime: 'node', outDir: path.join(work, 'artifact') })
+  t.true(manifest.addons.length > 0)
+  t.true(manifest.addons.every((a) => a.machine === 'aarch64'))
+
+  const { bootstrap } = await startTestnet(t)
+  const configFile = path.join(work, 'config.json')
+  writeConfig(configFile, { ...defaultConfig(board), storage: path.join(work, 'storage'), bootstrap, roles: [] })
+  const child = spawn(QEMU, ['-L', sysroot, '-E', `LD_LIBRARY_PATH=${path.join(sysroot, 'usr/lib/aarch64-linux-gnu')}`,
+    path.join(sysroot, 'usr/bin/node'), path.join(outDir, BUNDLE_FILE), '--config', configFile], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const node = watchNode(child)
+  t.teardown(async () => { await node.stop(1000) })
+
+  const ready = await node.waitFor('ready', 90_000)
+  t.is(ready.host, 'linux-arm64')
+  t.is(ready.runtime, 'node')
+  const ping = await roost(['ping', String(ready.publicKey), '--count', '2', '--interval', '10', '--bootstrap', bootstrap[0]], { home: tmpDir(t), timeoutMs: 90_000 })
+  t.is(ping.code, 0, ping.stderr)
+  t.regex(ping.stdout, /^2 sent, 2 received/m)
+  t.deepEqual(await node.stop(5000), { code: 0, signal: null })
+})

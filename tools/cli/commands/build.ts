@@ -1,0 +1,69 @@
+import path from 'node:path'
+import { buildArtifact, type ArtifactResult } from '../../../targets/artifact.ts'
+import { REPO_ROOT, type Runtime } from '../../../targets/bundle.ts'
+import { stringFlag, usageError, type CommandSpec, type ParsedFlags } from '../args.ts'
+import { loadBoard, type Board } from '../../config/boards.ts'
+import { loadNodeConfig } from '../../config/node-config.ts'
+
+export const spec: CommandSpec = {
+  name: 'build',
+  summary: 'Compile the node for a board into an artifact folder: bundle, addons for the board\'s host,\n' +
+    'runtime (where the registry has it), service file, config (the board\'s default or --config) and manifest.json.',
+  usage: 'roost build --board ID [--config FILE] [--runtime bare|node] [--out DIR]',
+  flags: {
+    board: { type: 'string', value: 'ID', help: 'board id (see `roost boards`)' },
+    runtime: { type: 'string', value: 'bare|node', help: 'runtime the artifact is for (default: bare)' },
+    out: { type: 'string', value: 'DIR', help: 'artifact folder (default: dist/<board>, or dist/<board>-node)' },
+    config: { type: 'string', value: 'FILE', help: 'node config YAML, validated before anything is written (default: the board\'s defaults)' }
+  }
+}
+
+export function runtimeFlag (command: string, flags: ParsedFlags): Runtime {
+  const runtime = stringFlag(flags, 'runtime') ?? 'bare'
+  if (runtime !== 'bare' && runtime !== 'node') throw usageError(command, `--runtime must be bare or node, got "${runtime}"`)
+  return runtime
+}
+
+export function defaultOutDir (board: Board, runtime: Runtime): string {
+  return path.join(REPO_ROOT, 'dist', runtime === 'bare' ? board.id : `${board.id}-node`)
+}
+
+export async function run (flags: ParsedFlags): Promise<number> {
+  const boardId = stringFlag(flags, 'board')
+  if (!boardId) throw usageError('build', 'missing --board ID (see `roost boards`)')
+  const board = loadBoard(boardId)
+  const runtime = runtimeFlag('build', flags)
+  const outDir = path.resolve(stringFlag(flags, 'out') ?? defaultOutDir(board, runtime))
+  const configFile = stringFlag(flags, 'config')
+  // Checked before the build starts: a bad config leaves the artifact folder as it was.
+  const config = configFile === undefined ? undefined : loadNodeConfig(configFile, board)
+  const started = performance.now()
+  const result = await buildArtifact({ board, runtime, outDir, config })
+  process.stdout.write(summary(result, performance.now() - started, configFile))
+  return 0
+}
+
+function summary ({ outDir, manifest }: ArtifactResult, ms: number, configFile: string | undefined): string {
+  const total = manifest.files.reduce((sum, f) => sum + f.size, 0)
+  const runtime = manifest.runtime.included
+    ? `${manifest.runtime.name} ${manifest.runtime.version} (included)`
+    : `${manifest.runtime.name} ${manifest.runtime.version} (install on the device: see INSTALL.md)`
+  return [
+    `built ${manifest.boardId} (${manifest.host}) in ${(ms / 1000).toFixed(1)} s → ${displayPath(outDir)}`,
+    `  bundle   ${manifest.bundle.file}  ${kib(manifest.bundle.bytes)}`,
+    `  addons   ${manifest.addons.map((a) => `${a.name}@${a.version}`).join(', ')}`,
+    `  runtime  ${runtime}`,
+    ...(configFile === undefined ? [] : [`  config   ${configFile} (validated)`]),
+    `  total    ${manifest.files.length} files, ${kib(total)}`,
+    ''
+  ].join('\n')
+}
+
+function kib (bytes: number): string {
+  return bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(1)} MiB` : `${(bytes / 1024).toFixed(1)} KiB`
+}
+
+function displayPath (dir: string): string {
+  const rel = path.relative(process.cwd(), dir)
+  return rel === '' ? '.' : rel.startsWith('..') ? dir : rel
+}

@@ -1,0 +1,39 @@
+import path from 'node:path'
+import { identityPath, loadIdentity } from '../../../node/identity/identity.ts'
+import { createInvite } from '../../../node/trust/invites.ts'
+import { secretFileExists } from '../../../node/identity/secret-file.ts'
+import { stringFlag, usageError, type CommandSpec, type ParsedFlags } from '../args.ts'
+import { ConfigError } from '../../config/errors.ts'
+import { defaultNodeStorage } from '../paths.ts'
+
+export const spec: CommandSpec = {
+  name: 'invite',
+  summary: 'Print a one-time invite to this machine\'s node. Whoever runs `roost pair INVITE` with it\n' +
+    'becomes a trusted key of the node (it may keep cores there). Single use; it expires.',
+  usage: 'roost invite [--storage DIR] [--expires 1h]',
+  flags: {
+    storage: { type: 'string', value: 'DIR', help: 'the node\'s storage folder (default: ~/.local/share/roost/node)' },
+    expires: { type: 'string', value: 'AGE', help: 'how long the invite stays valid: 30s, 15m, 1h, 7d (default: 1h)' }
+  }
+}
+
+export function parseAge (command: string, value: string): number {
+  const m = /^(\d+)(s|m|h|d)$/.exec(value)
+  const n = m ? Number(m[1]) : 0
+  if (!m || n < 1) throw usageError(command, `--expires must be an age like 30s, 15m, 1h or 7d, got "${value}"`)
+  return n * { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 's' | 'm' | 'h' | 'd']
+}
+
+export async function run (flags: ParsedFlags): Promise<number> {
+  const storage = path.resolve(stringFlag(flags, 'storage') ?? defaultNodeStorage())
+  const ttl = parseAge('invite', stringFlag(flags, 'expires') ?? '1h')
+  const file = identityPath(storage)
+  if (!secretFileExists(file)) {
+    throw new ConfigError('NO_NODE', `no node identity in ${storage}`, 'start the node once (`roost run`), or pass --storage with its storage folder')
+  }
+  const { publicKey } = loadIdentity(file)
+  const { invite, expiresAt } = createInvite(storage, publicKey, ttl, Date.now())
+  process.stdout.write(`${invite}\n`)
+  process.stderr.write(`single use, valid until ${new Date(expiresAt).toISOString()}; on the other device run: roost pair ${invite}\n`)
+  return 0
+}

@@ -1,0 +1,41 @@
+import { encodeKey } from '../../../node/identity/keys.ts'
+import { intFlag, usageError, type CommandSpec, type ParsedFlags } from '../args.ts'
+import { connectToNode, NETWORK_FLAGS } from '../../client/connect.ts'
+
+export const spec: CommandSpec = {
+  name: 'ping',
+  summary: 'Connect to a node by its public key over HyperDHT and print round-trip times.\n' +
+    'Any key may ping a node.',
+  usage: 'roost ping NODE_KEY [--count N] [--interval MS] [--bootstrap HOST:PORT]',
+  positionals: 1,
+  flags: {
+    count: { type: 'string', value: 'N', help: 'pings to send (default: 4)' },
+    interval: { type: 'string', value: 'MS', help: 'time between pings (default: 500)' },
+    ...NETWORK_FLAGS
+  }
+}
+
+export async function run (flags: ParsedFlags, positionals: string[]): Promise<number> {
+  const nodeKey = positionals[0]
+  if (!nodeKey) throw usageError('ping', 'missing NODE_KEY')
+  const count = intFlag('ping', flags, 'count', 4, 1, 10_000)
+  const interval = intFlag('ping', flags, 'interval', 500, 0, 60_000)
+  const session = await connectToNode(flags, nodeKey)
+  const key = encodeKey(session.socket.remotePublicKey)
+  const rtts: number[] = []
+  try {
+    process.stdout.write(`connected to ${key} in ${session.connectMs.toFixed(1)} ms\n`)
+    for (let seq = 1; seq <= count; seq++) {
+      const rtt = await session.control.ping()
+      rtts.push(rtt)
+      process.stdout.write(`reply from ${key}: seq=${seq} time=${rtt.toFixed(2)} ms\n`)
+      if (seq < count) await new Promise((resolve) => setTimeout(resolve, interval))
+    }
+  } finally {
+    await session.close()
+  }
+  const avg = rtts.reduce((a, b) => a + b, 0) / rtts.length
+  process.stdout.write(`${count} sent, ${rtts.length} received, rtt min/avg/max = ` +
+    `${Math.min(...rtts).toFixed(2)}/${avg.toFixed(2)}/${Math.max(...rtts).toFixed(2)} ms\n`)
+  return 0
+}

@@ -1,0 +1,109 @@
+// The household side of the storage peer: this device's own corestore (next to the
+// client identity), and waiting until a node holds every block of a core.
+import path from 'node:path'
+import Corestore from 'corestore'
+import b4a from 'b4a'
+import { NodeError } from '../../node/errors.ts'
+import { encodeKey } from '../../node/identity/keys.ts'
+import { stringFlag, type ParsedFlags } from '../cli/args.ts'
+import type { NodeSession } from './connect.ts'
+import { clientIdentityDir } from '../cli/paths.ts'
+
+export interface ClientCore {
+  key: Uint8Array
+  discoveryKey: Uint8Array
+  length: number
+  byteLength: number
+  contiguousLength: number
+  ready (): Promise<void>
+  append (blocks: Uint8Array | Uint8Array[]): Promise<{ length: number }>
+  get (index: number, opts?: { wait?: boolean, timeout?: number }): Promise<Uint8Array | null>
+  update (opts?: { wait?: boolean }): Promise<boolean>
+  download (range?: { start: number, end: number }): { done (): Promise<void>, destroy (): void }
+  on (event: string, fn: (...args: unknown[]) => void): void
+  close (): Promise<void>
+}
+
+export interface ClientStore {
+  get (opts: { key?: Uint8Array, name?: string, encryption?: { key: Uint8Array } }): ClientCore
+  replicate (stream: unknown): unknown
+  close (): Promise<void>
+}
+
+export function clientStoreDir (flags: ParsedFlags): string {
+  return path.join(stringFlag(flags, 'identity') ?? clientIdentityDir(), 'cores')
+}
+
+export function openClientStore (dir: string): ClientStore {
+  return new Corestore(dir) as unknown as ClientStore
+}
+
+const POLL_MS = 250
+
+// Polls the node's holdings until it holds the core up to `length`; reports progress.
+export async function waitUntilHeld (session: NodeSession, key: Uint8Array, length: number, onProgress: (held: number) => void, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  let last = -1
+  while (true) {
+    const { holdings } = await session.control.holdings([key])
+    const h = holdings.find((x) => b4a.equals(x.key, key))
+    if (!h) throw new NodeError('NOT_KEPT', `the node no longer lists core ${encodeKey(key)}`, 'it may have been dropped or refused; see the node\'s log')
+    if (h.held !== last) { last = h.held; onProgress(h.held) }
+    if (h.held >= length) return
+    if (h.state === 'over-quota') throw new NodeError('QUOTA_BYTES', `the node stopped at block ${h.held} of ${length}: your storage quota is used up`)
+    if (h.state === 'disk-full') throw new NodeError('DISK_FULL', `the node stopped at block ${h.held} of ${length}: its disk is full`)
+    if (Date.now() > deadline) throw NodeError.TIMEOUT(`the node holding all ${length} blocks`, timeoutMs)
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS))
+  }
+}
+
+// Connects to every peer the DHT lists for a core (and to `hint`), replicating `store`
+// over each: the core is fetched from wherever it is. Returns a stop function.
+export function replicateFromHolders (dht: import('hyperdht').default, store: ClientStore, discoveryKey: Uint8Array,
+  keyPair: { publicKey: Uint8Array, secretKey: Uint8Array }, hint: Uint8Array | null): () => void {
+  const sockets = new Set<import('hyperdht').NoiseSecretStream>()
+  const seen = new Set<string>()
+  let stopped = false
+  const connect = (publicKey: Uint8Array): void => {
+    const id = b4a.toString(publicKey, 'hex')
+    if (stopped || seen.has(id) || b4a.equals(publicKey, keyPair.publicKey)) return
+    seen.add(id)
+    const socket = dht.connect(publicKey, { keyPair })
+    socket.on('error', () => {})
+    socket.once('close', () => { sockets.delete(socket); seen.delete(id) })
+    sockets.add(socket)
+    store.replicate(socket)
+  }
+  if (hint) connect(hint)
+  const lookup = async (): Promise<void> => {
+    while (!stopped) {
+      try {
+        for await (const reply of dht.lookup(discoveryKey)) {
+          for (const peer of reply.peers) connect(peer.publicKey)
+          if (stopped) break
+        }
+      } catch {}
+      await new Promise((resolve) => setTimeout(resolve, 2000))
+    }
+  }
+  void lookup()
+  return () => {
+    stopped = true
+    for (const s of sockets) s.destroy()
+  }
+}
+
+// Resolves true once some peer has shown the core's length, false at the deadline.
+// update() alone resolves at once while no peer is connected yet.
+export async function waitForLength (core: ClientCore, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    const left = deadline - Date.now()
+    let timer: ReturnType<typeof setTimeout> | undefined
+    await Promise.race([core.update({ wait: true }), new Promise((resolve) => { timer = setTimeout(resolve, Math.min(left, 500)) })])
+    clearTimeout(timer)
+    if (core.length > 0) return true
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+  return false
+}
