@@ -1,14 +1,25 @@
-// Errors the node raises. Each has a stable `code` a program can switch on and a
-// message a person can act on; `hint` says how to fix it when there is a fix.
-export class NodeError extends Error {
+// Every error roost raises is a RoostError: a stable `code` a program can switch on, a
+// message a person can act on, a `hint` with the fix when there is one, and the `cause`
+// it wraps. Each layer has one catalogue, a subclass whose static factories are the only
+// place its errors are built (test/unit/errors.test.ts fails on an error built anywhere
+// else): node (here), wire refusals (protocol/refusals.ts), build (targets/errors.ts),
+// config, CLI, client and harness (tools/*/errors.ts).
+export class RoostError extends Error {
   readonly code: string
   readonly hint?: string
 
-  constructor (code: string, message: string, hint?: string) {
-    super(message)
-    this.name = 'NodeError'
+  constructor (name: string, code: string, message: string, hint?: string, cause?: unknown) {
+    super(message, cause === undefined ? undefined : { cause })
+    this.name = name
     this.code = code
-    this.hint = hint
+    if (hint !== undefined) this.hint = hint
+  }
+}
+
+// Errors of the node on the device, and of the control channel both sides share.
+export class NodeError extends RoostError {
+  constructor (code: string, message: string, hint?: string, cause?: unknown) {
+    super('NodeError', code, message, hint, cause)
   }
 
   static INVALID_CONFIG (field: string, reason: string): NodeError {
@@ -88,8 +99,66 @@ export class NodeError extends Error {
     return new NodeError(code, message)
   }
 
-  static UNREACHABLE (key: string, reason: string): NodeError {
-    return new NodeError('UNREACHABLE', `could not reach ${key}: ${reason}`,
-      'check that the node is running and that both sides use the same bootstrap')
+
+  static BAD_ARGUMENT (reason: string, hint?: string): NodeError {
+    return new NodeError('BAD_ARGUMENT', reason, hint)
+  }
+
+  static CONFIG_UNREADABLE (file: string, cause: unknown): NodeError {
+    return new NodeError('CONFIG_UNREADABLE', `cannot read config ${file}: ${(cause as Error)?.message ?? String(cause)}`, undefined, cause)
+  }
+
+  static SHUTDOWN_FAILED (cause: unknown): NodeError {
+    return new NodeError('SHUTDOWN_FAILED', `closing the node failed: ${(cause as Error)?.message ?? String(cause)}`, undefined, cause)
+  }
+
+  static BAD_FEED_REF (): NodeError {
+    return new NodeError('BAD_FEED_REF', 'not a feed reference (expected roost-feed:NAME.NODE.CORE.KEY, as `roost feed ls` prints)')
+  }
+
+  static BAD_INVITE (): NodeError {
+    return new NodeError('BAD_INVITE', 'not a roost invite (expected roost-invite:NODE.SECRET, as `roost invite` prints)')
+  }
+
+  // An mqtt.js error that is none of the refusals above, under its own code.
+  static BROKER_ERROR (code: string | null, message: string, cause: unknown): NodeError {
+    return new NodeError(code ?? 'BROKER_ERROR', message, undefined, cause)
+  }
+
+  static COMMAND_NOT_ALLOWED (topic: string): NodeError {
+    return new NodeError('COMMAND_NOT_ALLOWED', `topic "${topic}" is not in this node's command allowlist`)
+  }
+
+  static BROKER_DISCONNECTED (): NodeError {
+    return new NodeError('BROKER_DISCONNECTED', 'the broker is not connected')
+  }
+
+  // What the intake hands mqtt.js instead of its own PUBACK (bridge/intake.ts): never
+  // shown to anyone.
+  static ACK_HELD (): NodeError {
+    return new NodeError('ACK_HELD', 'PUBACK held until the reading is stored')
+  }
+
+  static MQTT_UNSUPPORTED (reason: string): NodeError {
+    return new NodeError('MQTT_UNSUPPORTED', `this mqtt.js cannot be used by the bridge: ${reason}`,
+      'install the mqtt version package.json pins')
+  }
+
+  static TRANSPORT_NOT_BUNDLED (): NodeError {
+    return new NodeError('TRANSPORT_NOT_BUNDLED', 'this mqtt.js transport (WebSocket or SOCKS) is not in the roost node on Bare',
+      'connect with mqtt:// or mqtts://')
+  }
+
+  static NO_SUCH_FEED (feed: string): NodeError {
+    return new NodeError('NO_SUCH_FEED', `no feed named "${feed}"`)
+  }
+
+  static FEED_CLOSED (): NodeError {
+    return new NodeError('FEED_CLOSED', 'the feed is closed and takes no more readings')
+  }
+
+  // A block or message that does not decode: it came from a newer roost or is damaged.
+  static MALFORMED (what: string): NodeError {
+    return new NodeError('MALFORMED', `malformed ${what}`)
   }
 }

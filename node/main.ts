@@ -26,21 +26,21 @@ function readConfig (argv: string[]): NodeConfig {
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]
     const value = argv[i + 1]
-    if (value === undefined) throw new NodeError('BAD_ARGUMENT', `${flag} needs a value`)
+    if (value === undefined) throw NodeError.BAD_ARGUMENT(`${flag} needs a value`)
     if (flag === '--config') configFile = value
     else if (flag === '--storage') overrides.storage = value
     else if (flag === '--bootstrap') overrides.bootstrap.push(value)
     else if (flag === '--host') overrides.host = value
-    else throw new NodeError('BAD_ARGUMENT', `unknown argument ${flag}`, 'usage: --config FILE [--storage DIR] [--bootstrap HOST:PORT] [--host ADDRESS]')
+    else throw NodeError.BAD_ARGUMENT(`unknown argument ${flag}`, 'usage: --config FILE [--storage DIR] [--bootstrap HOST:PORT] [--host ADDRESS]')
     i++
   }
-  if (configFile === null) throw new NodeError('BAD_ARGUMENT', 'missing --config FILE')
+  if (configFile === null) throw NodeError.BAD_ARGUMENT('missing --config FILE')
 
   let raw: unknown
   try {
     raw = JSON.parse(b4a.toString(fs.readFileSync(configFile)))
   } catch (err) {
-    throw new NodeError('CONFIG_UNREADABLE', `cannot read config ${configFile}: ${(err as Error).message}`)
+    throw NodeError.CONFIG_UNREADABLE(configFile, err)
   }
   const config = checkNodeConfig(raw)
   if (overrides.storage) config.storage = overrides.storage
@@ -69,8 +69,9 @@ async function main (): Promise<void> {
     setTimeout(() => platform.exit(0), SHUTDOWN_DEADLINE_MS).unref()
     log('stopping', { signal })
     const closing = node ? node.close() : Promise.resolve()
-    closing.then(() => platform.exit(0), (err: Error) => {
-      log('error', { code: 'SHUTDOWN_FAILED', message: err.message })
+    closing.then(() => platform.exit(0), (err: unknown) => {
+      const e = NodeError.SHUTDOWN_FAILED(err)
+      log('error', { code: e.code, message: e.message })
       platform.exit(0)
     })
   }

@@ -5,7 +5,8 @@ import type { NoiseSecretStream, Server } from 'hyperdht'
 import type HyperDHT from 'hyperdht'
 import type { NodeConfig } from './config/node-config.ts'
 import { openControlChannel, type ControlHandlers } from './protocol/channel.ts'
-import type { NodeStatus, Refusal } from './protocol/messages.ts'
+import type { NodeStatus } from './protocol/messages.ts'
+import { Refusal, type Refused } from './protocol/refusals.ts'
 import { createDht } from './network/dht.ts'
 import { loadOrCreateIdentity, type KeyPair } from './identity/identity.ts'
 import { decodeKey, encodeKey } from './identity/keys.ts'
@@ -75,16 +76,14 @@ export function createNode (config: NodeConfig, log: Logger): RoostNode {
     return operator !== null && b4a.toString(remotePublicKey, 'hex') === operator
   }
 
-  const NO_STORAGE = { code: 'NO_STORAGE', message: 'this node does not keep cores (no storage role configured)' }
-
-  function refuseUntrusted (remotePublicKey: Uint8Array, request: string): Omit<Refusal, 'id'> | null {
+  function refuseUntrusted (remotePublicKey: Uint8Array, request: string): Refused | null {
     if (isTrusted(remotePublicKey)) return null
     const remote = encodeKey(remotePublicKey)
     if (!refusedLogged.has(remote)) {
       refusedLogged.add(remote)
       log('refused', { peer: remote, request, reason: 'key not trusted' })
     }
-    return { code: 'NOT_TRUSTED', message: `this node does not trust key ${remote}` }
+    return Refusal.NOT_TRUSTED(remote)
   }
 
   const handlers: ControlHandlers = {
@@ -92,20 +91,20 @@ export function createNode (config: NodeConfig, log: Logger): RoostNode {
     feeds: (remote) => {
       const refused = refuseUntrusted(remote, 'feeds')
       if (refused) return refused
-      if (!bridgeRole) return { code: 'NO_FEEDS', message: 'this node has no feeds (no bridge role configured)' }
+      if (!bridgeRole) return Refusal.NO_FEEDS()
       return { feedKey: bridgeRole.feedKey, feeds: bridgeRole.feeds.list() }
     },
     publish: async (remote, request) => {
       const refused = refuseUntrusted(remote, 'publish')
       if (refused) return refused
-      if (!bridgeRole) return { code: 'NO_BRIDGE', message: 'this node has no broker to publish to' }
+      if (!bridgeRole) return Refusal.NO_BRIDGE()
       try {
         await bridgeRole.bridge.publish(request.topic, request.payload, request.qos === 1 ? 1 : 0)
         log('command-published', { peer: encodeKey(remote), topic: request.topic })
         return null
       } catch (err) {
         log('command-refused', { peer: encodeKey(remote), topic: request.topic, reason: (err as Error).message })
-        return { code: 'COMMAND_REFUSED', message: (err as Error).message }
+        return Refusal.COMMAND_REFUSED((err as Error).message)
       }
     },
     pair: async (remote, secret) => {
@@ -123,7 +122,7 @@ export function createNode (config: NodeConfig, log: Logger): RoostNode {
     keep: async (remote, request) => {
       const refused = refuseUntrusted(remote, 'keep')
       if (refused) return refused
-      if (!storageRole) return NO_STORAGE
+      if (!storageRole) return Refusal.NO_STORAGE()
       // The newest connection from that key: the node follows the core while it lasts.
       const socket = [...connections].reverse().find((s) => b4a.equals(s.remotePublicKey, remote)) ?? null
       return await storageRole.keeper.keep(remote, request, socket)
@@ -131,13 +130,13 @@ export function createNode (config: NodeConfig, log: Logger): RoostNode {
     drop: async (remote, key) => {
       const refused = refuseUntrusted(remote, 'drop')
       if (refused) return refused
-      if (!storageRole) return NO_STORAGE
+      if (!storageRole) return Refusal.NO_STORAGE()
       return await storageRole.keeper.drop(remote, key, isOperator(remote))
     },
     holdings: async (remote, keys) => {
       const refused = refuseUntrusted(remote, 'holdings')
       if (refused) return refused
-      if (!storageRole) return NO_STORAGE
+      if (!storageRole) return Refusal.NO_STORAGE()
       return storageRole.keeper.holdings(remote, isOperator(remote), keys)
     }
   }

@@ -1,13 +1,15 @@
 // Errors of the build: each names what went wrong and what to do about it.
-export class BuildError extends Error {
-  readonly code: string
-  readonly hint?: string
+import { RoostError } from '../node/errors.ts'
 
-  constructor (code: string, message: string, hint?: string) {
-    super(message)
-    this.name = 'BuildError'
-    this.code = code
-    this.hint = hint
+export class BuildError extends RoostError {
+  constructor (code: string, message: string, hint?: string, cause?: unknown) {
+    super('BuildError', code, message, hint, cause)
+  }
+
+  // A package changed under one of the exact edits the Bare build makes to it.
+  static PATCH_MISMATCH (file: string, from: string, count: number): BuildError {
+    return new BuildError('PATCH_MISMATCH', `${file}: expected "${from}" once, found it ${count} times`,
+      'the package changed: check the patch in targets/bare/builtins.ts against the new version')
   }
 
   static NO_BARE_RUNTIME (boardId: string, host: string): BuildError {

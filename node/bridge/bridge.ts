@@ -14,8 +14,9 @@ import { decodePayload } from './decode.ts'
 import { attachIntake, MAX_UNSETTLED_READINGS, type Intake } from './intake.ts'
 import { brokerError, brokerForLog, connectBroker } from './mqtt-client.ts'
 import { encodeReading, type ReadingRecord } from './record.ts'
-import { routeTopic, type MappingRule } from './rules.ts'
+import { routeTopic } from './rules.ts'
 import { topicMatches } from './topic-filter.ts'
+import { NodeError } from '../errors.ts'
 
 export interface BridgeConfig extends BridgeSettings {
   clientId: string
@@ -218,9 +219,9 @@ export function createBridge (config: BridgeConfig, feeds: Feeds, state: BridgeS
     stats: () => ({ connected, ...counters }),
     publish (topic, payload, qos) {
       if (!config.commandTopics.some((filter) => topicMatches(filter, topic))) {
-        return Promise.reject(new Error(`topic "${topic}" is not in this node's command allowlist`))
+        return Promise.reject(NodeError.COMMAND_NOT_ALLOWED(topic))
       }
-      if (!client || !connected) return Promise.reject(new Error('the broker is not connected'))
+      if (!client || !connected) return Promise.reject(NodeError.BROKER_DISCONNECTED())
       const c = client
       return new Promise<void>((resolve, reject) => {
         c.publish(topic, b4a.toBuffer(payload) as Buffer, { qos }, (err) => err ? reject(err) : resolve())

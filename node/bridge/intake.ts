@@ -20,6 +20,7 @@
 // from the socket, and the socket's buffers fill up to the broker. A burst of QoS 0
 // messages waits there, not in the node's memory.
 import type { MqttClient } from 'mqtt'
+import { NodeError } from '../errors.ts'
 
 // Messages admitted and not settled (QoS 0: stored; QoS 1: acknowledged) at most. Also
 // the most readings that can be stored and not yet acknowledged when the node dies, so
@@ -46,7 +47,7 @@ export interface Intake {
   drain (): Promise<void>
 }
 
-const ACK_HELD = new Error('PUBACK held until the reading is stored')
+const ACK_HELD = NodeError.ACK_HELD()
 
 interface HeldAck {
   messageId: number
@@ -61,7 +62,7 @@ type SendPacket = (this: MqttClient, packet: { cmd: 'puback', messageId: number,
 // more to do) and reject if it could not be stored.
 export function attachIntake<P extends IntakePacket> (client: MqttClient, store: (packet: P) => Promise<void>): Intake {
   const sendPacket = (client as unknown as { _sendPacket?: SendPacket })._sendPacket
-  if (typeof sendPacket !== 'function') throw new Error('this mqtt.js has no client._sendPacket: the bridge cannot hold PUBACKs until readings are stored')
+  if (typeof sendPacket !== 'function') throw NodeError.MQTT_UNSUPPORTED('it has no client._sendPacket, so the bridge cannot hold PUBACKs until readings are stored')
   const sendPuback = sendPacket.bind(client)
   let unsettled = 0
   let pauses = 0

@@ -99,7 +99,7 @@ export function brokerError (err: Error, protocolVersion: 4 | 5): NodeError {
   const code = (err as { code?: unknown }).code
   if (typeof code === 'number' && NOT_AUTHORIZED.includes(code)) return NodeError.BROKER_NOT_AUTHORIZED(err.message)
   if (typeof code === 'number' && VERSION_REFUSED.includes(code)) return NodeError.BROKER_VERSION_REFUSED(protocolVersion, err.message)
-  return new NodeError(typeof code === 'string' && code !== '' ? code : 'BROKER_ERROR', err.message)
+  return NodeError.BROKER_ERROR(typeof code === 'string' && code !== '' ? code : null, err.message, err)
 }
 
 // The broker URL as logs show it: a password written into the URL becomes ***.

@@ -4,6 +4,7 @@
 // verbatim so a reader can always re-decode.
 import * as c from 'compact-encoding'
 import { DECODERS, type Decoder } from './decode.ts'
+import { NodeError } from '../errors.ts'
 
 export interface ReadingRecord {
   topic: string
@@ -49,15 +50,15 @@ export const readingRecord = {
   },
   decode (state: State): ReadingRecord {
     const version = c.uint.decode(state)
-    if (version !== VERSION) throw new Error(`unknown reading record version ${version}`)
+    if (version !== VERSION) throw NodeError.MALFORMED(`reading record (unknown version ${version})`)
     const f = c.uint.decode(state)
     const topic = c.string.decode(state)
     const payload = c.buffer.decode(state)
     const receivedAt = c.uint.decode(state)
     const qos = c.uint.decode(state)
-    if (qos > 2) throw new Error(`invalid QoS ${qos}`)
+    if (qos > 2) throw NodeError.MALFORMED(`reading record (QoS ${qos})`)
     const decoder = DECODERS[c.uint.decode(state)]
-    if (decoder === undefined) throw new Error('unknown decoder')
+    if (decoder === undefined) throw NodeError.MALFORMED('reading record (unknown decoder)')
     const packetId = c.uint.decode(state)
     const decodeError = f & FLAG_DECODE_ERROR ? c.string.decode(state) : null
     return { topic, payload: payload ?? new Uint8Array(0), receivedAt, qos: qos as 0 | 1 | 2, retain: (f & FLAG_RETAIN) !== 0, decoder, decodeError, packetId }

@@ -3,6 +3,7 @@
 // can acknowledge the broker then. One batch is written at a time; what arrives
 // meanwhile waits and goes into the next one (group commit), so the busier the feed,
 // the larger its batches.
+import { NodeError } from '../errors.ts'
 export interface Batcher<T> {
   // `soon`: write at the end of this turn of the event loop instead of on the timer.
   // For an item someone is waiting on (a QoS 1 acknowledgement): the messages that
@@ -72,7 +73,7 @@ export function createBatcher<T> (write: (items: T[]) => Promise<void>, opts: { 
 
   return {
     add (item, addOpts) {
-      if (closed) return Promise.reject(new Error('batcher is closed'))
+      if (closed) return Promise.reject(NodeError.FEED_CLOSED())
       return new Promise<void>((resolve, reject) => {
         queue.push({ item, resolve, reject })
         if (addOpts?.soon === true) immediate ??= setImmediate(() => { immediate = null; makeDue() })

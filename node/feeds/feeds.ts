@@ -3,6 +3,7 @@
 // few appends.
 import type { Store, StoreCore } from '../storage/corestore.ts'
 import { createBatcher, type Batcher } from './batcher.ts'
+import { NodeError } from '../errors.ts'
 
 export interface FeedInfo { name: string, key: Uint8Array, length: number, byteLength: number }
 
@@ -39,7 +40,7 @@ export async function openFeeds (store: Store, feedKey: Uint8Array, names: strin
   return {
     append (feed, block, appendOpts) {
       const entry = feeds.get(feed)
-      if (!entry) return Promise.reject(new Error(`no feed named "${feed}"`))
+      if (!entry) return Promise.reject(NodeError.NO_SUCH_FEED(feed))
       return entry.batcher.add(block, appendOpts)
     },
     core (feed) {

@@ -15,7 +15,7 @@ export function formatFeedRef (ref: FeedRef): string {
 export function parseFeedRef (value: string): FeedRef {
   const parts = value.startsWith(PREFIX) ? value.slice(PREFIX.length).split('.') : []
   if (parts.length !== 4 || !/^[a-z0-9][a-z0-9_-]{0,63}$/.test(parts[0])) {
-    throw new NodeError('BAD_FEED_REF', 'not a feed reference (expected roost-feed:NAME.NODE.CORE.KEY, as `roost feed ls` prints)')
+    throw NodeError.BAD_FEED_REF()
   }
   return {
     name: parts[0],

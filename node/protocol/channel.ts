@@ -5,23 +5,23 @@ import Protomux from 'protomux'
 import type { NoiseSecretStream } from 'hyperdht'
 import { NodeError } from '../errors.ts'
 import * as proto from './messages.ts'
-import type { FeedsReply, NodeStatus, PublishRequest, Refusal } from './messages.ts'
+import type { FeedsReply, NodeStatus, PublishRequest } from './messages.ts'
+import { Refusal, type Refused } from './refusals.ts'
 import * as sp from './storage-messages.ts'
 import type { HoldingsReply, KeepRequest } from './storage-messages.ts'
 
 export interface ControlHandlers {
   // Returns the status, or a refusal for a key that may not see it.
-  status?: (remotePublicKey: Uint8Array) => NodeStatus | Omit<Refusal, 'id'>
-  feeds?: (remotePublicKey: Uint8Array) => Omit<FeedsReply, 'id'> | Omit<Refusal, 'id'>
-  publish?: (remotePublicKey: Uint8Array, request: Omit<PublishRequest, 'id'>) => Promise<Omit<Refusal, 'id'> | null>
-  pair?: (remotePublicKey: Uint8Array, secret: Uint8Array) => Promise<Omit<Refusal, 'id'> | null>
-  keep?: (remotePublicKey: Uint8Array, request: Omit<KeepRequest, 'id'>) => Promise<Omit<Refusal, 'id'> | null>
-  drop?: (remotePublicKey: Uint8Array, key: Uint8Array) => Promise<Omit<Refusal, 'id'> | null>
-  holdings?: (remotePublicKey: Uint8Array, keys: Uint8Array[]) => Promise<Omit<HoldingsReply, 'id'> | Omit<Refusal, 'id'>>
+  status?: (remotePublicKey: Uint8Array) => NodeStatus | Refused
+  feeds?: (remotePublicKey: Uint8Array) => Omit<FeedsReply, 'id'> | Refused
+  publish?: (remotePublicKey: Uint8Array, request: Omit<PublishRequest, 'id'>) => Promise<Refused | null>
+  pair?: (remotePublicKey: Uint8Array, secret: Uint8Array) => Promise<Refused | null>
+  keep?: (remotePublicKey: Uint8Array, request: Omit<KeepRequest, 'id'>) => Promise<Refused | null>
+  drop?: (remotePublicKey: Uint8Array, key: Uint8Array) => Promise<Refused | null>
+  holdings?: (remotePublicKey: Uint8Array, keys: Uint8Array[]) => Promise<Omit<HoldingsReply, 'id'> | Refused>
 }
 
-type Refused = Omit<Refusal, 'id'>
-const NOT_SERVED: Refused = { code: 'NOT_SERVED', message: 'this peer does not serve that request' }
+const NOT_SERVED: Refused = Refusal.NOT_SERVED()
 
 export interface ControlChannel {
   opened: Promise<void>
@@ -136,14 +136,14 @@ export function openControlChannel (socket: NoiseSecretStream, handlers: Control
     onmessage (m) { settle(publishes, m.id, (p) => p.resolve()) }
   })
   // Answers a request whose handler works asynchronously: done, or the refusal.
-  function answer (id: number, work: Promise<Omit<Refusal, 'id'> | null> | undefined): void {
+  function answer (id: number, work: Promise<Refused | null> | undefined): void {
     (work ?? Promise.resolve(NOT_SERVED)).then((refused) => {
       if (channel!.closed) return
       if (refused) refusalMsg.send({ id, ...refused })
       else doneMsg.send({ id })
     }, (err: Error) => {
       // A failure on this side (a full disk, say) still gets an answer, not a timeout.
-      if (!channel!.closed) refusalMsg.send({ id, code: 'FAILED', message: err.message })
+      if (!channel!.closed) refusalMsg.send({ id, ...Refusal.FAILED(err.message) })
     })
   }
   const pairMsg = channel.addMessage({

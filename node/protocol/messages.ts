@@ -3,6 +3,7 @@
 // node's state are answered only for trusted keys.
 import * as c from 'compact-encoding'
 import { optionalStorageStatus, type StorageStatus } from './storage-messages.ts'
+import { NodeError } from '../errors.ts'
 
 export const PROTOCOL = 'roost/control/v1'
 
@@ -56,7 +57,8 @@ export interface PublishReply { id: number }
 
 export interface StatusReply { id: number, status: NodeStatus }
 
-export interface Refusal { id: number, code: string, message: string }
+// A refusal as sent: protocol/refusals.ts lists every code.
+export interface RefusalMessage { id: number, code: string, message: string }
 
 export const ping: Encoder<Ping> = {
   preencode (state, m) { c.uint.preencode(state, m.seq) },
@@ -94,7 +96,7 @@ const optionalBridge: Encoder<BridgeStatus | null> = {
   decode (state) {
     const tag = c.uint.decode(state)
     if (tag === 0) return null
-    if (tag > 2) throw new Error('invalid bridge status')
+    if (tag > 2) throw NodeError.MALFORMED('bridge status')
     const b = { connected: tag === 2 } as BridgeStatus
     for (const k of BRIDGE_COUNTERS) b[k] = c.uint.decode(state)
     return b
@@ -187,7 +189,7 @@ export const statusReply: Encoder<StatusReply> = {
   decode (state) { return { id: c.uint.decode(state), status: nodeStatus.decode(state) } }
 }
 
-export const refusal: Encoder<Refusal> = {
+export const refusal: Encoder<RefusalMessage> = {
   preencode (state, m) { c.uint.preencode(state, m.id); c.string.preencode(state, m.code); c.string.preencode(state, m.message) },
   encode (state, m) { c.uint.encode(state, m.id); c.string.encode(state, m.code); c.string.encode(state, m.message) },
   decode (state) { return { id: c.uint.decode(state), code: c.string.decode(state), message: c.string.decode(state) } }

@@ -2,6 +2,7 @@
 // asking the node to keep or drop a core, and reading back what it holds. Every
 // request is answered by `done` or by a refusal (protocol.ts) naming the reason.
 import * as c from 'compact-encoding'
+import { NodeError } from '../errors.ts'
 
 interface State { start: number, end: number, buffer: Uint8Array | null }
 interface Encoder<T> {
@@ -125,7 +126,7 @@ const holding: Encoder<Holding> = {
       evictable: c.bool.decode(state)
     }
     const s = HOLDING_STATES[c.uint.decode(state)]
-    if (s === undefined) throw new Error('invalid holding state')
+    if (s === undefined) throw NodeError.MALFORMED('holding state')
     return { ...h, state: s }
   }
 }
@@ -163,7 +164,7 @@ export const optionalStorageStatus: Encoder<StorageStatus | null> = {
   decode (state) {
     const tag = c.uint.decode(state)
     if (tag === 0) return null
-    if (tag > 2) throw new Error('invalid storage status')
+    if (tag > 2) throw NodeError.MALFORMED('storage status')
     const s = { diskFull: tag === 2 } as StorageStatus
     for (const k of STORAGE_COUNTERS) s[k] = c.uint.decode(state)
     return s

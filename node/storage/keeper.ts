@@ -11,15 +11,13 @@ import type HyperDHT from 'hyperdht'
 import type { NoiseSecretStream } from 'hyperdht'
 import type { StoragePeerSettings } from '../config/node-config.ts'
 import type { Holding, HoldingsReply, KeepRequest, StorageStatus } from '../protocol/storage-messages.ts'
-import type { Refusal } from '../protocol/messages.ts'
+import { Refusal, type Refused } from '../protocol/refusals.ts'
 import type { KeyPair } from '../identity/identity.ts'
 import { decodeKey, encodeKey } from '../identity/keys.ts'
 import type { Logger } from '../log.ts'
 import type { Announcer } from './announcer.ts'
 import type { HoldingEntry, Holdings } from './holdings.ts'
 import { decideKeep, sum } from './quota.ts'
-
-type Refused = Omit<Refusal, 'id'>
 
 // What the keeper uses of a hypercore session.
 export interface KeptCore {
@@ -127,10 +125,6 @@ export function createKeeper (opts: KeeperOptions): Keeper {
 
   function limits (): { quotaBytes: number, quotaCores: number, budgetBytes: number } {
     return { quotaBytes: settings.quotaBytes, quotaCores: settings.quotaCores, budgetBytes: settings.budgetBytes }
-  }
-
-  function refuse (code: string, message: string): Refused {
-    return { code, message }
   }
 
   function progress (sync: Sync): void {
@@ -352,9 +346,9 @@ export function createKeeper (opts: KeeperOptions): Keeper {
   }
 
   async function keep (owner: Uint8Array, request: Omit<KeepRequest, 'id'>, via: NoiseSecretStream | null): Promise<Refused | null> {
-    if (closed) return refuse('CLOSING', 'the node is shutting down; ask again in a moment')
+    if (closed) return Refusal.CLOSING()
     if (request.length > MAX_LENGTH || request.byteLength > MAX_BYTES) {
-      return refuse('BAD_REQUEST', `a core of ${request.length} blocks and ${request.byteLength} bytes is not plausible`)
+      return Refusal.BAD_REQUEST(`a core of ${request.length} blocks and ${request.byteLength} bytes is not plausible`)
     }
     const ownerId = encodeKey(owner)
     const id = b4a.toString(request.key, 'hex')
@@ -369,13 +363,13 @@ export function createKeeper (opts: KeeperOptions): Keeper {
       if (request.length > existing.held || via) await openSync(existing, via)
       return null
     }
-    if (diskFull) return refuse('DISK_FULL', 'the node\'s disk is full; it takes no new cores until space returns')
+    if (diskFull) return Refusal.DISK_FULL()
     const room = opts.freeBytes() - settings.reserveBytes
     if (request.byteLength > room) {
-      return refuse('DISK_FULL', `the node's disk has room for ${Math.max(0, room)} more bytes, not ${request.byteLength}`)
+      return Refusal.NO_ROOM(room, request.byteLength)
     }
     const decision = decideKeep({ key: id, owner: ownerId, byteLength: request.byteLength }, holdings.values(), limits())
-    if (!decision.ok) return refuse(decision.code, decision.message)
+    if (!decision.ok) return decision.refused
 
     const entry: HoldingEntry = {
       key: id, owner: ownerId, evictable: request.evictable, addedAt: Date.now(),
@@ -385,14 +379,13 @@ export function createKeeper (opts: KeeperOptions): Keeper {
     const sync = await openSync(entry, via)
     if (sync && !(await waitFound(sync, settings.findTimeoutMs))) {
       await forget(entry)
-      return refuse('CORE_UNAVAILABLE', `no peer served core ${encodeKey(request.key)} within ${settings.findTimeoutMs / 1000} s; ` +
-        'ask again while a device that has it is online')
+      return Refusal.CORE_UNAVAILABLE(encodeKey(request.key), settings.findTimeoutMs / 1000)
     }
     // The core's real size is known now: check it, not what the client said.
     const real = decideKeep({ key: id, owner: ownerId, byteLength: entry.byteLength }, holdings.values(), limits())
     if (!real.ok) {
       await forget(entry)
-      return refuse(real.code, real.message)
+      return real.refused
     }
     const evicted: string[] = []
     for (const victim of [...decision.evict, ...real.evict]) {
@@ -408,7 +401,7 @@ export function createKeeper (opts: KeeperOptions): Keeper {
       // Not acknowledged, so not kept: nothing of it may stay behind.
       entry.pending = true
       await forget(entry)
-      return refuse('NOT_SAVED', `the node could not record this core on its disk (${(err as Error).message}); ask again later`)
+      return Refusal.NOT_SAVED((err as Error).message)
     }
     if (evicted.length > 0) await store.compact()
     announcer.add(crypto.discoveryKey(request.key))
@@ -421,8 +414,8 @@ export function createKeeper (opts: KeeperOptions): Keeper {
     async drop (owner, key, asOperator) {
       const id = b4a.toString(key, 'hex')
       const entry = holdings.get(id)
-      if (!entry) return refuse('NOT_KEPT', `this node does not keep core ${encodeKey(key)}`)
-      if (entry.owner !== encodeKey(owner) && !asOperator) return refuse('NOT_OWNER', 'only the key that asked the node to keep this core may drop it')
+      if (!entry) return Refusal.NOT_KEPT(encodeKey(key))
+      if (entry.owner !== encodeKey(owner) && !asOperator) return Refusal.NOT_OWNER()
       await forget(entry)
       holdings.persist([id])
       await store.compact()

@@ -1,6 +1,7 @@
 // Whether a keep request fits: the owner's limits on bytes and cores, and the node's
 // total budget. To fit the budget the node may drop cores whose owners marked them
 // evictable (least recently synced first), never any other.
+import { Refusal, type Refused } from '../protocol/refusals.ts'
 import type { HoldingEntry } from './holdings.ts'
 
 export interface Limits { quotaBytes: number, quotaCores: number, budgetBytes: number }
@@ -9,7 +10,7 @@ export interface KeepAsk { key: string, owner: string, byteLength: number }
 
 export type QuotaDecision =
   | { ok: true, evict: HoldingEntry[] }
-  | { ok: false, code: 'QUOTA_CORES' | 'QUOTA_BYTES' | 'BUDGET_FULL', message: string }
+  | { ok: false, refused: Refused }
 
 // Reads `held` without copying it (a second time only to pick cores to evict): a node
 // asked to keep its thousandth core does this for every request.
@@ -26,14 +27,10 @@ export function decideKeep (ask: KeepAsk, held: Iterable<HoldingEntry>, limits: 
     }
   }
   if (mineCount + 1 > limits.quotaCores) {
-    return { ok: false, code: 'QUOTA_CORES', message: `your key may keep at most ${limits.quotaCores} cores on this node and already keeps ${mineCount}` }
+    return { ok: false, refused: Refusal.QUOTA_CORES(limits.quotaCores, mineCount) }
   }
   if (myBytes + ask.byteLength > limits.quotaBytes) {
-    return {
-      ok: false,
-      code: 'QUOTA_BYTES',
-      message: `this core (${ask.byteLength} bytes) does not fit your quota: ${myBytes} of ${limits.quotaBytes} bytes used`
-    }
+    return { ok: false, refused: Refusal.QUOTA_BYTES(ask.byteLength, myBytes, limits.quotaBytes) }
   }
   const evict: HoldingEntry[] = []
   if (total + ask.byteLength > limits.budgetBytes) {
@@ -44,11 +41,7 @@ export function decideKeep (ask: KeepAsk, held: Iterable<HoldingEntry>, limits: 
       total -= e.byteLength
     }
     if (total + ask.byteLength > limits.budgetBytes) {
-      return {
-        ok: false,
-        code: 'BUDGET_FULL',
-        message: `this node's storage budget (${limits.budgetBytes} bytes) has no room for ${ask.byteLength} more bytes, and nothing stored may be dropped for it`
-      }
+      return { ok: false, refused: Refusal.BUDGET_FULL(limits.budgetBytes, ask.byteLength) }
     }
   }
   return { ok: true, evict }

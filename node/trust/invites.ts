@@ -10,6 +10,7 @@ import b4a from 'b4a'
 import crypto from 'hypercore-crypto'
 import { NodeError } from '../errors.ts'
 import { decodeKey, encodeKey } from '../identity/keys.ts'
+import { Refusal, type Refused } from '../protocol/refusals.ts'
 
 export const INVITES_DIR = 'invites'
 const PREFIX = 'roost-invite:'
@@ -23,7 +24,7 @@ export function formatInvite (invite: Invite): string {
 export function parseInvite (value: string): Invite {
   const parts = value.startsWith(PREFIX) ? value.slice(PREFIX.length).split('.') : []
   if (parts.length !== 2) {
-    throw new NodeError('BAD_INVITE', 'not a roost invite (expected roost-invite:NODE.SECRET, as `roost invite` prints)')
+    throw NodeError.BAD_INVITE()
   }
   return { nodeKey: decodeKey('invite node key', parts[0]), secret: decodeKey('invite secret', parts[1]) }
 }
@@ -47,25 +48,25 @@ export function createInvite (storage: string, nodeKey: Uint8Array, ttlMs: numbe
   return { invite: formatInvite({ nodeKey, secret }), expiresAt }
 }
 
-export type InviteRefusal = { code: 'INVITE_UNKNOWN' | 'INVITE_USED' | 'INVITE_EXPIRED', message: string }
+export type InviteRefusalCode = 'INVITE_UNKNOWN' | 'INVITE_USED' | 'INVITE_EXPIRED'
 
 // Takes the invite if it is valid; otherwise says why not. Never throws for a bad secret.
-export function takeInvite (storage: string, secret: Uint8Array, now: number): InviteRefusal | null {
+export function takeInvite (storage: string, secret: Uint8Array, now: number): Refused | null {
   const open = inviteFile(storage, secret, '.json')
   const used = inviteFile(storage, secret, '.used')
   try {
     fs.renameSync(open, used)
   } catch (err) {
     if ((err as { code?: string }).code !== 'ENOENT') throw err
-    if (exists(used)) return { code: 'INVITE_USED', message: 'this invite has already been used; ask for a new one (`roost invite` on the node\'s machine)' }
-    return { code: 'INVITE_UNKNOWN', message: 'this node did not issue that invite' }
+    if (exists(used)) return Refusal.INVITE_USED()
+    return Refusal.INVITE_UNKNOWN()
   }
   let expiresAt = 0
   try {
     expiresAt = Number((JSON.parse(b4a.toString(fs.readFileSync(used))) as { expiresAt?: unknown }).expiresAt)
   } catch {}
   if (!(expiresAt > now)) {
-    return { code: 'INVITE_EXPIRED', message: `this invite expired at ${new Date(expiresAt).toISOString()}; ask for a new one` }
+    return Refusal.INVITE_EXPIRED(expiresAt)
   }
   return null
 }

@@ -6,7 +6,6 @@ import fs from '#fs'
 import path from '#path'
 import b4a from 'b4a'
 import crypto from 'hypercore-crypto'
-import { NodeError } from '../errors.ts'
 import { decodeKey, encodeKey } from '../identity/keys.ts'
 
 export const TRUSTED_DIR = 'trusted'
@@ -125,9 +124,4 @@ export function openTrust (storage: string, configKeys: string[], operatorKey: s
     refresh,
     close () { clearInterval(timer) }
   }
-}
-
-export function trustError (key: string): NodeError {
-  return new NodeError('NOT_PAIRED', `key ${key} is not a paired key of this node`,
-    'keys from the config\'s trusted list are removed by editing the config; `roost trust ls` shows where each key comes from')
 }

@@ -52,8 +52,7 @@ export function applyPatches (file: string, source: string, patches: Array<[stri
   for (const [from, to] of patches) {
     const count = out.split(from).length - 1
     if (count !== 1) {
-      throw new BuildError('PATCH_MISMATCH', `${file}: expected "${from}" once, found it ${count} times`,
-        'the package changed: check the patch in targets/bare/builtins.ts against the new version')
+      throw BuildError.PATCH_MISMATCH(file, from, count)
     }
     out = out.replace(from, to)
   }

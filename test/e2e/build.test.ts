@@ -1,5 +1,4 @@
 import test from 'ava'
-import type { ExecutionContext } from 'ava'
 import { spawnSync } from 'node:child_process'
 import crypto from 'node:crypto'
 import fs from 'node:fs'

@@ -97,5 +97,5 @@ test('a reading record round-trips through its compact encoding', (t) => {
 test('a truncated or foreign block is refused, not misread', (t) => {
   const block = encodeReading({ topic: 'a', payload: new Uint8Array([1]), receivedAt: 1, qos: 0, retain: false, decoder: 'raw', decodeError: null, packetId: 0 })
   t.throws(() => decodeReading(block.subarray(0, block.byteLength - 2)))
-  t.throws(() => decodeReading(new Uint8Array([9, 0])), { message: 'unknown reading record version 9' })
+  t.throws(() => decodeReading(new Uint8Array([9, 0])), { code: 'MALFORMED', message: 'malformed reading record (unknown version 9)' })
 })

@@ -55,7 +55,7 @@ test('flush writes what is queued without waiting for the timer, and close refus
   t.deepEqual(batches, [[1, 2]])
   await Promise.all(added)
   await batcher.close()
-  await t.throwsAsync(batcher.add(3), { message: 'batcher is closed' })
+  await t.throwsAsync(batcher.add(3), { code: 'FEED_CLOSED' })
 })
 
 test('a failed batch rejects every caller in it, so nothing failed is acknowledged', async (t) => {

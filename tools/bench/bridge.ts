@@ -23,6 +23,7 @@ import { cpuMs, median, percentile, round, sleep, vmHwmKb } from './measure.ts'
 import { findMosquittoTool, mosquittoVersion, startMosquitto, stopProcess, type Broker } from '../harness/mosquitto.ts'
 import { connectToNode } from '../client/connect.ts'
 import { watchNode, type NodeProcess } from '../harness/node-process.ts'
+import { HarnessError } from '../harness/errors.ts'
 
 export interface SubscriberFigures {
   // Medians over the runs.
@@ -144,7 +145,7 @@ function closers (): { add (close: () => Promise<void> | void): void, closeAll (
 
 export async function benchBridge (opts: { messages: number, runs: number }): Promise<BridgeFigures> {
   for (const [name, value] of Object.entries(opts)) {
-    if (!Number.isInteger(value) || value < 1) throw new Error(`benchBridge: ${name} must be a whole number ≥ 1, got ${value}`)
+    if (!Number.isInteger(value) || value < 1) throw HarnessError.BAD_OPTION(`benchBridge: ${name}`, `must be a whole number ≥ 1, got ${value}`)
   }
   const loadBefore = os.loadavg()
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'roost-bench-bridge-'))
@@ -374,7 +375,7 @@ async function watchProgress (progress: Progress, started: number, publishedAt: 
     const published = publishedAt()
     const quietMs = at - Math.max(changedAt, published ?? started)
     if (published !== null && value > 0 && quietMs > STALL_MS) return { value, at: changedAt }
-    if (quietMs > NO_PROGRESS_MS) throw new Error(`no progress for ${NO_PROGRESS_MS} ms (at ${value} of ${progress.target})`)
+    if (quietMs > NO_PROGRESS_MS) throw HarnessError.WAIT_TIMEOUT(`progress (at ${value} of ${progress.target})`, NO_PROGRESS_MS, '')
     previousAt = at
     await sleep(progress.pollMs)
   }
@@ -386,7 +387,7 @@ async function connectPublisher (broker: Broker): Promise<MqttClient> {
     await new Promise<void>((resolve, reject) => {
       client.once('connect', () => resolve())
       client.once('error', reject)
-      client.once('close', () => reject(new Error(`publisher could not connect to ${broker.url}`)))
+      client.once('close', () => reject(HarnessError.DID_NOT_START(`the publisher's connection to ${broker.url}`, 'closed')))
     })
   } catch (err) {
     client.end(true)
@@ -446,7 +447,7 @@ async function readerLatency (bench: Bench, name: string): Promise<{ latencies: 
     await watchProgress({ read: feedLength, target: 1, pollMs: STATUS_POLL_MS }, warmUp, () => warmUp)
     const { feedKey, feeds } = await session.control.feeds()
     const feed = feeds.find((f) => f.name === RULE.feed)
-    if (!feed) throw new Error(`the node has no feed "${RULE.feed}"`)
+    if (!feed) throw HarnessError.CHECK_FAILED(`the node has no feed "${RULE.feed}"`)
     const reader = await openFeedReader(bench.client, { name: RULE.feed, nodeKey: decodeKey('node key', key), coreKey: feed.key, feedKey }, { decrypt: true })
     opened.add(() => reader.close())
 

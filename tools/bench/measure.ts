@@ -1,11 +1,12 @@
 // Reading figures for `roost bench`: peak memory and CPU time of a running process
 // from the kernel, and the statistics the report gives (medians, percentiles).
 import fs from 'node:fs'
+import { HarnessError } from '../harness/errors.ts'
 
 // Peak resident set size of a running process, from the kernel.
 export function vmHwmKb (pid: number): number {
   const match = /^VmHWM:\s+(\d+) kB$/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))
-  if (!match) throw new Error(`no VmHWM for pid ${pid}`)
+  if (!match) throw HarnessError.CHECK_FAILED(`no VmHWM for pid ${pid}`)
   return Number(match[1])
 }
 

@@ -25,6 +25,7 @@ import { createDht } from '../../node/network/dht.ts'
 import { loadOrCreateIdentity } from '../../node/identity/identity.ts'
 import { decodeKey, encodeKey } from '../../node/identity/keys.ts'
 import { coresPath, openStore } from '../../node/storage/corestore.ts'
+import { HarnessError } from '../harness/errors.ts'
 
 const BLOCK_BYTES = 64 * 1024
 // Blocks per append: large enough that the writer's own storage is not what is timed.
@@ -112,7 +113,7 @@ async function main (): Promise<void> {
     await core.download({ start: 0, end: blocks }).done()
     print({ event: 'read', ms: platform.nowMs() - started, connectMs: started - connecting, blocks })
   } else {
-    throw new Error(`unknown mode ${mode}`)
+    throw HarnessError.BAD_OPTION('mode', `unknown mode ${mode} (write, read)`)
   }
 }
 

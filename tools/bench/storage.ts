@@ -28,6 +28,7 @@ import { createMemoryCgroup, whyNoMemoryCgroup } from '../harness/memory-cgroup.
 import { connectToNode, type NodeSession } from '../client/connect.ts'
 import { watchNode, type NodeProcess } from '../harness/node-process.ts'
 import { openClientStore, type ClientStore } from '../client/store.ts'
+import { HarnessError } from '../harness/errors.ts'
 
 const PEER_ENTRY = path.join(REPO_ROOT, 'tools', 'bench', 'plain-core-peer.ts')
 const BLOCK_BYTES = 64 * 1024
@@ -330,7 +331,7 @@ async function waitAnnounced (flags: { bootstrap: string[], identity: string }, 
   const watcher = await connectToNode(flags, nodeKey)
   try {
     while ((await watcher.control.status()).storage!.announced < cores) {
-      if (Date.now() - started > ANNOUNCE_TIMEOUT_MS) throw new Error(`the node had not announced ${cores} cores after ${ANNOUNCE_TIMEOUT_MS} ms`)
+      if (Date.now() - started > ANNOUNCE_TIMEOUT_MS) throw HarnessError.WAIT_TIMEOUT(`announcement of all ${cores} cores`, ANNOUNCE_TIMEOUT_MS, '')
       await sleep(1000)
     }
   } finally {
@@ -483,7 +484,7 @@ function rssKinds (pid: number): { anonMiB: number, fileMiB: number } {
 
 function vmRssKb (pid: number): number {
   const match = /^VmRSS:\s+(\d+) kB$/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))
-  if (!match) throw new Error(`no VmRSS for pid ${pid}`)
+  if (!match) throw HarnessError.CHECK_FAILED(`no VmRSS for pid ${pid}`)
   return Number(match[1])
 }
 

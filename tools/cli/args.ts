@@ -1,7 +1,7 @@
 // Flat, checked options at the CLI boundary: every flag is declared once with its
 // type and help text; an unknown flag or a missing value is a usage error.
 import { parseArgs } from 'node:util'
-import { ConfigError } from '../config/errors.ts'
+import { CliError } from './errors.ts'
 
 export interface FlagSpec {
   type: 'string' | 'boolean'
@@ -20,8 +20,8 @@ export interface CommandSpec {
 
 export type ParsedFlags = Record<string, string | boolean | string[] | undefined>
 
-export function usageError (command: string, message: string): ConfigError {
-  return new ConfigError('USAGE', `roost ${command}: ${message}`, `run: roost ${command} --help`)
+export function usageError (command: string, message: string): CliError {
+  return CliError.USAGE(command, message)
 }
 
 export function parseCommand (spec: CommandSpec, argv: string[]): { flags: ParsedFlags, positionals: string[], help: boolean } {

@@ -1,7 +1,7 @@
 // The `roost` command: dispatches to one module per command, prints `code: message`
 // and a hint for any error, and a stack trace only with --debug.
 import { formatHelp, parseCommand, type CommandSpec, type ParsedFlags } from './args.ts'
-import { ConfigError } from '../config/errors.ts'
+import { CliError } from './errors.ts'
 import * as backup from './commands/backup.ts'
 import * as boards from './commands/boards.ts'
 import * as bench from './commands/bench.ts'
@@ -50,7 +50,7 @@ export async function main (argv: string[]): Promise<number> {
     }
     const command = COMMANDS.find((c) => c.spec.name === name)
     if (!command) {
-      throw new ConfigError('USAGE', `unknown command "${name}" (commands: ${COMMANDS.map((c) => c.spec.name).join(', ')})`, 'run: roost --help')
+      throw CliError.UNKNOWN_COMMAND(name, COMMANDS.map((c) => c.spec.name))
     }
     const { flags, positionals, help } = parseCommand(command.spec, rest)
     if (help) {

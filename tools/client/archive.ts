@@ -6,7 +6,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import b4a from 'b4a'
-import { ConfigError } from '../config/errors.ts'
+import { ClientError } from './errors.ts'
 import type { ClientCore } from './store.ts'
 
 export const BLOCK_SIZE = 64 * 1024
@@ -73,7 +73,7 @@ function safeRelative (p: string): boolean {
 export async function readArchive (core: ClientCore, outDir: string, onBlocks: (done: number, total: number) => void): Promise<{ files: number, bytes: number }> {
   const first = await core.get(0)
   if (!first || first.length < 8 || !b4a.equals(first.subarray(0, 4), MAGIC)) {
-    throw new ConfigError('NOT_A_BACKUP', 'this core is not a roost backup (or the reference\'s encryption key is wrong)')
+    throw ClientError.NOT_A_BACKUP()
   }
   const headerLength = new DataView(first.buffer, first.byteOffset).getUint32(4)
   const headerBlocks = Math.ceil((8 + headerLength) / BLOCK_SIZE)
@@ -81,7 +81,7 @@ export async function readArchive (core: ClientCore, outDir: string, onBlocks: (
   for (let i = 1; i < headerBlocks; i++) parts.push((await core.get(i))!)
   const header = JSON.parse(b4a.toString(b4a.concat(parts).subarray(8, 8 + headerLength))) as Header
   for (const f of header.files) {
-    if (!safeRelative(f.path)) throw new ConfigError('BAD_BACKUP', `the backup names an unsafe path: ${JSON.stringify(f.path)}`)
+    if (!safeRelative(f.path)) throw ClientError.BAD_BACKUP(f.path)
   }
   let index = headerBlocks
   let bytes = 0
@@ -93,7 +93,7 @@ export async function readArchive (core: ClientCore, outDir: string, onBlocks: (
       let left = f.size
       while (left > 0) {
         const block = await core.get(index++)
-        if (!block) throw new ConfigError('BACKUP_INCOMPLETE', `block ${index - 1} is missing`)
+        if (!block) throw ClientError.BACKUP_INCOMPLETE(index - 1)
         fs.writeSync(fd, block)
         left -= block.length
         bytes += block.length

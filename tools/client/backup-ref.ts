@@ -1,7 +1,7 @@
 // A restore reference carries the backup core's key and its encryption key, plus the
 // node that keeps it (a hint: restore finds holders on the DHT by the core's key).
 // Whoever has it can read the backup: treat it like a password.
-import { NodeError } from '../../node/errors.ts'
+import { ClientError } from './errors.ts'
 import { decodeKey, encodeKey } from '../../node/identity/keys.ts'
 
 export interface BackupRef { coreKey: Uint8Array, encryptionKey: Uint8Array, nodeKey: Uint8Array }
@@ -14,7 +14,7 @@ export function formatBackupRef (ref: BackupRef): string {
 
 export function parseBackupRef (value: string): BackupRef {
   const parts = value.startsWith(PREFIX) ? value.slice(PREFIX.length).split('.') : []
-  if (parts.length !== 3) throw new NodeError('BAD_BACKUP_REF', 'not a backup reference (expected roost-backup:CORE.KEY.NODE, as `roost backup` prints)')
+  if (parts.length !== 3) throw ClientError.BAD_BACKUP_REF()
   return {
     coreKey: decodeKey('backup core key', parts[0]),
     encryptionKey: decodeKey('backup encryption key', parts[1]),

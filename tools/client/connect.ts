@@ -5,7 +5,7 @@ import type { NoiseSecretStream } from 'hyperdht'
 import { parseBootstrap, type BootstrapNode } from '../../node/config/node-config.ts'
 import { openControlChannel, type ControlChannel } from '../../node/protocol/channel.ts'
 import { createDht } from '../../node/network/dht.ts'
-import { NodeError } from '../../node/errors.ts'
+import { ClientError } from './errors.ts'
 import { loadOrCreateIdentity, type KeyPair } from '../../node/identity/identity.ts'
 import { decodeKey, encodeKey } from '../../node/identity/keys.ts'
 import { listFlag, stringFlag, type FlagSpec, type ParsedFlags } from '../cli/args.ts'
@@ -48,7 +48,7 @@ export async function connectToNode (flags: ParsedFlags, nodeKey: string): Promi
   const dht = createDht({ bootstrap, host: stringFlag(flags, 'host') ?? null, ephemeral: true })
   const started = performance.now()
   const deadline = started + CONNECT_TIMEOUT_MS
-  let lastError: Error & { code?: string } = NodeError.TIMEOUT('connect', CONNECT_TIMEOUT_MS)
+  let lastError: Error & { code?: string } = ClientError.TIMEOUT('connect', CONNECT_TIMEOUT_MS)
   while (performance.now() < deadline) {
     const socket = dht.connect(publicKey, { keyPair })
     let socketError: (Error & { code?: string }) | null = null
@@ -60,7 +60,7 @@ export async function connectToNode (flags: ParsedFlags, nodeKey: string): Promi
         control.opened,
         new Promise((_resolve, reject) => {
           const wait = Math.min(ATTEMPT_TIMEOUT_MS, deadline - performance.now())
-          timer = setTimeout(() => reject(NodeError.TIMEOUT('connect', Math.round(wait))), wait)
+          timer = setTimeout(() => reject(ClientError.TIMEOUT('connect', Math.round(wait))), wait)
         })
       ])
       return {
@@ -91,5 +91,5 @@ export async function connectToNode (flags: ParsedFlags, nodeKey: string): Promi
     }
   }
   await dht.destroy({ force: true })
-  throw NodeError.UNREACHABLE(encodeKey(publicKey), `${lastError.code ?? 'ERROR'}: ${lastError.message.replace(/^[A-Z_]+: /, '')}`)
+  throw ClientError.UNREACHABLE(encodeKey(publicKey), `${lastError.code ?? 'ERROR'}: ${lastError.message.replace(/^[A-Z_]+: /, '')}`)
 }

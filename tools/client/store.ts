@@ -3,7 +3,7 @@
 import path from 'node:path'
 import Corestore from 'corestore'
 import b4a from 'b4a'
-import { NodeError } from '../../node/errors.ts'
+import { ClientError } from './errors.ts'
 import { encodeKey } from '../../node/identity/keys.ts'
 import { stringFlag, type ParsedFlags } from '../cli/args.ts'
 import type { NodeSession } from './connect.ts'
@@ -47,12 +47,12 @@ export async function waitUntilHeld (session: NodeSession, key: Uint8Array, leng
   while (true) {
     const { holdings } = await session.control.holdings([key])
     const h = holdings.find((x) => b4a.equals(x.key, key))
-    if (!h) throw new NodeError('NOT_KEPT', `the node no longer lists core ${encodeKey(key)}`, 'it may have been dropped or refused; see the node\'s log')
+    if (!h) throw ClientError.NOT_KEPT(encodeKey(key))
     if (h.held !== last) { last = h.held; onProgress(h.held) }
     if (h.held >= length) return
-    if (h.state === 'over-quota') throw new NodeError('QUOTA_BYTES', `the node stopped at block ${h.held} of ${length}: your storage quota is used up`)
-    if (h.state === 'disk-full') throw new NodeError('DISK_FULL', `the node stopped at block ${h.held} of ${length}: its disk is full`)
-    if (Date.now() > deadline) throw NodeError.TIMEOUT(`the node holding all ${length} blocks`, timeoutMs)
+    if (h.state === 'over-quota') throw ClientError.QUOTA_BYTES(h.held, length)
+    if (h.state === 'disk-full') throw ClientError.DISK_FULL(h.held, length)
+    if (Date.now() > deadline) throw ClientError.TIMEOUT(`the node holding all ${length} blocks`, timeoutMs)
     await new Promise((resolve) => setTimeout(resolve, POLL_MS))
   }
 }

@@ -1,24 +1,21 @@
 // Errors raised while reading and checking configs (board, node, fleet). Each has
 // a stable `code` a program can switch on and a message that names the file, the
 // line and the field; `hint` says how to fix it when there is a fix.
+import { RoostError } from '../../node/errors.ts'
+
 export interface ConfigErrorWhere {
   file?: string
   line?: number
   field?: string
 }
 
-export class ConfigError extends Error {
-  readonly code: string
-  readonly hint?: string
+export class ConfigError extends RoostError {
   readonly file?: string
   readonly line?: number
   readonly field?: string
 
   constructor (code: string, message: string, hint?: string, where: ConfigErrorWhere = {}) {
-    super(message)
-    this.name = 'ConfigError'
-    this.code = code
-    this.hint = hint
+    super('ConfigError', code, message, hint)
     this.file = where.file
     this.line = where.line
     this.field = where.field

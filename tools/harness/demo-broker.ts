@@ -6,6 +6,7 @@ import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { accepts, findMosquittoTool, freePort } from './mosquitto.ts'
+import { HarnessError } from './errors.ts'
 
 export interface DemoBroker { url: string, kind: 'mosquitto' | 'aedes', stop (): Promise<void> }
 
@@ -37,7 +38,7 @@ export async function startDemoBroker (): Promise<DemoBroker> {
     for (let i = 0; i < 100 && !(await accepts(port)); i++) await new Promise((resolve) => setTimeout(resolve, 50))
     if (!(await accepts(port))) {
       await stop()
-      throw new Error(`mosquitto did not start on 127.0.0.1:${port}`)
+      throw HarnessError.DID_NOT_START(`mosquitto on 127.0.0.1:${port}`, '(not kept: the demo broker logs nowhere)')
     }
     return { url, kind: 'mosquitto', stop }
   }

@@ -6,7 +6,7 @@ import path from 'node:path'
 import type { NodeConfigFile } from '../../node/config/node-config.ts'
 import { buildArtifact, type ArtifactResult } from '../../targets/artifact.ts'
 import { BUNDLE_FILE, type Runtime } from '../../targets/bundle.ts'
-import { ConfigError } from '../config/errors.ts'
+import { HarnessError } from './errors.ts'
 import { loadBoard, type Board } from '../config/boards.ts'
 
 // The board whose host matches this machine, for `roost run` without --board.
@@ -19,8 +19,7 @@ export function thisMachineBoard (): Board {
   const host = `${process.platform}-${process.arch}`
   const id = BOARD_FOR_HOST[host]
   if (!id) {
-    throw new ConfigError('UNSUPPORTED_HOST', `roost cannot run a node on this machine (${host})`,
-      'build for a board with `roost build --board ID` and run it there')
+    throw HarnessError.UNSUPPORTED_HOST(host)
   }
   return loadBoard(id)
 }
@@ -28,7 +27,7 @@ export function thisMachineBoard (): Board {
 export async function buildLocal (board: Board, runtime: Runtime, outDir: string): Promise<ArtifactResult> {
   const result = await buildArtifact({ board, runtime, outDir })
   if (runtime === 'bare' && !result.manifest.runtime.included) {
-    throw new ConfigError('NO_LOCAL_BARE', `this registry has no Bare binary for ${board.host}`, 'use --runtime node')
+    throw HarnessError.NO_LOCAL_BARE(board.host)
   }
   return result
 }

@@ -9,6 +9,7 @@ import path from 'node:path'
 import readline from 'node:readline'
 import { processWaiter } from './process-waiter.ts'
 import { sleep } from '../bench/measure.ts'
+import { HarnessError } from './errors.ts'
 
 export interface Broker {
   port: number
@@ -32,7 +33,7 @@ export function findMosquittoTool (name: 'mosquitto' | 'mosquitto_pub' | 'mosqui
       return file
     } catch {}
   }
-  throw new Error(`${name} is not installed: run scripts/system-deps.sh (as root it installs mosquitto and mosquitto-clients)`)
+  throw HarnessError.TOOL_MISSING(name, 'mosquitto and mosquitto-clients')
 }
 
 export function freePort (): Promise<number> {
@@ -91,7 +92,7 @@ export async function startMosquitto (settings: string[]): Promise<Broker> {
   try {
     const deadline = Date.now() + START_TIMEOUT_MS
     while (!(await accepts(port))) {
-      if (gone() || Date.now() > deadline) throw new Error(`mosquitto did not accept connections on 127.0.0.1:${port}; its log: ${log.join(' | ')}`)
+      if (gone() || Date.now() > deadline) throw HarnessError.DID_NOT_START(`mosquitto on 127.0.0.1:${port}`, log.join(' | '))
       await sleep(50)
     }
   } catch (err) {

@@ -1,6 +1,7 @@
 // Waiting on a child process's output: a promise that resolves with what `found`
 // returns once it returns something, re-checked on every `wake()` (new output, the
 // process ending); it rejects when the process has ended first or the time is up.
+import { HarnessError } from './errors.ts'
 export interface ProcessWaiter {
   wake (): void
   until<T> (found: () => T | undefined, what: string, timeoutMs: number): Promise<T>
@@ -16,9 +17,9 @@ export function processWaiter (name: string, gone: () => boolean, describe: () =
         const check = (): void => {
           const value = found()
           if (value !== undefined) return done(() => resolve(value))
-          if (gone()) return done(() => reject(new Error(`${name} exited before ${what}; ${describe()}`)))
+          if (gone()) return done(() => reject(HarnessError.EXITED(name, what, describe())))
         }
-        const timer = setTimeout(() => done(() => reject(new Error(`no ${what} within ${timeoutMs} ms; ${describe()}`))), timeoutMs)
+        const timer = setTimeout(() => done(() => reject(HarnessError.WAIT_TIMEOUT(what, timeoutMs, describe()))), timeoutMs)
         const done = (fn: () => void): void => {
           clearTimeout(timer)
           waiters.delete(check)

@@ -6,9 +6,9 @@ import { decodeKey, encodeKey } from '../../../node/identity/keys.ts'
 import { intFlag, stringFlag, usageError, type CommandSpec, type ParsedFlags } from '../args.ts'
 import { writeArchive } from '../../client/archive.ts'
 import { formatBackupRef } from '../../client/backup-ref.ts'
-import { ConfigError } from '../../config/errors.ts'
 import { connectToNode, NETWORK_FLAGS } from '../../client/connect.ts'
 import { clientStoreDir, openClientStore, waitUntilHeld } from '../../client/store.ts'
+import { ClientError } from '../../client/errors.ts'
 
 export const spec: CommandSpec = {
   name: 'backup',
@@ -39,7 +39,7 @@ export async function run (flags: ParsedFlags, positionals: string[]): Promise<n
 // restore reference once the node holds every block.
 export async function backupFolder (flags: ParsedFlags, dirText: string, nodeKey: string, say: (line: string) => void): Promise<string> {
   const dir = path.resolve(dirText)
-  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new ConfigError('NOT_A_FOLDER', `${dir} is not a folder`)
+  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw ClientError.NOT_A_FOLDER(dir)
   const node = decodeKey('node key', nodeKey)
   const timeoutMs = intFlag('backup', flags, 'timeout', 600, 1, 86_400) * 1000
 

@@ -25,6 +25,7 @@ import { connectToNode } from '../../client/connect.ts'
 import { backupFolder } from './backup.ts'
 import { restoreBackup } from './restore.ts'
 import { watchNode, type NodeProcess } from '../../harness/node-process.ts'
+import { HarnessError } from '../../harness/errors.ts'
 
 export const spec: CommandSpec = {
   name: 'demo',
@@ -125,7 +126,7 @@ export async function run (_flags: ParsedFlags): Promise<number> {
       total += rows.length
       say(`   ${reader.name}: ${reader.core.length} readings: ${rows.map((r) => r.split('  ').slice(1).join(' ')).join(' | ')}`)
     }
-    if (total !== plan.length) throw new Error(`expected ${plan.length} readings back, found ${total}`)
+    if (total !== plan.length) throw HarnessError.CHECK_FAILED(`expected ${plan.length} readings back, found ${total}`)
     for (const reader of readers.splice(0)) await reader.close()
 
     const docs = path.join(work, 'laptop-documents')
@@ -159,7 +160,7 @@ export async function run (_flags: ParsedFlags): Promise<number> {
 
     for (const node of nodes.splice(0).reverse()) {
       const { code } = await node.stop()
-      if (code !== 0) throw new Error(`a node exited with ${code} on SIGTERM`)
+      if (code !== 0) throw HarnessError.CHECK_FAILED(`a node exited with ${code} on SIGTERM`)
     }
     say('10. both nodes stopped cleanly on SIGTERM; demo done')
     return 0

@@ -3,7 +3,7 @@ import { identityPath, loadIdentity } from '../../../node/identity/identity.ts'
 import { createInvite } from '../../../node/trust/invites.ts'
 import { secretFileExists } from '../../../node/identity/secret-file.ts'
 import { stringFlag, usageError, type CommandSpec, type ParsedFlags } from '../args.ts'
-import { ConfigError } from '../../config/errors.ts'
+import { CliError } from '../errors.ts'
 import { defaultNodeStorage } from '../paths.ts'
 
 export const spec: CommandSpec = {
@@ -29,7 +29,7 @@ export async function run (flags: ParsedFlags): Promise<number> {
   const ttl = parseAge('invite', stringFlag(flags, 'expires') ?? '1h')
   const file = identityPath(storage)
   if (!secretFileExists(file)) {
-    throw new ConfigError('NO_NODE', `no node identity in ${storage}`, 'start the node once (`roost run`), or pass --storage with its storage folder')
+    throw CliError.NO_NODE(storage)
   }
   const { publicKey } = loadIdentity(file)
   const { invite, expiresAt } = createInvite(storage, publicKey, ttl, Date.now())

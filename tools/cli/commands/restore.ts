@@ -2,14 +2,13 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { createDht } from '../../../node/network/dht.ts'
-import { NodeError } from '../../../node/errors.ts'
 import { encodeKey } from '../../../node/identity/keys.ts'
 import { intFlag, stringFlag, usageError, type CommandSpec, type ParsedFlags } from '../args.ts'
 import { readArchive } from '../../client/archive.ts'
 import { parseBackupRef } from '../../client/backup-ref.ts'
-import { ConfigError } from '../../config/errors.ts'
 import { bootstrapFlags, clientIdentity, NETWORK_FLAGS } from '../../client/connect.ts'
 import { openClientStore, replicateFromHolders, waitForLength } from '../../client/store.ts'
+import { ClientError } from '../../client/errors.ts'
 
 export const spec: CommandSpec = {
   name: 'restore',
@@ -35,7 +34,7 @@ export async function run (flags: ParsedFlags, positionals: string[]): Promise<n
 export async function restoreBackup (flags: ParsedFlags, refText: string, dirText: string, say: (line: string) => void): Promise<{ files: number, bytes: number, out: string }> {
   const ref = parseBackupRef(refText)
   const out = path.resolve(dirText)
-  if (fs.existsSync(out) && fs.readdirSync(out).length > 0) throw new ConfigError('FOLDER_NOT_EMPTY', `${out} is not empty`, 'restore into a new or empty folder')
+  if (fs.existsSync(out) && fs.readdirSync(out).length > 0) throw ClientError.FOLDER_NOT_EMPTY(out)
   const timeoutMs = intFlag('restore', flags, 'timeout', 60, 1, 86_400) * 1000
   const keyPair = clientIdentity(flags)
   const dht = createDht({ bootstrap: bootstrapFlags(flags), host: stringFlag(flags, 'host') ?? null, ephemeral: true })
@@ -49,7 +48,7 @@ export async function restoreBackup (flags: ParsedFlags, refText: string, dirTex
     await core.ready()
     stop = replicateFromHolders(dht, store, core.discoveryKey, keyPair, ref.nodeKey)
     const found = await waitForLength(core, timeoutMs)
-    if (!found) throw new NodeError('NOT_FOUND', `no peer served backup ${encodeKey(ref.coreKey)} within ${timeoutMs / 1000} s`, 'is the node that keeps it online? `roost status --peer NODE_KEY` shows what it holds')
+    if (!found) throw ClientError.BACKUP_NOT_FOUND(encodeKey(ref.coreKey), timeoutMs / 1000)
     say(`found ${core.length} blocks (${core.byteLength} bytes)`)
     let shown = 0
     await core.download({ start: 0, end: core.length }).done()

@@ -14,7 +14,7 @@ import { buildLocal, startNode, thisMachineBoard, writeConfig } from '../../harn
 import { buildCacheDir, dataDir, defaultNodeStorage } from '../paths.ts'
 import { decodeKey } from '../../../node/identity/keys.ts'
 import { runtimeFlag } from './build.ts'
-import { ConfigError } from '../../config/errors.ts'
+import { CliError } from '../errors.ts'
 
 export const spec: CommandSpec = {
   name: 'run',
@@ -147,6 +147,6 @@ function fileFlag (name: string, check: () => unknown): void {
     check()
   } catch (err) {
     if (!(err instanceof NodeError)) throw err
-    throw new ConfigError('USAGE', `roost run: --${name}: ${err.message}`, err.hint)
+    throw CliError.BAD_FILE_FLAG('run', name, err)
   }
 }

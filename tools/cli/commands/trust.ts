@@ -1,6 +1,7 @@
 import path from 'node:path'
 import { decodeKey, encodeKey } from '../../../node/identity/keys.ts'
-import { readPairedKeys, removePairedKey, trustError } from '../../../node/trust/trust.ts'
+import { readPairedKeys, removePairedKey } from '../../../node/trust/trust.ts'
+import { CliError } from '../errors.ts'
 import { stringFlag, usageError, type CommandSpec, type ParsedFlags } from '../args.ts'
 import { defaultNodeStorage } from '../paths.ts'
 
@@ -28,7 +29,7 @@ export async function run (flags: ParsedFlags, positionals: string[]): Promise<n
   if (sub === 'remove') {
     if (!key) throw usageError('trust', 'remove needs the KEY to revoke')
     const normal = encodeKey(decodeKey('key', key))
-    if (!removePairedKey(storage, normal)) throw trustError(normal)
+    if (!removePairedKey(storage, normal)) throw CliError.NOT_PAIRED(normal)
     process.stdout.write(`revoked ${normal}\n`)
     return 0
   }

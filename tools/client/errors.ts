@@ -1,0 +1,59 @@
+// Errors of the household client (tools/client): reaching a node, keeping cores on it,
+// backing folders up and restoring them.
+import { RoostError } from '../../node/errors.ts'
+
+export class ClientError extends RoostError {
+  constructor (code: string, message: string, hint?: string, cause?: unknown) {
+    super('ClientError', code, message, hint, cause)
+  }
+
+  static UNREACHABLE (key: string, reason: string): ClientError {
+    return new ClientError('UNREACHABLE', `could not reach ${key}: ${reason}`,
+      'check that the node is running and that both sides use the same bootstrap')
+  }
+
+  static TIMEOUT (what: string, ms: number): ClientError {
+    return new ClientError('TIMEOUT', `no answer to ${what} within ${ms / 1000} s`)
+  }
+
+  static NOT_KEPT (core: string): ClientError {
+    return new ClientError('NOT_KEPT', `the node no longer lists core ${core}`, 'it may have been dropped or refused; see the node\'s log')
+  }
+
+  static QUOTA_BYTES (held: number, length: number): ClientError {
+    return new ClientError('QUOTA_BYTES', `the node stopped at block ${held} of ${length}: your storage quota is used up`)
+  }
+
+  static DISK_FULL (held: number, length: number): ClientError {
+    return new ClientError('DISK_FULL', `the node stopped at block ${held} of ${length}: its disk is full`)
+  }
+
+  static NOT_A_FOLDER (dir: string): ClientError {
+    return new ClientError('NOT_A_FOLDER', `${dir} is not a folder`)
+  }
+
+  static FOLDER_NOT_EMPTY (dir: string): ClientError {
+    return new ClientError('FOLDER_NOT_EMPTY', `${dir} is not empty`, 'restore into a new or empty folder')
+  }
+
+  static BACKUP_NOT_FOUND (core: string, seconds: number): ClientError {
+    return new ClientError('NOT_FOUND', `no peer served backup ${core} within ${seconds} s`,
+      'is the node that keeps it online? `roost status --peer NODE_KEY` shows what it holds')
+  }
+
+  static BAD_BACKUP_REF (): ClientError {
+    return new ClientError('BAD_BACKUP_REF', 'not a backup reference (expected roost-backup:CORE.KEY.NODE, as `roost backup` prints)')
+  }
+
+  static NOT_A_BACKUP (): ClientError {
+    return new ClientError('NOT_A_BACKUP', 'this core is not a roost backup (or the reference\'s encryption key is wrong)')
+  }
+
+  static BAD_BACKUP (path: string): ClientError {
+    return new ClientError('BAD_BACKUP', `the backup names an unsafe path: ${JSON.stringify(path)}`)
+  }
+
+  static BACKUP_INCOMPLETE (block: number): ClientError {
+    return new ClientError('BACKUP_INCOMPLETE', `block ${block} is missing`)
+  }
+}
