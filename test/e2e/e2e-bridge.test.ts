@@ -13,7 +13,7 @@ import { parseFeedRef } from '../../node/feeds/ref.ts'
 import { loadOrCreateIdentity } from '../../node/identity/identity.ts'
 import { encodeKey } from '../../node/identity/keys.ts'
 import { loadBoard } from '../../tools/config/boards.ts'
-import { openFeedReader } from '../../tools/client/feed-reader.ts'
+import { openFeedReader } from '../../tools/client/feeds.ts'
 import { buildLocal } from '../../tools/harness/local-node.ts'
 import { connectToNode } from '../../tools/client/connect.ts'
 import { watchNode } from '../../tools/harness/node-process.ts'
@@ -24,6 +24,7 @@ import { launchNode } from '../helpers/nodes.ts'
 import { startTestnet } from '../helpers/testnet.ts'
 import { startTcpProxy } from '../helpers/tcp-proxy.ts'
 import { tmpDir } from '../helpers/tmp.ts'
+import { deviceAt } from '../../tools/client/device.ts'
 
 const board = loadBoard('x86-64-mini-pc')
 const buildDir = fs.mkdtempSync(path.join(os.tmpdir(), 'roost-e2e-bridge-'))
@@ -58,7 +59,7 @@ async function setup (t: ExecutionContext, extra: Partial<NonNullable<NodeConfig
 }
 
 async function waitForStored (bootstrap: string[], clientHome: string, nodeKey: string, stored: number) {
-  const session = await connectToNode({ bootstrap, identity: path.join(clientHome, 'client') }, nodeKey)
+  const session = await connectToNode(deviceAt(path.join(clientHome, 'client'), { bootstrap }), nodeKey)
   try {
     const deadline = Date.now() + 15_000
     for (;;) {
@@ -115,11 +116,11 @@ test('a reader with the core key but not the feed key sees ciphertext only', asy
   await waitForStored(bootstrap, clientHome, key, 1)
   const ref = parseFeedRef((await feedRefs(bootstrap, clientHome, key)).events)
 
-  const withKey = await openFeedReader({ bootstrap, identity: tmpDir(t) }, ref, { decrypt: true })
+  const withKey = await openFeedReader(deviceAt(tmpDir(t), { bootstrap }), ref, { decrypt: true })
   t.is(decodeReading((await withKey.core.get(0))!).topic, 'home/door')
   await withKey.close()
 
-  const without = await openFeedReader({ bootstrap, identity: tmpDir(t) }, ref, { decrypt: false })
+  const without = await openFeedReader(deviceAt(tmpDir(t), { bootstrap }), ref, { decrypt: false })
   const block = (await without.core.get(0))!
   await without.close()
   t.false(Buffer.from(block).includes(Buffer.from(marker)))
@@ -165,7 +166,7 @@ test('a trusted peer publishes to allowlisted topics only', async (t) => {
   const { node, key } = await start()
   const sub = subscribe(t, broker, 'home/#')
   await sub.subscribed
-  const session = await connectToNode({ bootstrap, identity: path.join(clientHome, 'client') }, key)
+  const session = await connectToNode(deviceAt(path.join(clientHome, 'client'), { bootstrap }), key)
   t.teardown(() => session.close())
   await session.control.publish('home/heater/set', Buffer.from('21'), 1)
   t.is((await sub.waitForMessage('21')).topic, 'home/heater/set')
@@ -250,7 +251,7 @@ test('with a password file the node logs in; with a wrong one it logs BROKER_NOT
   t.is(error.reason, 'the broker refused the bridge\'s login: Connection refused: Not authorized')
   t.regex(String(error.hint), /username and password \(or passwordFile\)/)
   // Still serving: a trusted client gets its status over the DHT.
-  const session = await connectToNode({ bootstrap: wrong.bootstrap, identity: path.join(wrong.clientHome, 'client') }, wrong.key)
+  const session = await connectToNode(deviceAt(path.join(wrong.clientHome, 'client'), { bootstrap: wrong.bootstrap }), wrong.key)
   t.teardown(() => session.close())
   t.false((await session.control.status()).bridge!.connected)
   // Still retrying: the broker keeps turning it away.
@@ -292,7 +293,7 @@ test('when the broker goes away the node says so, retries with backoff and never
   proxy.dropConnections()
   const gone = await node.waitFor('broker-disconnected', 10_000)
   t.is(gone.retryInMs, 1000)
-  const session = await connectToNode({ bootstrap, identity: path.join(clientHome, 'client') }, key)
+  const session = await connectToNode(deviceAt(path.join(clientHome, 'client'), { bootstrap }), key)
   t.teardown(() => session.close())
   t.false((await session.control.status()).bridge!.connected)
   // Refused retries double the wait: the second disconnect is not logged again, but

@@ -10,15 +10,16 @@ import { STORAGE_PEER_DEFAULTS } from '../../node/config/node-config.ts'
 import { loadOrCreateIdentity } from '../../node/identity/identity.ts'
 import { encodeKey } from '../../node/identity/keys.ts'
 import { defaultConfig } from '../../targets/artifact.ts'
-import { keepSmallCores } from '../../tools/bench/storage.ts'
+import { keepSmallCores } from '../../tools/harness/many-cores.ts'
 import { loadBoard } from '../../tools/config/boards.ts'
-import { sleep } from '../../tools/bench/measure.ts'
+import { sleep } from '../../tools/harness/wait.ts'
 import { connectToNode } from '../../tools/client/connect.ts'
 import { openClientStore } from '../../tools/client/store.ts'
 import { storageArtifact, storageNode } from '../helpers/storage.ts'
 import { startTestnet } from '../helpers/testnet.ts'
 import { memoryCgroup } from '../helpers/memory-cgroup.ts'
 import { tmpDir } from '../helpers/tmp.ts'
+import { deviceAt } from '../../tools/client/device.ts'
 
 const artifact = storageArtifact()
 
@@ -43,11 +44,11 @@ test.serial('a node keeps 1,000 cores from one device with at most maxOpenCores 
   const { key: nodeKey, node } = await storageNode(t, artifact, work, 'home', {
     bootstrap, trustedKeys: [encodeKey(laptop.publicKey)], storagePeer: defaultConfig(PI).storagePeer
   }, cgroup?.procs)
-  const flags = { bootstrap, identity: clientDir }
+  const device = deviceAt(clientDir, { bootstrap })
 
   const store = openClientStore(path.join(clientDir, 'cores'))
   t.teardown(() => store.close())
-  const session = await connectToNode(flags, nodeKey)
+  const session = await connectToNode(device, nodeKey)
   let sessionOpen = true
   t.teardown(async () => { if (sessionOpen) await session.close() })
   store.replicate(session.socket)
@@ -87,7 +88,7 @@ test.serial('a node keeps 1,000 cores from one device with at most maxOpenCores 
   await session.close()
   sessionOpen = false
   const gone = Date.now()
-  const observer = await connectToNode(flags, nodeKey)
+  const observer = await connectToNode(device, nodeKey)
   t.teardown(() => observer.close())
   let last = (await observer.control.status()).storage!
   while ((last.openCores > 0 || last.syncing > 0) && Date.now() - gone < 20_000) {
@@ -106,7 +107,7 @@ test.serial('a node keeps 1,000 cores from one device with at most maxOpenCores 
   const phoneDir = path.join(work, 'phone')
   const phone = openClientStore(path.join(phoneDir, 'cores'))
   t.teardown(() => phone.close())
-  const reading = await connectToNode({ bootstrap, identity: phoneDir }, nodeKey)
+  const reading = await connectToNode(deviceAt(phoneDir, { bootstrap }), nodeKey)
   t.teardown(() => reading.close())
   phone.replicate(reading.socket)
   // Cores of 2 or 3 blocks: the first block of each, a pause longer than the node's

@@ -18,6 +18,7 @@ import { roost } from '../helpers/cli.ts'
 import { cliKey, storageArtifact, storageNode as startStorageNode } from '../helpers/storage.ts'
 import { startTestnet } from '../helpers/testnet.ts'
 import { tmpDir } from '../helpers/tmp.ts'
+import { deviceAt } from '../../tools/client/device.ts'
 
 const artifact = storageArtifact()
 const storageNode = (t: ExecutionContext, work: string, name: string, config: Partial<NodeConfigFile>) => startStorageNode(t, artifact, work, name, config)
@@ -158,7 +159,7 @@ test.serial('a malformed key, an absurd length and a core nobody serves are refu
   t.is(malformed.code, 1)
   t.regex(malformed.stderr, /^BAD_KEY: core key: "not-a-key" is not a public key/m)
 
-  const session = await connectToNode({ bootstrap, identity: path.join(home, 'client') }, key)
+  const session = await connectToNode(deviceAt(path.join(home, 'client'), { bootstrap }), key)
   t.teardown(() => session.close())
   const absurd = await t.throwsAsync(session.control.keep({ key: crypto.randomBytes(32), length: 2 ** 40, byteLength: 1, evictable: false }))
   t.is((absurd as Error & { code: string }).code, 'BAD_REQUEST')

@@ -18,6 +18,7 @@ import { holdingOf, until } from '../helpers/peers.ts'
 import { cliKey, scanFor, storageArtifact, storageNode as startStorageNode } from '../helpers/storage.ts'
 import { startTestnet } from '../helpers/testnet.ts'
 import { tmpDir } from '../helpers/tmp.ts'
+import { deviceAt } from '../../tools/client/device.ts'
 
 const artifact = storageArtifact()
 const storageNode = (t: ExecutionContext, work: string, name: string, config: Partial<NodeConfigFile>) => startStorageNode(t, artifact, work, name, config)
@@ -133,7 +134,7 @@ test.serial('a source that disconnects mid-transfer: the node finds another hold
   // The partial holder asks the node to keep the core and serves what it has.
   const partialDht = createDht({ bootstrap: nodes, host: null, keyPair: partialId })
   t.teardown(() => partialDht.destroy({ force: true }))
-  const session = await connectToNode({ bootstrap, identity: path.join(work, 'partial-id') }, nodeKey)
+  const session = await connectToNode(deviceAt(path.join(work, 'partial-id'), { bootstrap }), nodeKey)
   t.teardown(() => session.close())
   partialStore.replicate(session.socket)
   await session.control.keep({ key: writer.key, length: 64, byteLength: writer.byteLength, evictable: false })
@@ -147,7 +148,7 @@ test.serial('a source that disconnects mid-transfer: the node finds another hold
   await fullDht.announce(full.discoveryKey, fullDht.defaultKeyPair, server.relayAddresses).finished()
   session.socket.destroy()
 
-  const check = await connectToNode({ bootstrap, identity: path.join(work, 'partial-id') }, nodeKey)
+  const check = await connectToNode(deviceAt(path.join(work, 'partial-id'), { bootstrap }), nodeKey)
   t.teardown(() => check.close())
   const done = await waitForHeld(check, writer.key, (h) => h.held === 64)
   t.is(done.state, 'held')
@@ -180,7 +181,7 @@ test.serial('a kept core that grows past its owner\'s quota stops at the quota: 
   const core = store.get({ name: 'growing' })
   await core.ready()
   for (let i = 0; i < 8; i++) await core.append(Buffer.alloc(65_536, i))
-  const session = await connectToNode({ bootstrap, identity: path.join(work, 'laptop-id') }, nodeKey)
+  const session = await connectToNode(deviceAt(path.join(work, 'laptop-id'), { bootstrap }), nodeKey)
   t.teardown(() => session.close())
   store.replicate(session.socket)
   await session.control.keep({ key: core.key, length: core.length, byteLength: core.byteLength, evictable: false })

@@ -9,13 +9,16 @@ import type HyperDHT from 'hyperdht'
 import type { NoiseSecretStream } from 'hyperdht'
 import crypto from 'hypercore-crypto'
 import { parseBootstrap } from '../../node/config/node-config.ts'
-import { openControlChannel, type ControlChannel } from '../../node/protocol/channel.ts'
+import type { ControlChannel } from '../../node/protocol/channel.ts'
 import type { Holding } from '../../node/protocol/storage-messages.ts'
 import { createDht } from '../../node/network/dht.ts'
 import type { KeyPair } from '../../node/identity/identity.ts'
 import { decodeKey, encodeKey } from '../../node/identity/keys.ts'
 import { openClientStore, type ClientCore, type ClientStore } from '../../tools/client/store.ts'
+import { connectToNode } from '../../tools/client/connect.ts'
 import { tmpDir } from './tmp.ts'
+
+export { sleep, until } from '../../tools/harness/wait.ts'
 
 export interface Peer {
   keyPair: KeyPair
@@ -47,44 +50,13 @@ export function startPeer (t: ExecutionContext, bootstrap: string[]): Peer {
 
 export interface ControlSession { socket: NoiseSecretStream, control: ControlChannel, close (): void }
 
-// A control channel to the node, retried while the node is not yet found on the DHT.
+// A control channel to the node over the peer's own DHT node (tools/client, retried
+// while the node is not yet found); close() drops the connection at once.
 export async function controlSession (peer: Peer, nodeKey: string, timeoutMs = 20_000): Promise<ControlSession> {
-  const deadline = Date.now() + timeoutMs
-  let last: unknown = null
-  while (Date.now() < deadline) {
-    const socket = peer.dht.connect(decodeKey('node key', nodeKey), { keyPair: peer.keyPair })
-    socket.on('error', (err: unknown) => { last = err })
-    const control = openControlChannel(socket)
-    const opened = await Promise.race([
-      control.opened.then(() => true, () => false),
-      new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 5000))
-    ])
-    if (opened) return { socket, control, close: () => socket.destroy() }
-    socket.destroy()
-    await sleep(300)
-  }
-  throw new Error(`no control channel to ${nodeKey} within ${timeoutMs} ms: ${String(last)}`)
+  const session = await connectToNode({ keyPair: peer.keyPair, bootstrap: [], host: null }, nodeKey, { dht: peer.dht, timeoutMs })
+  return { socket: session.socket, control: session.control, close: () => session.socket.destroy() }
 }
 
-// Polls until `check` returns a value other than undefined, or fails with `what`.
-export async function until<T> (what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs = 30_000, everyMs = 200): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  let lastError: unknown = null
-  while (Date.now() < deadline) {
-    try {
-      const value = await check()
-      if (value !== undefined) return value
-    } catch (err) {
-      lastError = err
-    }
-    await sleep(everyMs)
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`)
-}
-
-export function sleep (ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms))
-}
 
 // The node's holding of one core, if it lists it.
 export async function holdingOf (control: ControlChannel, key: Uint8Array): Promise<Holding | undefined> {

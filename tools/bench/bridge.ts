@@ -17,13 +17,14 @@ import { loadOrCreateIdentity } from '../../node/identity/identity.ts'
 import { decodeKey, encodeKey } from '../../node/identity/keys.ts'
 import { defaultConfig } from '../../targets/artifact.ts'
 import { loadBoard, type Board } from '../config/boards.ts'
-import { openFeedReader } from '../client/feed-reader.ts'
+import { openFeedReader } from '../client/feeds.ts'
 import { buildLocal, startNode, writeConfig } from '../harness/local-node.ts'
 import { cpuMs, median, percentile, round, sleep, vmHwmKb } from './measure.ts'
 import { findMosquittoTool, mosquittoVersion, startMosquitto, stopProcess, type Broker } from '../harness/mosquitto.ts'
 import { connectToNode } from '../client/connect.ts'
 import { watchNode, type NodeProcess } from '../harness/node-process.ts'
 import { HarnessError } from '../harness/errors.ts'
+import { deviceAt, type Device } from '../client/device.ts'
 
 export interface SubscriberFigures {
   // Medians over the runs.
@@ -87,7 +88,7 @@ const PUBLISH_WINDOW = 100
 const QOS0_CHUNK = 1000
 // No message is dropped for a queue limit, so a QoS 0 loss is a real loss; the broker
 // keeps as many QoS 1 messages in flight to a subscriber as the publisher keeps to it.
-const BROKER_SETTINGS = ['allow_anonymous true', 'persistence false', 'max_queued_messages 0', `max_inflight_messages ${PUBLISH_WINDOW}`]
+const BROKER_SETTINGS = ['max_queued_messages 0', `max_inflight_messages ${PUBLISH_WINDOW}`]
 const STATUS_POLL_MS = 50
 const FILE_POLL_MS = 5
 // Once publishing is over and readings have begun to arrive, this long without
@@ -108,7 +109,7 @@ interface Bench {
   artifactDir: string
   bootstrap: string[]
   // The trusted client that reads status and feeds over the DHT.
-  client: { bootstrap: string[], identity: string }
+  client: Device
   clientKey: string
 }
 
@@ -157,7 +158,7 @@ export async function benchBridge (opts: { messages: number, runs: number }): Pr
     const bootstrap = testnet.bootstrap.map((b) => `${b.host}:${b.port}`)
     const identity = path.join(work, 'client')
     const clientKey = encodeKey(loadOrCreateIdentity(identity).keyPair.publicKey)
-    const bench: Bench = { work, board, artifactDir: outDir, bootstrap, client: { bootstrap, identity }, clientKey }
+    const bench: Bench = { work, board, artifactDir: outDir, bootstrap, client: deviceAt(identity, { bootstrap }), clientKey }
 
     const samples = {
       node: { 0: [] as NodeStreamSample[], 1: [] as NodeStreamSample[] },
@@ -261,7 +262,7 @@ async function startBridgeNode (bench: Bench, broker: Broker, name: string): Pro
 async function nodeIngest (bench: Bench, qos: 0 | 1, messages: number, name: string): Promise<NodeStreamSample> {
   const opened = closers()
   try {
-    const broker = await startMosquitto(BROKER_SETTINGS)
+    const broker = await startMosquitto({ settings: BROKER_SETTINGS })
     opened.add(() => broker.close())
     const { node, key } = await startBridgeNode(bench, broker, name)
     opened.add(async () => { await node.stop() })
@@ -287,7 +288,7 @@ async function nodeIngest (bench: Bench, qos: 0 | 1, messages: number, name: str
 async function mosquittoSubIngest (bench: Bench, qos: 0 | 1, messages: number, name: string): Promise<StreamSample> {
   const opened = closers()
   try {
-    const broker = await startMosquitto(BROKER_SETTINGS)
+    const broker = await startMosquitto({ settings: BROKER_SETTINGS })
     opened.add(() => broker.close())
     const file = path.join(bench.work, `${name}.txt`)
     const fd = fs.openSync(file, 'w')
@@ -430,7 +431,7 @@ async function publishNumbered (client: MqttClient, qos: 0 | 1, messages: number
 async function readerLatency (bench: Bench, name: string): Promise<{ latencies: number[], toBridge: number[] }> {
   const opened = closers()
   try {
-    const broker = await startMosquitto(BROKER_SETTINGS)
+    const broker = await startMosquitto({ settings: BROKER_SETTINGS })
     opened.add(() => broker.close())
     const { node, key } = await startBridgeNode(bench, broker, name)
     opened.add(async () => { await node.stop() })

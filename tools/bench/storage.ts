@@ -12,8 +12,6 @@ import { spawn } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import b4a from 'b4a'
-import crypto from 'hypercore-crypto'
 import createTestnet from 'hyperdht/testnet.js'
 import { STORAGE_PEER_DEFAULTS } from '../../node/config/node-config.ts'
 import type { StorageStatus } from '../../node/protocol/storage-messages.ts'
@@ -25,10 +23,12 @@ import { loadBoard, type Board } from '../config/boards.ts'
 import { buildLocal, startNode, writeConfig } from '../harness/local-node.ts'
 import { cpuMs, median, round, sleep, vmHwmKb } from './measure.ts'
 import { createMemoryCgroup, whyNoMemoryCgroup } from '../harness/memory-cgroup.ts'
-import { connectToNode, type NodeSession } from '../client/connect.ts'
+import { connectToNode } from '../client/connect.ts'
 import { watchNode, type NodeProcess } from '../harness/node-process.ts'
-import { openClientStore, type ClientStore } from '../client/store.ts'
+import { openClientStore } from '../client/store.ts'
+import { keepSmallCores, type KeptCores } from '../harness/many-cores.ts'
 import { HarnessError } from '../harness/errors.ts'
+import { deviceAt, type Device } from '../client/device.ts'
 
 const PEER_ENTRY = path.join(REPO_ROOT, 'tools', 'bench', 'plain-core-peer.ts')
 const BLOCK_BYTES = 64 * 1024
@@ -259,14 +259,14 @@ async function keepManyCores (ctx: Ctx, cores: number): Promise<ManyCoresFigures
   const pid = node.child.pid!
   await sleep(IDLE_MS)
   const empty = { maxRssMiB: round(vmHwmKb(pid) / 1024), rssMiB: round(vmRssKb(pid) / 1024) }
-  const flags = { bootstrap: [ctx.bootstrap], identity: clientDir }
-  const kept = await keepFromDevice(flags, nodeKey, cores, 'bench')
+  const device = deviceAt(clientDir, { bootstrap: [ctx.bootstrap] })
+  const kept = await keepFromDevice(device, nodeKey, cores, 'bench')
   // VmHWM is the most the node has had resident so far: here, while keeping.
   const keepingMaxRssKb = vmHwmKb(pid)
 
   // The device has gone; wait for every core to close, then let the node idle.
   const gone = Date.now()
-  const observer = await connectToNode(flags, nodeKey)
+  const observer = await connectToNode(device, nodeKey)
   let status: StorageStatus
   try {
     status = (await observer.control.status()).storage!
@@ -285,7 +285,7 @@ async function keepManyCores (ctx: Ctx, cores: number): Promise<ManyCoresFigures
   const again = startStorageNode(ctx, 'home-many', [clientKey])
   await again.waitFor('ready', 30_000)
   // The restarted keeper announces every core again (at most 20 a second); then idle.
-  const announceMs = await waitAnnounced(flags, nodeKey, cores)
+  const announceMs = await waitAnnounced(device, nodeKey, cores)
   await sleep(IDLE_MS * 2)
   const restarted = {
     maxRssMiB: round(vmHwmKb(again.child.pid!) / 1024), rssMiB: round(vmRssKb(again.child.pid!) / 1024), announceMs,
@@ -308,12 +308,12 @@ async function keepManyCores (ctx: Ctx, cores: number): Promise<ManyCoresFigures
   }
 }
 
-// A household device (identity and cores in flags.identity) keeps `cores` new small
+// A household device keeps `cores` new small
 // cores on the node over one connection, as keepSmallCores does, and goes.
-async function keepFromDevice (flags: { bootstrap: string[], identity: string }, nodeKey: string, cores: number, namePrefix: string): Promise<KeptCores> {
-  const store = openClientStore(path.join(flags.identity, 'cores'))
+async function keepFromDevice (device: Device, nodeKey: string, cores: number, namePrefix: string): Promise<KeptCores> {
+  const store = openClientStore(device.storeDir)
   try {
-    const session = await connectToNode(flags, nodeKey)
+    const session = await connectToNode(device, nodeKey)
     try {
       store.replicate(session.socket)
       return await keepSmallCores(session, store, { count: cores, inFlight: KEEPS_IN_FLIGHT, namePrefix })
@@ -326,9 +326,9 @@ async function keepFromDevice (flags: { bootstrap: string[], identity: string },
 }
 
 // How long a started node takes to announce `cores` kept cores.
-async function waitAnnounced (flags: { bootstrap: string[], identity: string }, nodeKey: string, cores: number): Promise<number> {
+async function waitAnnounced (device: Device, nodeKey: string, cores: number): Promise<number> {
   const started = Date.now()
-  const watcher = await connectToNode(flags, nodeKey)
+  const watcher = await connectToNode(device, nodeKey)
   try {
     while ((await watcher.control.status()).storage!.announced < cores) {
       if (Date.now() - started > ANNOUNCE_TIMEOUT_MS) throw HarnessError.WAIT_TIMEOUT(`announcement of all ${cores} cores`, ANNOUNCE_TIMEOUT_MS, '')
@@ -356,7 +356,7 @@ async function underBoardLimits (ctx: Ctx, cores: number): Promise<LimitedFigure
   const holdBoard = loadBoard('raspberry-pi-zero-2-w')
   const clientDir = path.join(ctx.work, 'household-limited')
   const clientKey = encodeKey(loadOrCreateIdentity(clientDir).keyPair.publicKey)
-  const flags = { bootstrap: [ctx.bootstrap], identity: clientDir }
+  const device = deviceAt(clientDir, { bootstrap: [ctx.bootstrap] })
   const run = async <T>(board: Board, fn: (cgroupProcs: string) => Promise<T>): Promise<{ result: T | null, figures: LimitedRun }> => {
     const cgroup = createMemoryCgroup(board.memoryBudgetMb * 1024 * 1024)
     try {
@@ -378,7 +378,7 @@ async function underBoardLimits (ctx: Ctx, cores: number): Promise<LimitedFigure
     const node = startStorageNode(ctx, 'home-limited', [clientKey], { board: keepBoard, cgroupProcs })
     try {
       nodeKey = String((await node.waitFor('ready', 30_000)).publicKey)
-      await keepFromDevice(flags, nodeKey, cores, 'limited')
+      await keepFromDevice(device, nodeKey, cores, 'limited')
     } finally {
       await stop(node)
     }
@@ -388,7 +388,7 @@ async function underBoardLimits (ctx: Ctx, cores: number): Promise<LimitedFigure
     const node = startStorageNode(ctx, 'home-limited', [clientKey], { board: holdBoard, cgroupProcs })
     try {
       await node.waitFor('ready', 30_000)
-      const announceMs = await waitAnnounced(flags, nodeKey, cores)
+      const announceMs = await waitAnnounced(device, nodeKey, cores)
       await sleep(IDLE_MS * 2)
       return announceMs
     } finally {
@@ -396,82 +396,6 @@ async function underBoardLimits (ctx: Ctx, cores: number): Promise<LimitedFigure
     }
   })
   return { keeping: keeping.figures, holding: { ...holding.figures, announceMs: holding.result } }
-}
-
-export interface KeepSample { atMs: number, storage: StorageStatus, clientOpened: number }
-export interface KeptCores { keptMs: number, samples: KeepSample[], lengths: Map<string, number> }
-
-// Keeps `count` small encrypted cores on a node the way `roost keep` does for each: open
-// it (here: create it with 1-3 blocks), serve it over the session's socket (the caller
-// replicates `store` on it), ask the node to keep it, wait until the node holds every
-// block, close it. `inFlight` keeps run at once; the node's storage status is sampled
-// every 250 ms meanwhile.
-export async function keepSmallCores (session: NodeSession, store: ClientStore, opts: { count: number, inFlight: number, namePrefix: string }): Promise<KeptCores> {
-  const lengths = new Map<string, number>()
-  const samples: KeepSample[] = []
-  let keeping = true
-  const sampler = (async () => {
-    while (keeping) {
-      const storage = (await session.control.status()).storage!
-      samples.push({ atMs: Date.now(), storage, clientOpened: lengths.size })
-      await sleep(250)
-    }
-  })()
-  const held = heldWatcher(session)
-  const started = Date.now()
-  let next = 0
-  const keepOne = async (i: number): Promise<void> => {
-    const core = store.get({ name: `${opts.namePrefix}/${i}`, encryption: { key: crypto.randomBytes(32) } })
-    await core.ready()
-    await core.append(Array.from({ length: 1 + i % 3 }, (_, j) => b4a.from(`core ${i} block ${j} `.repeat(16))))
-    lengths.set(b4a.toString(core.key, 'hex'), core.length)
-    await session.control.keep({ key: core.key, length: core.length, byteLength: core.byteLength, evictable: false })
-    await held.wait(core.key, core.length)
-    await core.close()
-  }
-  try {
-    await Promise.all(Array.from({ length: opts.inFlight }, async () => {
-      while (next < opts.count) await keepOne(next++)
-    }))
-  } finally {
-    keeping = false
-    held.stop()
-    await sampler.catch(() => {})
-  }
-  return { keptMs: Date.now() - started, samples, lengths }
-}
-
-// One holdings request at a time answers every keep that waits for its core to be held:
-// one request per waiting keep would ask for all 1,000 entries 16 times over.
-function heldWatcher (session: NodeSession): { wait (key: Uint8Array, length: number): Promise<void>, stop (): void } {
-  const waiters = new Map<string, { length: number, resolve: () => void, reject: (err: Error) => void }>()
-  let stopped = false
-  const poll = async (): Promise<void> => {
-    while (!stopped) {
-      if (waiters.size > 0) {
-        try {
-          const { holdings } = await session.control.holdings([...waiters.keys()].map((id) => b4a.from(id, 'hex')))
-          for (const h of holdings) {
-            const id = b4a.toString(h.key, 'hex')
-            const w = waiters.get(id)
-            if (w && h.held >= w.length) {
-              waiters.delete(id)
-              w.resolve()
-            }
-          }
-        } catch (err) {
-          for (const w of waiters.values()) w.reject(err as Error)
-          waiters.clear()
-        }
-      }
-      await sleep(200)
-    }
-  }
-  void poll()
-  return {
-    wait: (key, length) => new Promise((resolve, reject) => waiters.set(b4a.toString(key, 'hex'), { length, resolve, reject })),
-    stop () { stopped = true }
-  }
 }
 
 // Resident memory of the process's own (anonymous) pages and of mapped files: the

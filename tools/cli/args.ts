@@ -1,5 +1,6 @@
-// Flat, checked options at the CLI boundary: every flag is declared once with its
-// type and help text; an unknown flag or a missing value is a usage error.
+// Flat, checked options at the CLI boundary: every flag is declared once with its type
+// and help text, and a command's handler gets its flags typed from that declaration.
+// An unknown flag or a missing value is a usage error.
 import { parseArgs } from 'node:util'
 import { CliError } from './errors.ts'
 
@@ -12,19 +13,46 @@ export interface FlagSpec {
 
 export interface CommandSpec {
   name: string
+  // One sentence, shown whole by `roost --help`.
   summary: string
+  // More, shown after the summary by `roost NAME --help`.
+  details?: string
   usage: string
   flags: Record<string, FlagSpec>
   positionals?: number
 }
 
-export type ParsedFlags = Record<string, string | boolean | string[] | undefined>
+type FlagValue<F extends FlagSpec> =
+  F['type'] extends 'boolean' ? boolean : F['multiple'] extends true ? string[] : string
+
+// The flags a command was given, typed from its spec: `--peer KEY` is `flags.peer: string`.
+export type Flags<S extends CommandSpec> = { [K in keyof S['flags']]?: FlagValue<S['flags'][K]> }
+
+export interface Command {
+  spec: CommandSpec
+  run (argv: string[]): Promise<number>
+}
+
+// A command whose handler gets the flags its spec declares, checked and typed.
+export function defineCommand<const S extends CommandSpec> (spec: S, run: (flags: Flags<S>, positionals: string[]) => Promise<number>): Command {
+  return {
+    spec,
+    run (argv) {
+      const { flags, positionals, help } = parseCommand(spec, argv)
+      if (help) {
+        process.stdout.write(formatHelp(spec))
+        return Promise.resolve(0)
+      }
+      return run(flags as Flags<S>, positionals)
+    }
+  }
+}
 
 export function usageError (command: string, message: string): CliError {
   return CliError.USAGE(command, message)
 }
 
-export function parseCommand (spec: CommandSpec, argv: string[]): { flags: ParsedFlags, positionals: string[], help: boolean } {
+function parseCommand (spec: CommandSpec, argv: string[]): { flags: Record<string, unknown>, positionals: string[], help: boolean } {
   const options: Record<string, { type: 'string' | 'boolean', multiple?: boolean }> = { help: { type: 'boolean' }, debug: { type: 'boolean' } }
   for (const [name, flag] of Object.entries(spec.flags)) options[name] = flag.multiple ? { type: flag.type, multiple: true } : { type: flag.type }
   let parsed
@@ -38,7 +66,7 @@ export function parseCommand (spec: CommandSpec, argv: string[]): { flags: Parse
   if (!help && parsed.positionals.length > max) {
     throw usageError(spec.name, `unexpected argument "${parsed.positionals[max]}"`)
   }
-  return { flags: parsed.values as ParsedFlags, positionals: parsed.positionals, help }
+  return { flags: parsed.values, positionals: parsed.positionals, help }
 }
 
 export function formatHelp (spec: CommandSpec): string {
@@ -48,21 +76,11 @@ export function formatHelp (spec: CommandSpec): string {
   })
   rows.push(['  --help', 'show this help'])
   const width = Math.max(...rows.map(([left]) => left.length)) + 2
-  return [`usage: ${spec.usage}`, '', spec.summary, '', 'options:', ...rows.map(([l, r]) => l.padEnd(width) + r)].join('\n') + '\n'
+  const about = spec.details === undefined ? [spec.summary] : [spec.summary, spec.details]
+  return [`usage: ${spec.usage}`, '', ...about, '', 'options:', ...rows.map(([l, r]) => l.padEnd(width) + r)].join('\n') + '\n'
 }
 
-export function stringFlag (flags: ParsedFlags, name: string): string | undefined {
-  const value = flags[name]
-  return typeof value === 'string' ? value : undefined
-}
-
-export function listFlag (flags: ParsedFlags, name: string): string[] {
-  const value = flags[name]
-  return Array.isArray(value) ? value : []
-}
-
-export function intFlag (command: string, flags: ParsedFlags, name: string, fallback: number, min: number, max: number): number {
-  const value = stringFlag(flags, name)
+export function intFlag (command: string, name: string, value: string | undefined, fallback: number, min: number, max: number): number {
   if (value === undefined) return fallback
   if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
     throw usageError(command, `--${name} must be a whole number from ${min} to ${max}, got "${value}"`)

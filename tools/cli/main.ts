@@ -1,33 +1,28 @@
 // The `roost` command: dispatches to one module per command, prints `code: message`
 // and a hint for any error, and a stack trace only with --debug.
-import { formatHelp, parseCommand, type CommandSpec, type ParsedFlags } from './args.ts'
+import type { Command } from './args.ts'
 import { CliError } from './errors.ts'
-import * as backup from './commands/backup.ts'
-import * as boards from './commands/boards.ts'
-import * as bench from './commands/bench.ts'
-import * as build from './commands/build.ts'
-import * as demo from './commands/demo.ts'
-import * as drop from './commands/drop.ts'
-import * as feed from './commands/feed.ts'
-import * as id from './commands/id.ts'
-import * as invite from './commands/invite.ts'
-import * as keep from './commands/keep.ts'
-import * as pair from './commands/pair.ts'
-import * as ping from './commands/ping.ts'
-import * as restore from './commands/restore.ts'
-import * as run from './commands/run.ts'
-import * as status from './commands/status.ts'
-import * as testnet from './commands/testnet.ts'
-import * as trust from './commands/trust.ts'
+import { backup } from './commands/backup.ts'
+import { boards } from './commands/boards.ts'
+import { bench } from './commands/bench.ts'
+import { build } from './commands/build.ts'
+import { demo } from './commands/demo.ts'
+import { drop } from './commands/drop.ts'
+import { feed } from './commands/feed.ts'
+import { id } from './commands/id.ts'
+import { invite } from './commands/invite.ts'
+import { keep } from './commands/keep.ts'
+import { pair } from './commands/pair.ts'
+import { ping } from './commands/ping.ts'
+import { restore } from './commands/restore.ts'
+import { run } from './commands/run.ts'
+import { status } from './commands/status.ts'
+import { testnet } from './commands/testnet.ts'
+import { trust } from './commands/trust.ts'
 
-interface Command {
-  spec: CommandSpec
-  run (flags: ParsedFlags, positionals: string[]): Promise<number>
-}
+export const COMMANDS: Command[] = [boards, build, run, testnet, ping, status, feed, invite, pair, trust, keep, drop, backup, restore, id, demo, bench]
 
-const COMMANDS: Command[] = [boards, build, run, testnet, ping, status, feed, invite, pair, trust, keep, drop, backup, restore, id, demo, bench]
-
-function overview (): string {
+export function overview (): string {
   const width = Math.max(...COMMANDS.map((c) => c.spec.name.length)) + 2
   return [
     'usage: roost COMMAND [options]        roost COMMAND --help for its options',
@@ -35,7 +30,7 @@ function overview (): string {
     'roost builds lean peer-to-peer home nodes for small boards and runs them.',
     '',
     'commands:',
-    ...COMMANDS.map((c) => `  ${c.spec.name.padEnd(width)}${c.spec.summary.split('\n')[0]}`),
+    ...COMMANDS.map((c) => `  ${c.spec.name.padEnd(width)}${c.spec.summary}`),
     ''
   ].join('\n')
 }
@@ -52,12 +47,7 @@ export async function main (argv: string[]): Promise<number> {
     if (!command) {
       throw CliError.UNKNOWN_COMMAND(name, COMMANDS.map((c) => c.spec.name))
     }
-    const { flags, positionals, help } = parseCommand(command.spec, rest)
-    if (help) {
-      process.stdout.write(formatHelp(command.spec))
-      return 0
-    }
-    return await command.run(flags, positionals)
+    return await command.run(rest)
   } catch (err) {
     const e = err as Error & { code?: string, hint?: string }
     if (debug || typeof e.code !== 'string') process.stderr.write((e.stack ?? String(e)) + '\n')

@@ -1,29 +1,12 @@
-// Shared by the commands that talk to a node over the DHT: bootstrap flags, the
-// client's own identity and a control channel to a node by public key.
+// A control channel to a node by its public key over HyperDHT, for every part of the
+// household client: retried until the node is found or the deadline passes.
 import type HyperDHT from 'hyperdht'
 import type { NoiseSecretStream } from 'hyperdht'
-import { parseBootstrap, type BootstrapNode } from '../../node/config/node-config.ts'
 import { openControlChannel, type ControlChannel } from '../../node/protocol/channel.ts'
 import { createDht } from '../../node/network/dht.ts'
-import { ClientError } from './errors.ts'
-import { loadOrCreateIdentity, type KeyPair } from '../../node/identity/identity.ts'
 import { decodeKey, encodeKey } from '../../node/identity/keys.ts'
-import { listFlag, stringFlag, type FlagSpec, type ParsedFlags } from '../cli/args.ts'
-import { clientIdentityDir } from '../cli/paths.ts'
-
-export const NETWORK_FLAGS: Record<string, FlagSpec> = {
-  bootstrap: { type: 'string', multiple: true, value: 'HOST:PORT', help: 'DHT bootstrap node; default: the public HyperDHT bootstrap nodes' },
-  host: { type: 'string', value: 'ADDRESS', help: 'address the DHT binds to; default: 127.0.0.1 for a loopback bootstrap, else all' },
-  identity: { type: 'string', value: 'DIR', help: 'folder of this client\'s identity (default: ~/.local/share/roost/client)' }
-}
-
-export function bootstrapFlags (flags: ParsedFlags): BootstrapNode[] {
-  return listFlag(flags, 'bootstrap').map(parseBootstrap)
-}
-
-export function clientIdentity (flags: ParsedFlags): KeyPair {
-  return loadOrCreateIdentity(stringFlag(flags, 'identity') ?? clientIdentityDir()).keyPair
-}
+import type { Device } from './device.ts'
+import { ClientError } from './errors.ts'
 
 export interface NodeSession {
   dht: HyperDHT
@@ -33,7 +16,7 @@ export interface NodeSession {
   close (): Promise<void>
 }
 
-const CONNECT_TIMEOUT_MS = 20_000
+export const CONNECT_TIMEOUT_MS = 20_000
 const RETRY_DELAY_MS = 500
 // One attempt that hangs (a handshake lost on a busy machine) is abandoned and retried.
 const ATTEMPT_TIMEOUT_MS = 5000
@@ -41,14 +24,17 @@ const ATTEMPT_TIMEOUT_MS = 5000
 // Connects to a node by key, retrying failed attempts (a node that has just started
 // may not be found yet; a busy board may let a first handshake time out) until the
 // deadline; the last attempt's reason is reported.
-export async function connectToNode (flags: ParsedFlags, nodeKey: string): Promise<NodeSession> {
-  const publicKey = decodeKey('node key', nodeKey)
-  const bootstrap = bootstrapFlags(flags)
-  const keyPair = clientIdentity(flags)
-  const dht = createDht({ bootstrap, host: stringFlag(flags, 'host') ?? null, ephemeral: true })
+// `dht`: use this DHT node instead of a fresh ephemeral one (a program that already has
+// one); the session then leaves it open when it closes.
+export async function connectToNode (device: Pick<Device, 'keyPair' | 'bootstrap' | 'host'>, nodeKey: string | Uint8Array, opts: { timeoutMs?: number, dht?: HyperDHT } = {}): Promise<NodeSession> {
+  const publicKey = typeof nodeKey === 'string' ? decodeKey('node key', nodeKey) : nodeKey
+  const { keyPair } = device
+  const timeoutMs = opts.timeoutMs ?? CONNECT_TIMEOUT_MS
+  const ownDht = opts.dht === undefined
+  const dht = opts.dht ?? createDht({ bootstrap: device.bootstrap, host: device.host, ephemeral: true })
   const started = performance.now()
-  const deadline = started + CONNECT_TIMEOUT_MS
-  let lastError: Error & { code?: string } = ClientError.TIMEOUT('connect', CONNECT_TIMEOUT_MS)
+  const deadline = started + timeoutMs
+  let lastError: Error & { code?: string } = ClientError.TIMEOUT('connect', timeoutMs)
   while (performance.now() < deadline) {
     const socket = dht.connect(publicKey, { keyPair })
     let socketError: (Error & { code?: string }) | null = null
@@ -78,7 +64,7 @@ export async function connectToNode (flags: ParsedFlags, nodeKey: string): Promi
             await closed
             clearTimeout(timer)
           }
-          await dht.destroy()
+          if (ownDht) await dht.destroy()
         }
       }
     } catch (err) {
@@ -90,6 +76,6 @@ export async function connectToNode (flags: ParsedFlags, nodeKey: string): Promi
       clearTimeout(timer)
     }
   }
-  await dht.destroy({ force: true })
+  if (ownDht) await dht.destroy({ force: true })
   throw ClientError.UNREACHABLE(encodeKey(publicKey), `${lastError.code ?? 'ERROR'}: ${lastError.message.replace(/^[A-Z_]+: /, '')}`)
 }

@@ -1,13 +1,6 @@
-// The household side of the storage peer: this device's own corestore (next to the
-// client identity), and waiting until a node holds every block of a core.
-import path from 'node:path'
+// This device's own corestore, and fetching a core from whoever holds it on the DHT.
 import Corestore from 'corestore'
 import b4a from 'b4a'
-import { ClientError } from './errors.ts'
-import { encodeKey } from '../../node/identity/keys.ts'
-import { stringFlag, type ParsedFlags } from '../cli/args.ts'
-import type { NodeSession } from './connect.ts'
-import { clientIdentityDir } from '../cli/paths.ts'
 
 export interface ClientCore {
   key: Uint8Array
@@ -30,32 +23,10 @@ export interface ClientStore {
   close (): Promise<void>
 }
 
-export function clientStoreDir (flags: ParsedFlags): string {
-  return path.join(stringFlag(flags, 'identity') ?? clientIdentityDir(), 'cores')
-}
-
 export function openClientStore (dir: string): ClientStore {
   return new Corestore(dir) as unknown as ClientStore
 }
 
-const POLL_MS = 250
-
-// Polls the node's holdings until it holds the core up to `length`; reports progress.
-export async function waitUntilHeld (session: NodeSession, key: Uint8Array, length: number, onProgress: (held: number) => void, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  let last = -1
-  while (true) {
-    const { holdings } = await session.control.holdings([key])
-    const h = holdings.find((x) => b4a.equals(x.key, key))
-    if (!h) throw ClientError.NOT_KEPT(encodeKey(key))
-    if (h.held !== last) { last = h.held; onProgress(h.held) }
-    if (h.held >= length) return
-    if (h.state === 'over-quota') throw ClientError.QUOTA_BYTES(h.held, length)
-    if (h.state === 'disk-full') throw ClientError.DISK_FULL(h.held, length)
-    if (Date.now() > deadline) throw ClientError.TIMEOUT(`the node holding all ${length} blocks`, timeoutMs)
-    await new Promise((resolve) => setTimeout(resolve, POLL_MS))
-  }
-}
 
 // Connects to every peer the DHT lists for a core (and to `hint`), replicating `store`
 // over each: the core is fetched from wherever it is. Returns a stop function.

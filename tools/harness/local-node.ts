@@ -4,10 +4,11 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import type { NodeConfigFile } from '../../node/config/node-config.ts'
-import { buildArtifact, type ArtifactResult } from '../../targets/artifact.ts'
+import { buildArtifact, defaultConfig, type ArtifactResult } from '../../targets/artifact.ts'
 import { BUNDLE_FILE, type Runtime } from '../../targets/bundle.ts'
-import { HarnessError } from './errors.ts'
 import { loadBoard, type Board } from '../config/boards.ts'
+import { HarnessError } from './errors.ts'
+import { watchNode, type NodeProcess } from './node-process.ts'
 
 // The board whose host matches this machine, for `roost run` without --board.
 const BOARD_FOR_HOST: Record<string, string> = {
@@ -65,3 +66,34 @@ function dieWithParent (command: string, args: string[]): { command: string, arg
 }
 
 const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => fs.existsSync(p)) ?? null
+
+export interface LaunchOptions {
+  artifactDir: string
+  runtime: Runtime
+  board: Board
+  // The folder the node's config (NAME.json) and data folder (NAME/) go in.
+  work: string
+  name: string
+  // Over the board's default config, with no roles unless these name some.
+  config: Partial<NodeConfigFile>
+  // Starts the node inside this memory cgroup (memory-cgroup.ts).
+  cgroupProcs?: string
+}
+
+// Writes the node's config and starts it from its artifact, its log watched: the one
+// way the demo, the bench and the tests start a node. The caller stops it.
+export function launchNode (opts: LaunchOptions): NodeProcess {
+  const configFile = path.join(opts.work, `${opts.name}.json`)
+  writeConfig(configFile, { ...defaultConfig(opts.board), storage: path.join(opts.work, opts.name), roles: [], ...opts.config })
+  return watchNode(startNode(opts.artifactDir, opts.runtime, configFile, 'pipe', { cgroupProcs: opts.cgroupProcs }))
+}
+
+// The node's public key once it has logged `ready`; stops it if it does not.
+export async function readyKey (node: NodeProcess, timeoutMs = 30_000): Promise<string> {
+  try {
+    return String((await node.waitFor('ready', timeoutMs)).publicKey)
+  } catch (err) {
+    await node.stop()
+    throw err
+  }
+}

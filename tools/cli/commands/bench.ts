@@ -11,7 +11,7 @@ import path from 'node:path'
 import createTestnet from 'hyperdht/testnet.js'
 import { buildArtifact, defaultConfig } from '../../../targets/artifact.ts'
 import type { Runtime } from '../../../targets/bundle.ts'
-import { intFlag, listFlag, usageError, type CommandSpec, type ParsedFlags } from '../args.ts'
+import { defineCommand, intFlag, usageError } from '../args.ts'
 import { benchBridge, type BridgeFigures } from '../../bench/bridge.ts'
 import { benchStorage, storageReport } from '../../bench/storage.ts'
 import { loadBoard } from '../../config/boards.ts'
@@ -19,12 +19,12 @@ import { nodeCommand, writeConfig } from '../../harness/local-node.ts'
 import { median, round, vmHwmKb } from '../../bench/measure.ts'
 import { watchNode } from '../../harness/node-process.ts'
 
-export const spec: CommandSpec = {
+const spec = {
   name: 'bench',
-  summary: 'Measure build time, bundle and artifact sizes, start-to-ready time and idle memory\n' +
-    'of the node on Bare and on Node.js, and the sensor bridge\'s ingest rate, reader latency\n' +
-    'and memory against Mosquitto, and the storage peer\'s replication rate against plain\n' +
-    'corestore and its memory with 1,000 cores, side by side in one run.',
+  summary: 'Measure the node\'s size, speed and memory against its baselines, side by side in one run.',
+  details: 'Build time, bundle and artifact sizes, start-to-ready time and idle memory of the node on Bare\n' +
+    'and on Node.js; the sensor bridge\'s ingest rate, reader latency and memory against Mosquitto;\n' +
+    'the storage peer\'s replication rate against plain corestore and its memory with 1,000 cores.',
   usage: 'roost bench [--only node|bridge|storage] [--runs N] [--bridge-messages N] [--storage-mib N] [--storage-cores N] [--storage-runs N] [--json]',
   flags: {
     runs: { type: 'string', value: 'N', help: 'repetitions per measurement; medians are reported (default: 5)' },
@@ -35,21 +35,21 @@ export const spec: CommandSpec = {
     'storage-runs': { type: 'string', value: 'N', help: 'replication runs per receiver; medians are reported (default: 3)' },
     json: { type: 'boolean', help: 'print the figures as JSON' }
   }
-}
+} as const
 
 const IDLE_MS = 2000
 const SECTIONS = ['node', 'bridge', 'storage']
 
-export async function run (flags: ParsedFlags): Promise<number> {
-  const runs = intFlag('bench', flags, 'runs', 5, 1, 50)
-  const bridgeMessages = intFlag('bench', flags, 'bridge-messages', 20_000, 100, 10_000_000)
+export const bench = defineCommand(spec, async (flags) => {
+  const runs = intFlag('bench', 'runs', flags.runs, 5, 1, 50)
+  const bridgeMessages = intFlag('bench', 'bridge-messages', flags['bridge-messages'], 20_000, 100, 10_000_000)
   const storage = {
-    coreMiB: intFlag('bench', flags, 'storage-mib', 256, 1, 65_536),
-    cores: intFlag('bench', flags, 'storage-cores', 1000, 1, 100_000),
-    runs: intFlag('bench', flags, 'storage-runs', 3, 1, 50),
+    coreMiB: intFlag('bench', 'storage-mib', flags['storage-mib'], 256, 1, 65_536),
+    cores: intFlag('bench', 'storage-cores', flags['storage-cores'], 1000, 1, 100_000),
+    runs: intFlag('bench', 'storage-runs', flags['storage-runs'], 3, 1, 50),
     command: `roost ${process.argv.slice(2).join(' ')}`
   }
-  const only = listFlag(flags, 'only')
+  const only: readonly string[] = flags.only ?? []
   const unknown = only.find((s) => !SECTIONS.includes(s))
   if (unknown !== undefined) throw usageError('bench', `--only ${unknown}: expected one of ${SECTIONS.join(', ')}`)
   const wanted = (section: string): boolean => only.length === 0 || only.includes(section)
@@ -63,7 +63,7 @@ export async function run (flags: ParsedFlags): Promise<number> {
     process.stdout.write((node ? report(node) : '') + (bridge ? bridgeReport(bridge) : '') + (storagePeer ? storageReport(storagePeer) : ''))
   }
   return 0
-}
+})
 
 async function nodeFigures (runs: number) {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'roost-bench-'))
@@ -185,7 +185,7 @@ function bridgeReport (b: BridgeFigures): string {
   const l = b.latency
   const lines = [
     '',
-    `sensor bridge: ${count(b.messages)} readings per stream, medians of ${b.runs} runs; mosquitto ${b.broker.mosquitto} (${b.broker.settings.slice(2).join(', ')}); ` +
+    `sensor bridge: ${count(b.messages)} readings per stream, medians of ${b.runs} runs; mosquitto ${b.broker.mosquitto} (${b.broker.settings.join(', ')}); ` +
       `load ${b.loadavg.before.join(' ')} → ${b.loadavg.after.join(' ')}`,
     '',
     'ingest    node (Bare)  mosquitto_sub  node/sub   arrived: node  mosquitto_sub  publisher   node  broker   aim',

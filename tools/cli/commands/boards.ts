@@ -1,14 +1,12 @@
-import type { CommandSpec } from '../args.ts'
 import { formatBoardTable, loadBoards } from '../../config/boards.ts'
+import { defineCommand } from '../args.ts'
 
-export const spec: CommandSpec = {
+export const boards = defineCommand({
   name: 'boards',
   summary: 'List the boards roost builds for, from board-configs/.',
   usage: 'roost boards',
   flags: {}
-}
-
-export async function run (): Promise<number> {
+}, async () => {
   process.stdout.write(formatBoardTable(loadBoards()) + '\n')
   return 0
-}
+})

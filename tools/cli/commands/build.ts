@@ -1,14 +1,15 @@
 import path from 'node:path'
 import { buildArtifact, type ArtifactResult } from '../../../targets/artifact.ts'
 import { REPO_ROOT, type Runtime } from '../../../targets/bundle.ts'
-import { stringFlag, usageError, type CommandSpec, type ParsedFlags } from '../args.ts'
 import { loadBoard, type Board } from '../../config/boards.ts'
 import { loadNodeConfig } from '../../config/node-config.ts'
+import { defineCommand, usageError } from '../args.ts'
 
-export const spec: CommandSpec = {
+export const build = defineCommand({
   name: 'build',
-  summary: 'Compile the node for a board into an artifact folder: bundle, addons for the board\'s host,\n' +
-    'runtime (where the registry has it), service file, config (the board\'s default or --config) and manifest.json.',
+  summary: 'Compile the node for a board into an artifact folder.',
+  details: 'The artifact holds the bundle, the addons for the board\'s host, the runtime (where the\n' +
+    'registry has it), the service file, the config (the board\'s default or --config) and manifest.json.',
   usage: 'roost build --board ID [--config FILE] [--runtime bare|node] [--out DIR]',
   flags: {
     board: { type: 'string', value: 'ID', help: 'board id (see `roost boards`)' },
@@ -16,31 +17,27 @@ export const spec: CommandSpec = {
     out: { type: 'string', value: 'DIR', help: 'artifact folder (default: dist/<board>, or dist/<board>-node)' },
     config: { type: 'string', value: 'FILE', help: 'node config YAML, validated before anything is written (default: the board\'s defaults)' }
   }
-}
+}, async (flags) => {
+  if (!flags.board) throw usageError('build', 'missing --board ID (see `roost boards`)')
+  const board = loadBoard(flags.board)
+  const runtime = runtimeFlag('build', flags.runtime)
+  const outDir = path.resolve(flags.out ?? defaultOutDir(board, runtime))
+  // Checked before the build starts: a bad config leaves the artifact folder as it was.
+  const config = flags.config === undefined ? undefined : loadNodeConfig(flags.config, board)
+  const started = performance.now()
+  const result = await buildArtifact({ board, runtime, outDir, config })
+  process.stdout.write(summary(result, performance.now() - started, flags.config))
+  return 0
+})
 
-export function runtimeFlag (command: string, flags: ParsedFlags): Runtime {
-  const runtime = stringFlag(flags, 'runtime') ?? 'bare'
+export function runtimeFlag (command: string, value: string | undefined): Runtime {
+  const runtime = value ?? 'bare'
   if (runtime !== 'bare' && runtime !== 'node') throw usageError(command, `--runtime must be bare or node, got "${runtime}"`)
   return runtime
 }
 
-export function defaultOutDir (board: Board, runtime: Runtime): string {
+function defaultOutDir (board: Board, runtime: Runtime): string {
   return path.join(REPO_ROOT, 'dist', runtime === 'bare' ? board.id : `${board.id}-node`)
-}
-
-export async function run (flags: ParsedFlags): Promise<number> {
-  const boardId = stringFlag(flags, 'board')
-  if (!boardId) throw usageError('build', 'missing --board ID (see `roost boards`)')
-  const board = loadBoard(boardId)
-  const runtime = runtimeFlag('build', flags)
-  const outDir = path.resolve(stringFlag(flags, 'out') ?? defaultOutDir(board, runtime))
-  const configFile = stringFlag(flags, 'config')
-  // Checked before the build starts: a bad config leaves the artifact folder as it was.
-  const config = configFile === undefined ? undefined : loadNodeConfig(configFile, board)
-  const started = performance.now()
-  const result = await buildArtifact({ board, runtime, outDir, config })
-  process.stdout.write(summary(result, performance.now() - started, configFile))
-  return 0
 }
 
 function summary ({ outDir, manifest }: ArtifactResult, ms: number, configFile: string | undefined): string {

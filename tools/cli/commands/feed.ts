@@ -3,14 +3,14 @@ import { decodePayload } from '../../../node/bridge/decode.ts'
 import { decodeReading, type ReadingRecord } from '../../../node/bridge/record.ts'
 import { formatFeedRef, parseFeedRef } from '../../../node/feeds/ref.ts'
 import { decodeKey } from '../../../node/identity/keys.ts'
-import { intFlag, stringFlag, usageError, type CommandSpec, type ParsedFlags } from '../args.ts'
-import { openFeedReader } from '../../client/feed-reader.ts'
-import { connectToNode, NETWORK_FLAGS } from '../../client/connect.ts'
+import { listFeeds, openFeedReader, readingsOf } from '../../client/feeds.ts'
+import { defineCommand, intFlag, usageError, type Flags } from '../args.ts'
+import { deviceFromFlags, NETWORK_FLAGS } from '../network-flags.ts'
 
-export const spec: CommandSpec = {
+const spec = {
   name: 'feed',
-  summary: 'Read a node\'s sensor feeds from anywhere, peer to peer, decrypting on this side.\n' +
-    '  feed ls --peer NODE_KEY        each feed\'s name, length and reference (trusted clients only)\n' +
+  summary: 'Read a node\'s sensor feeds from anywhere, peer to peer, decrypting on this side.',
+  details: '  feed ls --peer NODE_KEY        each feed\'s name, length and reference (trusted clients only)\n' +
     '  feed tail REF                  print readings as they arrive (Ctrl-C stops)\n' +
     '  feed export REF --format csv   print readings and exit',
   usage: 'roost feed ls --peer NODE_KEY | roost feed tail REF | roost feed export REF [--since TIME] [--format csv|jsonl]',
@@ -23,39 +23,35 @@ export const spec: CommandSpec = {
     count: { type: 'string', value: 'N', help: 'tail: exit after N readings' },
     ...NETWORK_FLAGS
   }
-}
+} as const
 
-export async function run (flags: ParsedFlags, positionals: string[]): Promise<number> {
-  const [sub, arg] = positionals
+type FeedFlags = Flags<typeof spec>
+
+export const feed = defineCommand(spec, async (flags, [sub, arg]) => {
   if (sub === 'ls') return ls(flags)
   if (sub === 'tail' || sub === 'export') {
     if (!arg) throw usageError('feed', `${sub} needs a feed reference (from \`roost feed ls\`)`)
     return sub === 'tail' ? tail(flags, arg) : exportFeed(flags, arg)
   }
   throw usageError('feed', sub ? `unknown subcommand "${sub}" (ls, tail, export)` : 'missing subcommand (ls, tail, export)')
-}
+})
 
-async function ls (flags: ParsedFlags): Promise<number> {
-  const nodeKey = stringFlag(flags, 'peer')
-  if (!nodeKey) throw usageError('feed', 'ls needs --peer NODE_KEY')
-  const session = await connectToNode(flags, nodeKey)
-  try {
-    const { feedKey, feeds } = await session.control.feeds()
-    const rows = feeds.map((f) => [f.name, String(f.length), formatFeedRef({ name: f.name, nodeKey: decodeKey('node', nodeKey), coreKey: f.key, feedKey })])
-    const width = Math.max(4, ...rows.map((r) => r[0].length)) + 2
-    process.stdout.write(`${'FEED'.padEnd(width)}${'LENGTH'.padStart(8)}  REF\n`)
-    for (const [name, length, ref] of rows) process.stdout.write(`${name.padEnd(width)}${length.padStart(8)}  ${ref}\n`)
-  } finally {
-    await session.close()
-  }
+async function ls (flags: FeedFlags): Promise<number> {
+  if (!flags.peer) throw usageError('feed', 'ls needs --peer NODE_KEY')
+  decodeKey('node key', flags.peer)
+  const feeds = await listFeeds(deviceFromFlags(flags), flags.peer)
+  const rows = feeds.map((f) => [f.name, String(f.length), formatFeedRef(f.ref)])
+  const width = Math.max(4, ...rows.map((r) => r[0].length)) + 2
+  process.stdout.write(`${'FEED'.padEnd(width)}${'LENGTH'.padStart(8)}  REF\n`)
+  for (const [name, length, ref] of rows) process.stdout.write(`${name.padEnd(width)}${length.padStart(8)}  ${ref}\n`)
   return 0
 }
 
-async function tail (flags: ParsedFlags, refText: string): Promise<number> {
+async function tail (flags: FeedFlags, refText: string): Promise<number> {
   const ref = parseFeedRef(refText)
-  const last = intFlag('feed', flags, 'last', 10, 0, 1_000_000)
-  const count = intFlag('feed', flags, 'count', 0, 0, 1_000_000_000)
-  const reader = await openFeedReader(flags, ref, { decrypt: true })
+  const last = intFlag('feed', 'last', flags.last, 10, 0, 1_000_000)
+  const count = intFlag('feed', 'count', flags.count, 0, 0, 1_000_000_000)
+  const reader = await openFeedReader(deviceFromFlags(flags), ref, { decrypt: true })
   let printed = 0
   try {
     let next = Math.max(0, reader.core.length - last)
@@ -78,20 +74,16 @@ async function tail (flags: ParsedFlags, refText: string): Promise<number> {
   }
 }
 
-async function exportFeed (flags: ParsedFlags, refText: string): Promise<number> {
+async function exportFeed (flags: FeedFlags, refText: string): Promise<number> {
   const ref = parseFeedRef(refText)
-  const format = stringFlag(flags, 'format') ?? 'csv'
+  const format = flags.format ?? 'csv'
   if (format !== 'csv' && format !== 'jsonl') throw usageError('feed', `--format must be csv or jsonl, got "${format}"`)
-  const since = parseSince(stringFlag(flags, 'since'))
-  const reader = await openFeedReader(flags, ref, { decrypt: true })
+  const since = parseSince(flags.since)
+  const reader = await openFeedReader(deviceFromFlags(flags), ref, { decrypt: true })
   try {
     if (format === 'csv') process.stdout.write('received_at,topic,qos,retain,value,decode_error\n')
-    for (let i = 0; i < reader.core.length; i++) {
-      const block = await reader.core.get(i)
-      if (!block) continue
-      const r = decodeReading(block)
-      if (r.receivedAt < since) continue
-      const row = view(r)
+    for await (const reading of readingsOf(reader, { since })) {
+      const row = view(reading)
       if (format === 'jsonl') process.stdout.write(JSON.stringify(row) + '\n')
       else process.stdout.write([row.receivedAt, row.topic, row.qos, row.retain, row.value, row.decodeError ?? ''].map(csvCell).join(',') + '\n')
     }

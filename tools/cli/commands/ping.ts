@@ -1,11 +1,12 @@
-import { encodeKey } from '../../../node/identity/keys.ts'
-import { intFlag, usageError, type CommandSpec, type ParsedFlags } from '../args.ts'
-import { connectToNode, NETWORK_FLAGS } from '../../client/connect.ts'
+import { decodeKey, encodeKey } from '../../../node/identity/keys.ts'
+import { connectToNode } from '../../client/connect.ts'
+import { defineCommand, intFlag, usageError } from '../args.ts'
+import { deviceFromFlags, NETWORK_FLAGS } from '../network-flags.ts'
 
-export const spec: CommandSpec = {
+export const ping = defineCommand({
   name: 'ping',
-  summary: 'Connect to a node by its public key over HyperDHT and print round-trip times.\n' +
-    'Any key may ping a node.',
+  summary: 'Connect to a node by its public key over HyperDHT and print round-trip times.',
+  details: 'Any key may ping a node.',
   usage: 'roost ping NODE_KEY [--count N] [--interval MS] [--bootstrap HOST:PORT]',
   positionals: 1,
   flags: {
@@ -13,14 +14,12 @@ export const spec: CommandSpec = {
     interval: { type: 'string', value: 'MS', help: 'time between pings (default: 500)' },
     ...NETWORK_FLAGS
   }
-}
-
-export async function run (flags: ParsedFlags, positionals: string[]): Promise<number> {
-  const nodeKey = positionals[0]
+}, async (flags, [nodeKey]) => {
   if (!nodeKey) throw usageError('ping', 'missing NODE_KEY')
-  const count = intFlag('ping', flags, 'count', 4, 1, 10_000)
-  const interval = intFlag('ping', flags, 'interval', 500, 0, 60_000)
-  const session = await connectToNode(flags, nodeKey)
+  const count = intFlag('ping', 'count', flags.count, 4, 1, 10_000)
+  const interval = intFlag('ping', 'interval', flags.interval, 500, 0, 60_000)
+  const node = decodeKey('node key', nodeKey)
+  const session = await connectToNode(deviceFromFlags(flags), node)
   const key = encodeKey(session.socket.remotePublicKey)
   const rtts: number[] = []
   try {
@@ -38,4 +37,4 @@ export async function run (flags: ParsedFlags, positionals: string[]): Promise<n
   process.stdout.write(`${count} sent, ${rtts.length} received, rtt min/avg/max = ` +
     `${Math.min(...rtts).toFixed(2)}/${avg.toFixed(2)}/${Math.max(...rtts).toFixed(2)} ms\n`)
   return 0
-}
+})

@@ -1,25 +1,25 @@
 import path from 'node:path'
-import { defaultConfig } from '../../../targets/artifact.ts'
-import { encodeKey } from '../../../node/identity/keys.ts'
-import { listFlag, stringFlag, usageError, type CommandSpec, type ParsedFlags } from '../args.ts'
-import { BRIDGE_DEFAULTS, type BridgeSettings } from '../../../node/config/node-config.ts'
-import { NodeError } from '../../../node/errors.ts'
 import { readCaFile, readPasswordFile } from '../../../node/bridge/mqtt-client.ts'
 import { checkRules, parseMapFlag } from '../../../node/bridge/rules.ts'
 import { checkTopicFilter } from '../../../node/bridge/topic-filter.ts'
+import { BRIDGE_DEFAULTS, type BridgeSettings } from '../../../node/config/node-config.ts'
+import { NodeError } from '../../../node/errors.ts'
+import { decodeKey, encodeKey } from '../../../node/identity/keys.ts'
+import { defaultConfig } from '../../../targets/artifact.ts'
 import { loadBoard } from '../../config/boards.ts'
 import { loadNodeConfig } from '../../config/node-config.ts'
-import { bootstrapFlags, clientIdentity, NETWORK_FLAGS } from '../../client/connect.ts'
 import { buildLocal, startNode, thisMachineBoard, writeConfig } from '../../harness/local-node.ts'
-import { buildCacheDir, dataDir, defaultNodeStorage } from '../paths.ts'
-import { decodeKey } from '../../../node/identity/keys.ts'
-import { runtimeFlag } from './build.ts'
+import { defineCommand, usageError, type Flags } from '../args.ts'
 import { CliError } from '../errors.ts'
+import { deviceFromFlags, NETWORK_FLAGS } from '../network-flags.ts'
+import { buildCacheDir, defaultNodeDataDir, roostHome } from '../paths.ts'
+import { runtimeFlag } from './build.ts'
 
-export const spec: CommandSpec = {
+const spec = {
   name: 'run',
-  summary: 'Build the node for this machine and run it on Bare in the foreground. It logs one JSON\n' +
-    'object per line; Ctrl-C stops it. This client\'s key (`roost id`) is its operator key.',
+  summary: 'Build the node for this machine and run it on Bare in the foreground.',
+  details: 'It logs one JSON object per line; Ctrl-C stops it. This client\'s key (`roost id`) is its\n' +
+    'operator key.',
   usage: 'roost run [--config FILE] [--bootstrap HOST:PORT] [--storage DIR] [--trust KEY] [--peer KEY] [--broker URL --map RULE [--mqtt-version 5] [--ca-file FILE] [--username USER --password-file FILE]]',
   flags: {
     storage: { type: 'string', value: 'DIR', help: 'where the node keeps its keys and data (default: ~/.local/share/roost/node)' },
@@ -39,30 +39,32 @@ export const spec: CommandSpec = {
     host: NETWORK_FLAGS.host,
     identity: { ...NETWORK_FLAGS.identity, help: 'client identity whose key becomes the operator key (default: ~/.local/share/roost/client)' }
   }
-}
+} as const
 
-export async function run (flags: ParsedFlags): Promise<number> {
-  const board = stringFlag(flags, 'board') ? loadBoard(stringFlag(flags, 'board')!) : thisMachineBoard()
-  const runtime = runtimeFlag('run', flags)
-  const trusted = listFlag(flags, 'trust').map((k) => encodeKey(decodeKey('--trust', k)))
-  const peers = listFlag(flags, 'peer').map((k) => encodeKey(decodeKey('--peer', k)))
-  const bootstrap = bootstrapFlags(flags).map((b) => `${b.host}:${b.port}`)
+type RunFlags = Flags<typeof spec>
+
+export const run = defineCommand(spec, async (flags) => {
+  const board = flags.board !== undefined ? loadBoard(flags.board) : thisMachineBoard()
+  const runtime = runtimeFlag('run', flags.runtime)
+  const trusted = (flags.trust ?? []).map((k) => encodeKey(decodeKey('--trust', k)))
+  const peers = (flags.peer ?? []).map((k) => encodeKey(decodeKey('--peer', k)))
   const bridge = bridgeFlags(flags)
-  const operatorKey = encodeKey(clientIdentity(flags).publicKey)
+  const device = deviceFromFlags(flags)
+  const bootstrap = device.bootstrap.map((b) => `${b.host}:${b.port}`)
+  const operatorKey = encodeKey(device.keyPair.publicKey)
 
-  const yamlFile = stringFlag(flags, 'config')
   // Checked before the build: a bad file stops here with its line and field.
-  const base = yamlFile === undefined ? defaultConfig(board) : loadNodeConfig(yamlFile, board)
+  const base = flags.config === undefined ? defaultConfig(board) : loadNodeConfig(flags.config, board)
 
   const artifactDir = path.join(buildCacheDir(), `${board.id}-${runtime}`)
   await buildLocal(board, runtime, artifactDir)
-  const configFile = path.join(dataDir(), 'run', 'config.json')
+  const configFile = path.join(roostHome(), 'run', 'config.json')
   writeConfig(configFile, {
     ...base,
     // The board's storage path is a device path; on this machine the node keeps its data here.
-    storage: path.resolve(stringFlag(flags, 'storage') ?? defaultNodeStorage()),
+    storage: path.resolve(flags.storage ?? defaultNodeDataDir()),
     bootstrap: bootstrap.length > 0 ? bootstrap : base.bootstrap,
-    host: stringFlag(flags, 'host') ?? base.host,
+    host: flags.host ?? base.host,
     trustedKeys: [...new Set([...base.trustedKeys, ...trusted])],
     operatorKey: base.operatorKey ?? operatorKey,
     peers: [...new Set([...base.peers, ...peers])],
@@ -78,13 +80,13 @@ export async function run (flags: ParsedFlags): Promise<number> {
   const code = await new Promise<number>((resolve) => child.on('exit', (c, signal) => resolve(c ?? (signal ? 1 : 0))))
   process.off('SIGTERM', forward)
   return code
-}
+})
 
-const BROKER_ONLY_FLAGS = ['map', 'mqtt-version', 'ca-file', 'username', 'password-file']
+const BROKER_ONLY_FLAGS = ['map', 'mqtt-version', 'ca-file', 'username', 'password-file'] as const
 
-function bridgeFlags (flags: ParsedFlags): BridgeSettings | null {
-  const broker = stringFlag(flags, 'broker')
-  const maps = listFlag(flags, 'map')
+function bridgeFlags (flags: RunFlags): BridgeSettings | null {
+  const broker = flags.broker
+  const maps = flags.map ?? []
   const given = BROKER_ONLY_FLAGS.find((name) => flags[name] !== undefined)
   if (!broker && given === undefined) return null
   if (!broker) throw usageError('run', `--${given} needs --broker URL`)
@@ -97,7 +99,7 @@ function bridgeFlags (flags: ParsedFlags): BridgeSettings | null {
   })
   const problems = checkRules(rules)
   if (problems.length > 0) throw usageError('run', `--map ${maps[problems[0].index]}: ${problems[0].reason}`)
-  const commandTopics = listFlag(flags, 'command-topic')
+  const commandTopics = flags['command-topic'] ?? []
   for (const filter of commandTopics) {
     const problem = checkTopicFilter(filter)
     if (problem) throw usageError('run', `--command-topic ${filter}: ${problem}`)
@@ -114,8 +116,8 @@ function bridgeFlags (flags: ParsedFlags): BridgeSettings | null {
   }
 }
 
-function mqttVersionFlag (flags: ParsedFlags): BridgeSettings['protocolVersion'] {
-  const value = stringFlag(flags, 'mqtt-version')
+function mqttVersionFlag (flags: RunFlags): BridgeSettings['protocolVersion'] {
+  const value = flags['mqtt-version']
   if (value === undefined) return BRIDGE_DEFAULTS.protocolVersion
   if (value === '4' || value === '5') return Number(value) as 4 | 5
   throw usageError('run', `--mqtt-version must be 4 (MQTT 3.1.1) or 5 (MQTT 5), got "${value}"`)
@@ -123,8 +125,8 @@ function mqttVersionFlag (flags: ParsedFlags): BridgeSettings['protocolVersion']
 
 // The node runs on this machine, so the files can be checked here, before the build:
 // the node checks them again at each connect (node/bridge/mqtt-client.ts).
-function caFileFlag (flags: ParsedFlags, broker: string): string | null {
-  const value = stringFlag(flags, 'ca-file')
+function caFileFlag (flags: RunFlags, broker: string): string | null {
+  const value = flags['ca-file']
   if (value === undefined) return null
   if (!broker.startsWith('mqtts://')) throw usageError('run', '--ca-file is used only with an mqtts:// broker')
   const file = path.resolve(value)
@@ -132,9 +134,9 @@ function caFileFlag (flags: ParsedFlags, broker: string): string | null {
   return file
 }
 
-function loginFlags (flags: ParsedFlags): Pick<BridgeSettings, 'username' | 'password' | 'passwordFile'> {
-  const username = stringFlag(flags, 'username') ?? null
-  const value = stringFlag(flags, 'password-file')
+function loginFlags (flags: RunFlags): Pick<BridgeSettings, 'username' | 'password' | 'passwordFile'> {
+  const username = flags.username ?? null
+  const value = flags['password-file']
   if (value === undefined) return { username, password: null, passwordFile: null }
   if (username === null) throw usageError('run', '--password-file needs --username USER (MQTT sends a password only with one)')
   const file = path.resolve(value)

@@ -1,40 +1,34 @@
-import { encodeKey } from '../../../node/identity/keys.ts'
-import { stringFlag, usageError, type CommandSpec, type ParsedFlags } from '../args.ts'
-import { connectToNode, NETWORK_FLAGS } from '../../client/connect.ts'
+import { decodeKey, encodeKey } from '../../../node/identity/keys.ts'
+import { nodeStatus, type NodeReport } from '../../client/status.ts'
+import { defineCommand, usageError } from '../args.ts'
+import { deviceFromFlags, NETWORK_FLAGS } from '../network-flags.ts'
 
-export const spec: CommandSpec = {
+export const status = defineCommand({
   name: 'status',
-  summary: 'Ask a node for its status (uptime, version, roles, host, storage used) over HyperDHT.\n' +
-    'The node answers only keys it trusts; `roost id` prints yours.',
+  summary: 'Ask a node for its status (uptime, version, roles, host, storage used) over HyperDHT.',
+  details: 'The node answers only keys it trusts; `roost id` prints yours.',
   usage: 'roost status --peer NODE_KEY [--json] [--bootstrap HOST:PORT]',
   flags: {
     peer: { type: 'string', value: 'NODE_KEY', help: 'public key of the node' },
     json: { type: 'boolean', help: 'print the status as one JSON object' },
     ...NETWORK_FLAGS
   }
-}
-
-export async function run (flags: ParsedFlags): Promise<number> {
-  const nodeKey = stringFlag(flags, 'peer')
-  if (!nodeKey) throw usageError('status', 'missing --peer NODE_KEY')
-  const session = await connectToNode(flags, nodeKey)
-  let status
-  let held = null
+}, async (flags) => {
+  if (!flags.peer) throw usageError('status', 'missing --peer NODE_KEY')
+  decodeKey('node key', flags.peer)
+  let report: NodeReport
   try {
-    status = await session.control.status()
-    if (status.storage) held = await session.control.holdings()
+    report = await nodeStatus(deviceFromFlags(flags), flags.peer)
   } catch (err) {
     const e = err as Error & { code?: string, hint?: string }
     if (e.code === 'NOT_TRUSTED') e.hint ??= 'ask the node\'s operator to add your key (`roost id` prints it) to its trusted keys'
     throw e
-  } finally {
-    await session.close()
   }
-  const holdings = held?.holdings.map((h) => ({
+  const holdings = report.holdings?.map((h) => ({
     core: encodeKey(h.key), owner: encodeKey(h.owner), state: h.state, held: h.held, length: h.length,
     byteLength: h.byteLength, lastSync: h.lastSyncMs > 0 ? new Date(h.lastSyncMs).toISOString() : null, evictable: h.evictable
   })) ?? null
-  const view = { ...status, publicKey: encodeKey(status.publicKey), holdings, usage: held?.usage ?? null }
+  const view = { ...report.status, publicKey: encodeKey(report.status.publicKey), holdings, usage: report.usage }
   if (flags.json === true) {
     process.stdout.write(JSON.stringify(view) + '\n')
     return 0
@@ -62,4 +56,4 @@ export async function run (flags: ParsedFlags): Promise<number> {
     }
   }
   return 0
-}
+})

@@ -1,27 +1,24 @@
 import path from 'node:path'
 import { decodeKey, encodeKey } from '../../../node/identity/keys.ts'
 import { readPairedKeys, removePairedKey } from '../../../node/trust/trust.ts'
+import { defineCommand, usageError } from '../args.ts'
 import { CliError } from '../errors.ts'
-import { stringFlag, usageError, type CommandSpec, type ParsedFlags } from '../args.ts'
-import { defaultNodeStorage } from '../paths.ts'
+import { defaultNodeDataDir } from '../paths.ts'
 
-export const spec: CommandSpec = {
+export const trust = defineCommand({
   name: 'trust',
-  summary: 'List or revoke the keys paired with this machine\'s node (run on the node\'s machine).\n' +
-    '  trust ls            the paired keys\n' +
+  summary: 'List or revoke the keys paired with this machine\'s node (run on the node\'s machine).',
+  details: '  trust ls            the paired keys\n' +
     '  trust remove KEY    revoke a paired key; the running node stops trusting it within a second',
   usage: 'roost trust ls | roost trust remove KEY [--storage DIR]',
   positionals: 2,
   flags: {
     storage: { type: 'string', value: 'DIR', help: 'the node\'s storage folder (default: ~/.local/share/roost/node)' }
   }
-}
-
-export async function run (flags: ParsedFlags, positionals: string[]): Promise<number> {
-  const storage = path.resolve(stringFlag(flags, 'storage') ?? defaultNodeStorage())
-  const [sub, key] = positionals
+}, async (flags, [sub, key]) => {
+  const dataDir = path.resolve(flags.storage ?? defaultNodeDataDir())
   if (sub === 'ls') {
-    for (const k of readPairedKeys(storage)) {
+    for (const k of readPairedKeys(dataDir)) {
       process.stdout.write(`${k.key}  paired ${k.addedAt ? new Date(k.addedAt).toISOString() : '(time unknown)'}\n`)
     }
     return 0
@@ -29,9 +26,9 @@ export async function run (flags: ParsedFlags, positionals: string[]): Promise<n
   if (sub === 'remove') {
     if (!key) throw usageError('trust', 'remove needs the KEY to revoke')
     const normal = encodeKey(decodeKey('key', key))
-    if (!removePairedKey(storage, normal)) throw CliError.NOT_PAIRED(normal)
+    if (!removePairedKey(dataDir, normal)) throw CliError.NOT_PAIRED(normal)
     process.stdout.write(`revoked ${normal}\n`)
     return 0
   }
   throw usageError('trust', sub ? `unknown subcommand "${sub}" (ls, remove)` : 'missing subcommand (ls, remove)')
-}
+})

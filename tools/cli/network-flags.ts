@@ -1,0 +1,20 @@
+// The flags of every command that talks to a node over the DHT, and the household
+// device (tools/client) they describe.
+import { parseBootstrap } from '../../node/config/node-config.ts'
+import { deviceAt, type Device } from '../client/device.ts'
+import type { FlagSpec } from './args.ts'
+import { clientIdentityDir } from './paths.ts'
+
+export const NETWORK_FLAGS = {
+  bootstrap: { type: 'string', multiple: true, value: 'HOST:PORT', help: 'DHT bootstrap node; default: the public HyperDHT bootstrap nodes' },
+  host: { type: 'string', value: 'ADDRESS', help: 'address the DHT binds to; default: 127.0.0.1 for a loopback bootstrap, else all' },
+  identity: { type: 'string', value: 'DIR', help: 'folder of this client\'s identity (default: ~/.local/share/roost/client)' }
+} as const satisfies Record<string, FlagSpec>
+
+export interface NetworkFlags { bootstrap?: string[], host?: string, identity?: string }
+
+// This client as a household device: its identity folder (created on first use), its
+// cores beside it, and the DHT the flags name.
+export function deviceFromFlags (flags: NetworkFlags): Device {
+  return deviceAt(flags.identity ?? clientIdentityDir(), { bootstrap: (flags.bootstrap ?? []).map(parseBootstrap), host: flags.host ?? null })
+}
