@@ -11,7 +11,7 @@ import { INSTALL_DIR, serviceFile, type ServiceBoard } from './service.ts'
 
 export interface ArtifactBoard extends ServiceBoard {
   host: string
-  runtime: 'bare' | 'lua-agent'
+  program: 'bare' | 'lua-agent'
   defaultRoles: string[]
   storageBudgetMb?: number | null
 }
@@ -43,7 +43,7 @@ export const BARE_INSTALL_VERSION = '1.31.0'
 
 export async function buildArtifact (opts: ArtifactOptions): Promise<ArtifactResult> {
   const { board } = opts
-  if (board.runtime !== 'bare' || !(board.host in HOST_MACHINE) || !['linux-x64', 'linux-arm64'].includes(board.host)) {
+  if (board.program !== 'bare' || !(board.host in HOST_MACHINE) || !['linux-x64', 'linux-arm64'].includes(board.host)) {
     throw BuildError.NO_BARE_RUNTIME(board.id, board.host)
   }
   const finalDir = path.resolve(opts.outDir)

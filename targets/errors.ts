@@ -15,7 +15,7 @@ export class BuildError extends RoostError {
   static NO_BARE_RUNTIME (boardId: string, host: string): BuildError {
     return new BuildError('NO_BARE_RUNTIME',
       `board ${boardId} (${host}) cannot run the Bare node: no Bare runtime or native addons exist for ${host}`,
-      'this board runs the Lua agent instead (targets/lua); build a node for a linux-arm64 or linux-x64 board on the same LAN')
+      'this board is for the Lua agent, which forwards readings to a node; build a node for a linux-arm64 or linux-x64 board on the same LAN')
   }
 
   static UNSUPPORTED_BUILTIN (builtin: string, importer: string): BuildError {

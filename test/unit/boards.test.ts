@@ -59,12 +59,12 @@ test('every shipped board config is valid and its id matches its file', (t) => {
 })
 
 test('shipped boards without a Bare runtime are Lua agent boards with no roles', (t) => {
-  const agents = loadBoards().filter((board) => board.runtime === 'lua-agent')
+  const agents = loadBoards().filter((board) => board.program === 'lua-agent')
   t.deepEqual(agents.map((board) => board.host).sort(), ['linux-arm', 'linux-mips'])
   for (const board of agents) t.deepEqual(board.defaultRoles, [])
 })
 
-test('a board loads by id with camelCase fields', (t) => {
+test('a board loads by id with camelCase fields, its YAML runtime as program', (t) => {
   const board = loadBoard('raspberry-pi-4b')
   t.like(board, {
     id: 'raspberry-pi-4b',
@@ -73,7 +73,7 @@ test('a board loads by id with camelCase fields', (t) => {
     init: 'systemd',
     ramMb: 1024,
     storagePath: '/var/lib/roost',
-    runtime: 'bare'
+    program: 'bare'
   })
 })
 
@@ -99,10 +99,10 @@ test('the board table aligns its columns under the header', (t) => {
     storagePath: '/var/lib/roost',
     memoryBudgetMb: 256,
     storageBudgetMb: null,
-    runtime: 'bare',
+    program: 'bare',
     defaultRoles: []
   }
-  const agent: Board = { ...base, id: 'b', name: 'Router B', host: 'linux-mips', os: 'openwrt', init: 'procd', ramMb: 128, memoryBudgetMb: 4, runtime: 'lua-agent' }
+  const agent: Board = { ...base, id: 'b', name: 'Router B', host: 'linux-mips', os: 'openwrt', init: 'procd', ramMb: 128, memoryBudgetMb: 4, program: 'lua-agent' }
   t.is(formatBoardTable([base, agent]), [
     'ID       NAME      HOST        OS          RAM  RUNTIME',
     'a-board  A         linux-x64   Debian     4 GB  bare',

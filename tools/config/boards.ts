@@ -18,8 +18,11 @@ export type OsFamily = typeof OS_FAMILIES[number]
 export const INIT_SYSTEMS = ['systemd', 'procd'] as const
 export type InitSystem = typeof INIT_SYSTEMS[number]
 
-export const RUNTIMES = ['bare', 'lua-agent'] as const
-export type Runtime = typeof RUNTIMES[number]
+// What a board runs (its YAML key is `runtime`): the node on Bare, or, where its CPU has
+// no Bare runtime, the Lua agent. Not to be confused with targets' Runtime, the JavaScript
+// runtime (Bare or Node.js) an artifact is built for.
+export const BOARD_PROGRAMS = ['bare', 'lua-agent'] as const
+export type BoardProgram = typeof BOARD_PROGRAMS[number]
 
 // Hosts the registry has no Bare runtime for: these boards run the Lua agent,
 // which forwards readings to a node on the LAN instead of being a node.
@@ -47,7 +50,7 @@ export interface Board {
   ramMb: number
   storagePath: string
   memoryBudgetMb: number
-  runtime: Runtime
+  program: BoardProgram
   defaultRoles: Role[]
   // What the storage role may use of the board's disk for users' cores; null without one.
   storageBudgetMb: number | null
@@ -69,7 +72,7 @@ function boardSchema (fileId: string): z.ZodType<Board> {
     ram_mb: z.number().int().positive(),
     storage_path: z.string().min(1),
     memory_budget_mb: z.number().int().positive(),
-    runtime: z.enum(RUNTIMES),
+    runtime: z.enum(BOARD_PROGRAMS),
     default_roles: z.array(z.enum(ROLES)),
     storage_budget_mb: z.number().int().positive().optional()
   }).superRefine((board, ctx) => {
@@ -88,7 +91,7 @@ function boardSchema (fileId: string): z.ZodType<Board> {
       fail('memory_budget_mb', `expected less than ram_mb (${board.ram_mb})`,
         'leave the rest of the RAM to the OS and the board\'s other services')
     }
-    const expectedRuntime: Runtime = LUA_AGENT_HOSTS.includes(board.host) ? 'lua-agent' : 'bare'
+    const expectedRuntime: BoardProgram = LUA_AGENT_HOSTS.includes(board.host) ? 'lua-agent' : 'bare'
     if (board.runtime !== expectedRuntime) {
       fail('runtime', expectedRuntime === 'lua-agent'
         ? `expected lua-agent, as there is no Bare runtime for ${board.host}`
@@ -118,7 +121,7 @@ function boardSchema (fileId: string): z.ZodType<Board> {
     ramMb: board.ram_mb,
     storagePath: board.storage_path,
     memoryBudgetMb: board.memory_budget_mb,
-    runtime: board.runtime,
+    program: board.runtime,
     defaultRoles: board.default_roles,
     storageBudgetMb: board.storage_budget_mb ?? null
   }))
@@ -172,7 +175,7 @@ function displayPath (file: string): string {
 export function formatBoardTable (boards: readonly Board[]): string {
   const header = ['ID', 'NAME', 'HOST', 'OS', 'RAM', 'RUNTIME']
   const rows = boards.map((board) => [
-    board.id, board.name, board.host, OS_NAMES[board.os], formatRam(board.ramMb), board.runtime
+    board.id, board.name, board.host, OS_NAMES[board.os], formatRam(board.ramMb), board.program
   ])
   const ramColumn = header.indexOf('RAM')
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column].length)))
