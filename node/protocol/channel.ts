@@ -83,9 +83,9 @@ export function openControlChannel (socket: NoiseSecretStream, handlers: Control
   const pongMsg = channel.addMessage({
     encoding: proto.ping,
     onmessage (m) {
-      const p = pings.get(m.seq)
+      const p = pings.get(m.id)
       if (!p) return
-      pings.delete(m.seq)
+      pings.delete(m.id)
       clearTimeout(p.timer)
       p.resolve(nowMs() - p.sentAt)
     }
@@ -195,7 +195,7 @@ export function openControlChannel (socket: NoiseSecretStream, handlers: Control
   return {
     opened,
     ping () {
-      return request(pings, (seq) => pingMsg.send({ seq }), 'ping', { sentAt: nowMs() })
+      return request(pings, (seq) => pingMsg.send({ id: seq }), 'ping', { sentAt: nowMs() })
     },
     status () {
       return request(statuses, (id) => statusRequestMsg.send({ id }), 'status')

@@ -1,6 +1,6 @@
 // The control channel's wire format, pinned: every message encodes to the bytes that
 // nodes already deployed send and read (captured from the hand-written encoders of
-// f00ed79), and decodes back to the same value.
+// f00ed79), and decodes back to the same value; a damaged one is MALFORMED.
 import test from 'ava'
 import * as c from 'compact-encoding'
 import * as m from '../../node/protocol/messages.ts'
@@ -22,14 +22,17 @@ const status: NodeStatus = {
   feeds: [{ name: 'meters', length: 42 }], bridge, storage
 }
 
+const goldens: Array<{ name: string, decode (bytes: Uint8Array): unknown, wire: string }> = []
+
 function golden<T> (name: string, codec: Codec<T>, value: T, wire: string): void {
+  goldens.push({ name, decode: (bytes) => c.decode(codec, bytes), wire })
   test(`${name} travels as the bytes deployed nodes use`, (t) => {
     t.is(hex(c.encode(codec, value)), wire)
     t.deepEqual(c.decode(codec, bytes(wire)), value)
   })
 }
 
-golden('a ping', m.ping, { seq: 7 }, '07')
+golden('a ping', m.ping, { id: 7 }, '07')
 golden('a status request', m.statusRequest, { id: 1 }, '01')
 golden('a status reply with a connected bridge and storage with disk space', m.statusReply, { id: 2, status },
   '02aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa05302e312e300f7261737062657272792d70692d34620b6c696e75782d61726d36340b6261726520312e33312e30020773746f7261676506627269646765fe005c2605fee09304000301066d65746572732a02fdb004fdae040100030402010cfee0930400fe00ca9a3b05010b')
@@ -63,8 +66,16 @@ golden('a holdings reply', s.holdingsReply, {
   usage: { cores: 2, bytes: 66_176, coresLimit: 100, bytesLimit: 1_000_000 }
 }, '0e0244444444444444444444444444444444444444444444444444444444444444445555555555555555555555555555555555555555555555555555555555555555fde803fde803fe00000100ff0068e5cf8b0100000101666666666666666666666666666666666666666666666666666666666666666655555555555555555555555555555555555555555555555555555555555555550a00fd800200000402fe8002010064fe40420f00')
 
-// A damaged message, or one from a newer roost, is refused as MALFORMED: the connection
-// that sent it is dropped and the node keeps serving.
+// A damaged message, or one from a newer roost, is MALFORMED, not compact-encoding's
+// plain Error: the connection that sent it is dropped and the node keeps serving.
+test('every message cut short is malformed', (t) => {
+  for (const { name, decode, wire } of goldens) {
+    for (let end = 0; end < wire.length; end += 2) {
+      t.throws(() => decode(bytes(wire.slice(0, end))), { code: 'MALFORMED' }, `${name}, ${end / 2} bytes`)
+    }
+  }
+})
+
 const NO_STATUS = '03aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa05302e312e300f7261737062657272792d70692d34620b6c696e75782d61726d36340b6261726520312e33312e30010572656c6179fe005c2605fee0930400030000'
 
 test('a status reply with an unknown bridge tag is malformed', (t) => {
