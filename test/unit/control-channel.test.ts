@@ -83,8 +83,14 @@ test('a request the other side does not serve is refused with NOT_SERVED', async
 })
 
 test('a responder that fails still answers, with FAILED and its reason', async (t) => {
-  const { client } = await connect(t, { drop: async () => { throw RangeError('the disk went away') } })
+  const { client } = await connect(t, {
+    status: () => { throw RangeError('no uptime yet') },
+    drop: async () => { throw RangeError('the disk went away') },
+    holdings: () => Promise.reject(RangeError('the holdings file is busy'))
+  })
+  await t.throwsAsync(client.status(), { code: 'FAILED', message: 'no uptime yet' })
   await t.throwsAsync(client.drop(key(0x44)), { code: 'FAILED', message: 'the disk went away' })
+  await t.throwsAsync(client.holdings(), { code: 'FAILED', message: 'the holdings file is busy' })
 })
 
 test('a request waiting when the channel closes fails with PEER_CLOSED, and so does one asked after', async (t) => {
