@@ -3,11 +3,10 @@
 // f00ed79), and decodes back to the same value; a damaged one is MALFORMED.
 import test from 'ava'
 import * as c from 'compact-encoding'
+import type { Codec } from '../../node/protocol/codec.ts'
 import * as m from '../../node/protocol/messages.ts'
 import type { NodeStatus } from '../../node/protocol/messages.ts'
 import * as s from '../../node/protocol/storage-messages.ts'
-
-type Codec<T> = Parameters<typeof c.encode<T, T>>[0]
 
 const key = (byte: number): Uint8Array => new Uint8Array(32).fill(byte)
 const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex')
@@ -76,6 +75,7 @@ test('every message cut short is malformed', (t) => {
   }
 })
 
+// The status reply above with neither bridge nor storage, cut before its storage tag.
 const NO_STATUS = '03aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa05302e312e300f7261737062657272792d70692d34620b6c696e75782d61726d36340b6261726520312e33312e30010572656c6179fe005c2605fee0930400030000'
 
 test('a status reply with an unknown bridge tag is malformed', (t) => {
