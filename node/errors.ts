@@ -158,7 +158,7 @@ export class NodeError extends RoostError {
   }
 
   // A block or message that does not decode: it came from a newer roost or is damaged.
-  static MALFORMED (what: string): NodeError {
-    return new NodeError('MALFORMED', `malformed ${what}`)
+  static MALFORMED (what: string, cause?: unknown): NodeError {
+    return new NodeError('MALFORMED', `malformed ${what}`, undefined, cause)
   }
 }

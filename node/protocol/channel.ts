@@ -1,9 +1,12 @@
 // Both ends of the control channel. Either side can ping and answer pings; the side
-// given a `status` handler answers status requests, after its own trust check.
-import { nowMs } from '../platform/clock.ts'
-import Protomux from 'protomux'
+// given handlers answers the other requests, after its own trust checks. A request and
+// its answer share an id: one table of requests waiting, one way to ask (`request`) and
+// one way to answer (`respond`), like protomux-rpc's `rpc.request` and `rpc.respond`.
+import Protomux, { type Message } from 'protomux'
 import type { NoiseSecretStream } from 'hyperdht'
+import { nowMs } from '../platform/clock.ts'
 import { NodeError } from '../errors.ts'
+import type { Codec } from './codec.ts'
 import * as proto from './messages.ts'
 import type { FeedsReply, NodeStatus, PublishRequest } from './messages.ts'
 import { Refusal, type Refused } from './refusals.ts'
@@ -21,8 +24,6 @@ export interface ControlHandlers {
   holdings?: (remotePublicKey: Uint8Array, keys: Uint8Array[]) => Promise<Omit<HoldingsReply, 'id'> | Refused>
 }
 
-const NOT_SERVED: Refused = Refusal.NOT_SERVED()
-
 export interface ControlChannel {
   opened: Promise<void>
   ping (): Promise<number>
@@ -37,21 +38,35 @@ export interface ControlChannel {
   close (): void
 }
 
-interface Pending<T> { resolve: (value: T) => void, reject: (err: Error) => void, timer: ReturnType<typeof setTimeout> }
-
 const REQUEST_TIMEOUT_MS = 10_000
+
+// Each kind of request: the message that asks, and the message that answers.
+interface Requests {
+  ping: [proto.Ping, proto.Ping]
+  status: [proto.StatusRequest, proto.StatusReply]
+  feeds: [proto.FeedsRequest, FeedsReply]
+  publish: [PublishRequest, proto.PublishReply]
+  pair: [sp.PairRequest, sp.Done]
+  keep: [KeepRequest, sp.Done]
+  drop: [sp.DropRequest, sp.Done]
+  holdings: [sp.HoldingsRequest, HoldingsReply]
+}
+type Kind = keyof Requests
+type Ask<K extends Kind> = Requests[K][0]
+type Answer<K extends Kind> = Requests[K][1]
+// A message as the caller writes it and the responder reads it: the channel adds the id.
+type Body<M> = Omit<M, 'id'>
+type Responder<K extends Kind> = (remotePublicKey: Uint8Array, request: Body<Ask<K>>) =>
+  Body<Answer<K>> | Refused | Promise<Body<Answer<K>> | Refused>
+type Responders = { [K in Kind]?: Responder<K> }
+
+interface Pending { resolve (reply: object): void, reject (err: Error): void, timer: ReturnType<typeof setTimeout> }
 
 export function openControlChannel (socket: NoiseSecretStream, handlers: ControlHandlers = {}): ControlChannel {
   const mux = Protomux.from(socket)
-  const pings = new Map<number, Pending<number> & { sentAt: number }>()
-  const statuses = new Map<number, Pending<NodeStatus>>()
-  const feedLists = new Map<number, Pending<Omit<FeedsReply, 'id'>>>()
-  const publishes = new Map<number, Pending<void>>()
-  // pair, keep and drop are all answered by `done`.
-  const dones = new Map<number, Pending<void>>()
-  const holdingLists = new Map<number, Pending<Omit<HoldingsReply, 'id'>>>()
-  // Every request kind shares one id space, so a refusal finds its request.
-  const tables: Array<Map<number, Pending<never>>> = [statuses, feedLists, publishes, dones, holdingLists] as never
+  // Every kind shares one id space, so an answer or a refusal finds its request by id.
+  const pending = new Map<number, Pending>()
+  const responders: Responders = {}
   let nextId = 1
   let onOpen: () => void = () => {}
   let onClose: (err: Error) => void = () => {}
@@ -65,167 +80,124 @@ export function openControlChannel (socket: NoiseSecretStream, handlers: Control
     onclose () {
       const err = NodeError.PEER_CLOSED()
       onClose(err)
-      for (const table of [pings, ...tables] as Array<Map<number, Pending<unknown>>>) {
-        for (const p of table.values()) {
-          clearTimeout(p.timer)
-          p.reject(err)
-        }
-        table.clear()
+      for (const p of pending.values()) {
+        clearTimeout(p.timer)
+        p.reject(err)
       }
+      pending.clear()
     }
   })
   if (channel === null) throw NodeError.PEER_CLOSED()
 
-  const pingMsg = channel.addMessage({
-    encoding: proto.ping,
-    onmessage (m) { pongMsg.send(m) }
-  })
-  const pongMsg = channel.addMessage({
-    encoding: proto.ping,
-    onmessage (m) {
-      const p = pings.get(m.seq)
-      if (!p) return
-      pings.delete(m.seq)
-      clearTimeout(p.timer)
-      p.resolve(nowMs() - p.sentAt)
-    }
-  })
-  const statusRequestMsg = channel.addMessage({
-    encoding: proto.statusRequest,
-    onmessage (m) {
-      const answer = handlers.status ? handlers.status(socket.remotePublicKey) : NOT_SERVED
-      if ('code' in answer) refusalMsg.send({ id: m.id, ...answer })
-      else statusReplyMsg.send({ id: m.id, status: answer })
-    }
-  })
-  const statusReplyMsg = channel.addMessage({
-    encoding: proto.statusReply,
-    onmessage (m) { settle(statuses, m.id, (p) => p.resolve(m.status)) }
-  })
-  const refusalMsg = channel.addMessage({
-    encoding: proto.refusal,
-    onmessage (m) {
-      for (const table of tables) settle(table, m.id, (p) => p.reject(NodeError.REFUSED(m.code, m.message)))
-    }
-  })
-  const feedsRequestMsg = channel.addMessage({
-    encoding: proto.feedsRequest,
-    onmessage (m) {
-      const answer = handlers.feeds ? handlers.feeds(socket.remotePublicKey) : NOT_SERVED
-      if ('code' in answer) refusalMsg.send({ id: m.id, ...answer })
-      else feedsReplyMsg.send({ id: m.id, ...answer })
-    }
-  })
-  const feedsReplyMsg = channel.addMessage({
-    encoding: proto.feedsReply,
-    onmessage (m) { settle(feedLists, m.id, (p) => p.resolve({ feedKey: m.feedKey, feeds: m.feeds })) }
-  })
-  const publishRequestMsg = channel.addMessage({
-    encoding: proto.publishRequest,
-    onmessage (m) {
-      const answer = handlers.publish ? handlers.publish(socket.remotePublicKey, m) : Promise.resolve(NOT_SERVED)
-      answer.then((refused) => {
-        if (channel!.closed) return
-        if (refused) refusalMsg.send({ id: m.id, ...refused })
-        else publishReplyMsg.send({ id: m.id })
-      }, () => {})
-    }
-  })
-  const publishReplyMsg = channel.addMessage({
-    encoding: proto.publishReply,
-    onmessage (m) { settle(publishes, m.id, (p) => p.resolve()) }
-  })
-  // Answers a request whose handler works asynchronously: done, or the refusal.
-  function answer (id: number, work: Promise<Refused | null> | undefined): void {
-    (work ?? Promise.resolve(NOT_SERVED)).then((refused) => {
-      if (channel!.closed) return
-      if (refused) refusalMsg.send({ id, ...refused })
-      else doneMsg.send({ id })
-    }, (err: Error) => {
-      // A failure on this side (a full disk, say) still gets an answer, not a timeout.
-      if (!channel!.closed) refusalMsg.send({ id, ...Refusal.FAILED(err.message) })
-    })
-  }
-  const pairMsg = channel.addMessage({
-    encoding: sp.pairRequest,
-    onmessage (m) { answer(m.id, handlers.pair?.(socket.remotePublicKey, m.secret)) }
-  })
-  const keepMsg = channel.addMessage({
-    encoding: sp.keepRequest,
-    onmessage (m) { answer(m.id, handlers.keep?.(socket.remotePublicKey, m)) }
-  })
-  const dropMsg = channel.addMessage({
-    encoding: sp.dropRequest,
-    onmessage (m) { answer(m.id, handlers.drop?.(socket.remotePublicKey, m.key)) }
-  })
-  const doneMsg = channel.addMessage({
-    encoding: sp.done,
-    onmessage (m) { settle(dones, m.id, (p) => p.resolve()) }
-  })
-  const holdingsRequestMsg = channel.addMessage({
-    encoding: sp.holdingsRequest,
-    onmessage (m) {
-      const work = handlers.holdings ? handlers.holdings(socket.remotePublicKey, m.keys) : Promise.resolve(NOT_SERVED)
-      work.then((reply) => {
-        if (channel!.closed) return
-        if ('code' in reply) refusalMsg.send({ id: m.id, ...reply })
-        else holdingsReplyMsg.send({ id: m.id, ...reply })
-      }, () => {})
-    }
-  })
-  const holdingsReplyMsg = channel.addMessage({
-    encoding: sp.holdingsReply,
-    onmessage (m) { settle(holdingLists, m.id, (p) => p.resolve({ holdings: m.holdings, usage: m.usage })) }
-  })
-  channel.open()
+  const asks = <K extends Kind> (kind: K, encoding: Codec<Ask<K>>): Message<Ask<K>> =>
+    channel.addMessage({ encoding, onmessage: (message) => serve(kind, message) })
+  const answers = <M extends { id: number }> (encoding: Codec<M>): Message<M> =>
+    channel.addMessage({ encoding, onmessage: ({ id, ...reply }) => settle(id, (p) => p.resolve(reply)) })
 
-  function request<T> (table: Map<number, Pending<T>>, send: (id: number) => void, what: string, extra?: object): Promise<T> {
+  // protomux numbers a channel's messages in the order they are added, and deployed
+  // nodes know them by those numbers: this order is the wire's, and new messages go last.
+  const ping = asks('ping', proto.ping)
+  const pong = answers(proto.ping)
+  const statusRequest = asks('status', proto.statusRequest)
+  const statusReply = answers(proto.statusReply)
+  const refusal = channel.addMessage({
+    encoding: proto.refusal,
+    onmessage: ({ id, code, message }) => settle(id, (p) => p.reject(NodeError.REFUSED(code, message)))
+  })
+  const feedsRequest = asks('feeds', proto.feedsRequest)
+  const feedsReply = answers(proto.feedsReply)
+  const publishRequest = asks('publish', proto.publishRequest)
+  const publishReply = answers(proto.publishReply)
+  const pairRequest = asks('pair', sp.pairRequest)
+  const keepRequest = asks('keep', sp.keepRequest)
+  const dropRequest = asks('drop', sp.dropRequest)
+  const done = answers(sp.done)
+  const holdingsRequest = asks('holdings', sp.holdingsRequest)
+  const holdingsReply = answers(sp.holdingsReply)
+
+  // What a timeout calls each kind, and its two messages.
+  const kinds: { [K in Kind]: { what: string, ask: Message<Ask<K>>, answer: Message<Answer<K>> } } = {
+    ping: { what: 'ping', ask: ping, answer: pong },
+    status: { what: 'status', ask: statusRequest, answer: statusReply },
+    feeds: { what: 'feed list', ask: feedsRequest, answer: feedsReply },
+    publish: { what: 'publish', ask: publishRequest, answer: publishReply },
+    pair: { what: 'pair', ask: pairRequest, answer: done },
+    keep: { what: 'keep', ask: keepRequest, answer: done },
+    drop: { what: 'drop', ask: dropRequest, answer: done },
+    holdings: { what: 'holdings', ask: holdingsRequest, answer: holdingsReply }
+  }
+
+  function request<K extends Kind> (kind: K, message: Body<Ask<K>>): Promise<Body<Answer<K>>> {
     if (channel!.closed) return Promise.reject(NodeError.PEER_CLOSED())
+    const { what, ask } = kinds[kind]
     const id = nextId++
-    return new Promise<T>((resolve, reject) => {
+    return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
-        table.delete(id)
+        pending.delete(id)
         reject(NodeError.TIMEOUT(what, REQUEST_TIMEOUT_MS))
       }, REQUEST_TIMEOUT_MS)
-      table.set(id, { resolve, reject, timer, ...extra } as Pending<T>)
-      send(id)
+      pending.set(id, { resolve: resolve as Pending['resolve'], reject, timer })
+      ask.send({ ...message, id } as Ask<K>)
     })
   }
+
+  function settle (id: number, fn: (p: Pending) => void): void {
+    const p = pending.get(id)
+    if (!p) return
+    pending.delete(id)
+    clearTimeout(p.timer)
+    fn(p)
+  }
+
+  function respond<K extends Kind> (kind: K, responder: Responder<K>): void {
+    responders[kind] = responder as Responders[K]
+  }
+
+  // Every request gets an answer, never silence: a side without a responder refuses it,
+  // and a responder that fails (a full disk, say) answers FAILED instead of a timeout.
+  function serve<K extends Kind> (kind: K, { id, ...request }: Ask<K>): void {
+    const responder = responders[kind] as Responder<K> | undefined
+    const work = responder === undefined
+      ? Promise.resolve(Refusal.NOT_SERVED())
+      : Promise.resolve().then(() => responder(socket.remotePublicKey, request))
+    work.catch((err: unknown) => Refusal.FAILED(err instanceof Error ? err.message : String(err))).then((answer) => {
+      if (channel!.closed) return
+      if (isRefused(answer)) refusal.send({ id, ...answer })
+      else kinds[kind].answer.send({ ...answer, id } as Answer<K>)
+    })
+  }
+
+  // Pings are answered for anyone; the handlers answer the rest.
+  respond('ping', () => ({}))
+  const { status, feeds, publish, pair, keep, drop, holdings } = handlers
+  if (status) respond('status', (peer) => { const s = status(peer); return isRefused(s) ? s : { status: s } })
+  if (feeds) respond('feeds', feeds)
+  if (publish) respond('publish', async (peer, message) => await publish(peer, message) ?? {})
+  if (pair) respond('pair', async (peer, { secret }) => await pair(peer, secret) ?? {})
+  if (keep) respond('keep', async (peer, message) => await keep(peer, message) ?? {})
+  if (drop) respond('drop', async (peer, { key }) => await drop(peer, key) ?? {})
+  if (holdings) respond('holdings', (peer, { keys }) => holdings(peer, keys))
+  channel.open()
 
   return {
     opened,
-    ping () {
-      return request(pings, (seq) => pingMsg.send({ seq }), 'ping', { sentAt: nowMs() })
+    async ping () {
+      const sentAt = nowMs()
+      await request('ping', {})
+      return nowMs() - sentAt
     },
-    status () {
-      return request(statuses, (id) => statusRequestMsg.send({ id }), 'status')
-    },
-    feeds () {
-      return request(feedLists, (id) => feedsRequestMsg.send({ id }), 'feed list')
-    },
-    publish (topic, payload, qos) {
-      return request(publishes, (id) => publishRequestMsg.send({ id, topic, payload, qos }), 'publish')
-    },
-    pair (secret) {
-      return request(dones, (id) => pairMsg.send({ id, secret }), 'pair')
-    },
-    keep (req) {
-      return request(dones, (id) => keepMsg.send({ id, ...req }), 'keep')
-    },
-    drop (key) {
-      return request(dones, (id) => dropMsg.send({ id, key }), 'drop')
-    },
-    holdings (keys = []) {
-      return request(holdingLists, (id) => holdingsRequestMsg.send({ id, keys }), 'holdings')
-    },
+    async status () { return (await request('status', {})).status },
+    feeds () { return request('feeds', {}) },
+    async publish (topic, payload, qos) { await request('publish', { topic, payload, qos }) },
+    async pair (secret) { await request('pair', { secret }) },
+    async keep (core) { await request('keep', core) },
+    async drop (key) { await request('drop', { key }) },
+    holdings (keys = []) { return request('holdings', { keys }) },
     close () { channel.close() }
   }
 }
 
-function settle<T> (table: Map<number, Pending<T>>, id: number, fn: (p: Pending<T>) => void): void {
-  const p = table.get(id)
-  if (!p) return
-  table.delete(id)
-  clearTimeout(p.timer)
-  fn(p)
+// No reply has a `code` field, so one marks a refusal.
+function isRefused (answer: object): answer is Refused {
+  return 'code' in answer
 }

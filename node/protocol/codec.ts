@@ -1,0 +1,75 @@
+// Wire codecs declared once: a message is a table of its fields in wire order, and its
+// size, encoding and decoding all follow from the table, as in hyperdht's
+// lib/messages.js and blind-peer's generated encodings. A field missing from a table
+// fails the golden tests (test/unit/protocol.test.ts), which pin every message's bytes.
+import * as c from 'compact-encoding'
+import { NodeError } from '../errors.ts'
+
+export interface State { start: number, end: number, buffer: Uint8Array | null }
+
+export interface Codec<T> {
+  preencode (state: State, value: T): void
+  encode (state: State, value: T): void
+  decode (state: State): T
+}
+
+// Every entry names a field of T and carries the codec of that field's type.
+export type Fields<T> = ReadonlyArray<{ [K in keyof T]-?: readonly [K, Codec<T[K]>] }[keyof T]>
+
+// Whatever fails while decoding (a truncated buffer, a value from a newer roost) is
+// MALFORMED, never compact-encoding's plain Error: the side that reads it can drop the
+// message and keep serving.
+export function struct<T> (what: string, fields: Fields<T>): Codec<T> {
+  const table = fields as ReadonlyArray<readonly [keyof T, Codec<unknown>]>
+  return {
+    preencode (state, value) { for (const [name, codec] of table) codec.preencode(state, value[name]) },
+    encode (state, value) { for (const [name, codec] of table) codec.encode(state, value[name]) },
+    decode (state) {
+      const value = {} as Record<keyof T, unknown>
+      try {
+        for (const [name, codec] of table) value[name] = codec.decode(state)
+      } catch (err) {
+        throw err instanceof NodeError && err.code === 'MALFORMED' ? err : NodeError.MALFORMED(what, err)
+      }
+      return value as T
+    }
+  }
+}
+
+// One of a fixed list of names, sent as its index in the list: new names go last.
+export function oneOf<T extends string> (what: string, names: readonly T[]): Codec<T> {
+  return {
+    preencode (state, name) { c.uint.preencode(state, names.indexOf(name)) },
+    encode (state, name) { c.uint.encode(state, names.indexOf(name)) },
+    decode (state) {
+      const name = names[c.uint.decode(state)]
+      if (name === undefined) throw NodeError.MALFORMED(what)
+      return name
+    }
+  }
+}
+
+// A part of a message that may be absent, with one yes-or-no field folded into its
+// leading tag (0 absent, 1 no, 2 yes) and its other fields after the tag.
+export function optionalWithFlag<T extends Record<F, boolean>, F extends keyof T> (
+  what: string, flag: F, fields: Fields<Omit<T, F>>
+): Codec<T | null> {
+  const rest = struct(what, fields)
+  const tagOf = (value: T | null): number => value === null ? 0 : value[flag] ? 2 : 1
+  return {
+    preencode (state, value) {
+      c.uint.preencode(state, tagOf(value))
+      if (value !== null) rest.preencode(state, value)
+    },
+    encode (state, value) {
+      c.uint.encode(state, tagOf(value))
+      if (value !== null) rest.encode(state, value)
+    },
+    decode (state) {
+      const tag = c.uint.decode(state)
+      if (tag === 0) return null
+      if (tag > 2) throw NodeError.MALFORMED(what)
+      return { [flag]: tag === 2, ...rest.decode(state) } as T
+    }
+  }
+}

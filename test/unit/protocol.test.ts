@@ -1,0 +1,92 @@
+// The control channel's wire format, pinned: every message encodes to the bytes that
+// nodes already deployed send and read (captured from the hand-written encoders of
+// f00ed79), and decodes back to the same value; a damaged one is MALFORMED.
+import test from 'ava'
+import * as c from 'compact-encoding'
+import type { Codec } from '../../node/protocol/codec.ts'
+import * as m from '../../node/protocol/messages.ts'
+import type { NodeStatus } from '../../node/protocol/messages.ts'
+import * as s from '../../node/protocol/storage-messages.ts'
+
+const key = (byte: number): Uint8Array => new Uint8Array(32).fill(byte)
+const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex')
+// A plain Uint8Array, as a decoded key or payload is, so values compare equal.
+const bytes = (text: string): Uint8Array => new Uint8Array(Buffer.from(text, 'hex'))
+
+const bridge = { connected: true, received: 1200, stored: 1198, decodeErrors: 1, oversized: 0, duplicates: 3, retainedUnchanged: 4, reconnects: 2 }
+const storage = { cores: 12, bytes: 300_000, budgetBytes: 1_000_000_000, openCores: 5, announced: 11, syncing: 1, diskFull: false }
+const status: NodeStatus = {
+  publicKey: key(0xaa), version: '0.1.0', boardId: 'raspberry-pi-4b', host: 'linux-arm64', runtime: 'bare 1.31.0',
+  roles: ['storage', 'bridge'], uptimeMs: 86_400_000, storageBytes: 300_000, connections: 3,
+  feeds: [{ name: 'meters', length: 42 }], bridge, storage
+}
+
+const goldens: Array<{ name: string, decode (bytes: Uint8Array): unknown, wire: string }> = []
+
+function golden<T> (name: string, codec: Codec<T>, value: T, wire: string): void {
+  goldens.push({ name, decode: (bytes) => c.decode(codec, bytes), wire })
+  test(`${name} travels as the bytes deployed nodes use`, (t) => {
+    t.is(hex(c.encode(codec, value)), wire)
+    t.deepEqual(c.decode(codec, bytes(wire)), value)
+  })
+}
+
+golden('a ping', m.ping, { id: 7 }, '07')
+golden('a status request', m.statusRequest, { id: 1 }, '01')
+golden('a status reply with a connected bridge and storage with disk space', m.statusReply, { id: 2, status },
+  '02aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa05302e312e300f7261737062657272792d70692d34620b6c696e75782d61726d36340b6261726520312e33312e30020773746f7261676506627269646765fe005c2605fee09304000301066d65746572732a02fdb004fdae040100030402010cfee0930400fe00ca9a3b05010b')
+golden('a status reply with a disconnected bridge and a full disk', m.statusReply,
+  { id: 300, status: { ...status, roles: [], feeds: [], bridge: { ...bridge, connected: false }, storage: { ...storage, diskFull: true } } },
+  'fd2c01aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa05302e312e300f7261737062657272792d70692d34620b6c696e75782d61726d36340b6261726520312e33312e3000fe005c2605fee0930400030001fdb004fdae040100030402020cfee0930400fe00ca9a3b05010b')
+golden('a status reply with neither bridge nor storage', m.statusReply,
+  { id: 3, status: { ...status, roles: ['relay'], feeds: [], bridge: null, storage: null } },
+  '03aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa05302e312e300f7261737062657272792d70692d34620b6c696e75782d61726d36340b6261726520312e33312e30010572656c6179fe005c2605fee093040003000000')
+golden('a refusal', m.refusal, { id: 4, code: 'NOT_TRUSTED', message: 'no' }, '040b4e4f545f54525553544544026e6f')
+golden('a feeds request', m.feedsRequest, { id: 5 }, '05')
+golden('a feeds reply', m.feedsReply, { id: 6, feedKey: key(0x11), feeds: [{ name: 'meters', key: key(0x22), length: 42, byteLength: 4200 }] },
+  '06111111111111111111111111111111111111111111111111111111111111111101066d657465727322222222222222222222222222222222222222222222222222222222222222222afd6810')
+golden('a publish request', m.publishRequest, { id: 7, topic: 'home/lamp/set', payload: new Uint8Array([0x6f, 0x6e]), qos: 1 },
+  '070d686f6d652f6c616d702f736574026f6e01')
+golden('a publish request with an empty payload', m.publishRequest, { id: 7, topic: 'home/lamp/set', payload: new Uint8Array(0), qos: 0 },
+  '070d686f6d652f6c616d702f7365740000')
+golden('a publish reply', m.publishReply, { id: 8 }, '08')
+golden('a pair request', s.pairRequest, { id: 9, secret: key(0x33) }, '093333333333333333333333333333333333333333333333333333333333333333')
+golden('a keep request', s.keepRequest, { id: 10, key: key(0x44), length: 1000, byteLength: 65_536, evictable: true },
+  '0a4444444444444444444444444444444444444444444444444444444444444444fde803fe0000010001')
+golden('a drop request', s.dropRequest, { id: 11, key: key(0x44) }, '0b4444444444444444444444444444444444444444444444444444444444444444')
+golden('a done', s.done, { id: 12 }, '0c')
+golden('a holdings request', s.holdingsRequest, { id: 13, keys: [key(0x44)] }, '0d014444444444444444444444444444444444444444444444444444444444444444')
+golden('a holdings reply', s.holdingsReply, {
+  id: 14,
+  holdings: [
+    { key: key(0x44), owner: key(0x55), length: 1000, held: 1000, byteLength: 65_536, lastSyncMs: 1_700_000_000_000, evictable: true, state: 'held' },
+    { key: key(0x66), owner: key(0x55), length: 10, held: 0, byteLength: 640, lastSyncMs: 0, evictable: false, state: 'disk-full' }
+  ],
+  usage: { cores: 2, bytes: 66_176, coresLimit: 100, bytesLimit: 1_000_000 }
+}, '0e0244444444444444444444444444444444444444444444444444444444444444445555555555555555555555555555555555555555555555555555555555555555fde803fde803fe00000100ff0068e5cf8b0100000101666666666666666666666666666666666666666666666666666666666666666655555555555555555555555555555555555555555555555555555555555555550a00fd800200000402fe8002010064fe40420f00')
+
+// A damaged message, or one from a newer roost, is MALFORMED, not compact-encoding's
+// plain Error: the connection that sent it is dropped and the node keeps serving.
+test('every message cut short is malformed', (t) => {
+  for (const { name, decode, wire } of goldens) {
+    for (let end = 0; end < wire.length; end += 2) {
+      t.throws(() => decode(bytes(wire.slice(0, end))), { code: 'MALFORMED' }, `${name}, ${end / 2} bytes`)
+    }
+  }
+})
+
+// The status reply above with neither bridge nor storage, cut before its storage tag.
+const NO_STATUS = '03aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa05302e312e300f7261737062657272792d70692d34620b6c696e75782d61726d36340b6261726520312e33312e30010572656c6179fe005c2605fee0930400030000'
+
+test('a status reply with an unknown bridge tag is malformed', (t) => {
+  t.throws(() => c.decode(m.statusReply, bytes(NO_STATUS.slice(0, -2) + '0300')), { code: 'MALFORMED', message: 'malformed bridge status' })
+})
+
+test('a status reply with an unknown storage tag is malformed', (t) => {
+  t.throws(() => c.decode(m.statusReply, bytes(NO_STATUS + '03')), { code: 'MALFORMED', message: 'malformed storage status' })
+})
+
+test('a holding in an unknown state is malformed', (t) => {
+  const holding = '44'.repeat(32) + '55'.repeat(32) + '0a' + '00' + 'fd8002' + '00' + '00'
+  t.throws(() => c.decode(s.holdingsReply, bytes('0e01' + holding + '05' + '0100010a')), { code: 'MALFORMED', message: 'malformed holding state' })
+})
