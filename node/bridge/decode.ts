@@ -12,7 +12,7 @@ export type DecodedValue =
 
 export interface Decoded { value: DecodedValue, error: string | null }
 
-// Bare has no TextDecoder: invalid UTF-8 decodes to U+FFFD, so a text that does not
+// upstream(bare@1.31.0): Bare has no TextDecoder; invalid UTF-8 decodes to U+FFFD, so a text that does not
 // encode back to the same bytes was not valid UTF-8.
 function utf8 (payload: Uint8Array): string | null {
   const text = b4a.toString(payload, 'utf8')

@@ -1,24 +1,8 @@
 // How the bridge takes messages from mqtt.js: a bounded number in memory at a time,
 // and each QoS 1 PUBACK held until the reading is stored, then sent in the order the
-// messages arrived.
-//
-// mqtt.js (5.16, lib/handlers/publish.js) calls handleMessage(packet, callback) for
-// each PUBLISH, parses the next packet only after the callback, and for QoS 1 sends the
-// PUBACK inside the callback. Calling back only once the reading is stored admits one
-// message per hypercore append and round trip (about 2,000 a second). mqtt.js has no
-// public way to acknowledge later, so for QoS 1 the intake calls back at once with
-// ACK_HELD: publish.js then skips its own PUBACK and goes on to the next packet
-// (`if (err) return done(err)`), and the intake sends the PUBACK itself, through the
-// client's _sendPacket as mqtt.js does, once this reading and every one before it are
-// stored. This was chosen over wrapping _sendPacket to catch mqtt.js's own PUBACK: if
-// a later mqtt.js changes either path, this way fails by acknowledging nothing (the
-// broker sends the message again and the bridge's DUP check drops the copy), never by
-// acknowledging early. customHandleAcks (MQTT 5 only) is called before handleMessage
-// in the same chain, so it cannot hold a PUBACK back without holding the stream too.
-//
-// Not calling back is also the backpressure: mqtt.js stops parsing, stops taking data
-// from the socket, and the socket's buffers fill up to the broker. A burst of QoS 0
-// messages waits there, not in the node's memory.
+// messages arrived. Why and how: docs/decisions/bridge-holds-pubacks.md.
+// upstream(mqtt@5.16.0): relies on handleMessage's callback and client._sendPacket
+// (lib/handlers/publish.js); check both on an upgrade.
 import type { MqttClient } from 'mqtt'
 import { NodeError } from '../errors.ts'
 

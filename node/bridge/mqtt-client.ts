@@ -40,7 +40,7 @@ export function connectBroker (url: string, opts: BrokerOptions = {}): MqttClien
   if (given.protocolVersion === 5 && given.clean === false) {
     given.properties = { ...given.properties, sessionExpiryInterval: SESSION_NEVER_EXPIRES }
   }
-  // mqtt.js gives up for good when the broker refuses a CONNECT (bad password, unknown
+  // upstream(mqtt@5.16.0): it gives up for good when the broker refuses a CONNECT (bad password, unknown
   // client): a node on a board keeps trying, as the broker's users may be fixed later.
   given.reconnectOnConnackError ??= true
   return connect(url, given)

@@ -8,10 +8,10 @@ export function isLoopback (host: string): boolean {
   return host === 'localhost' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host)
 }
 
-// A DHT node bound to all interfaces cannot be reached over a loopback testnet on a
-// machine with a second interface: it announces that interface's address, which
-// peers cannot use (measured; see ENVIRONMENT.md). So with a loopback bootstrap we
-// bind to loopback, as hyperdht/testnet's createNode() does.
+// upstream(hyperdht@6.34.0): a DHT node bound to all interfaces cannot be reached over a
+// loopback testnet on a machine with a second interface, so with a loopback bootstrap
+// it binds to loopback, as hyperdht/testnet's createNode() does
+// (docs/decisions/loopback-dht.md).
 export function chooseBindHost (bootstrap: BootstrapNode[], explicitHost: string | null): string | undefined {
   if (explicitHost) return explicitHost
   if (bootstrap.length > 0 && bootstrap.every((b) => isLoopback(b.host))) return '127.0.0.1'
@@ -26,10 +26,8 @@ export function createDht (opts: { bootstrap: BootstrapNode[], host: string | nu
     // An empty list means the public bootstrap nodes, which HyperDHT uses by default.
     ...(opts.bootstrap.length > 0 ? { bootstrap: opts.bootstrap.map((b) => ({ host: b.host, port: b.port })) } : {}),
     ...(host ? { host } : {}),
-    // On loopback every peer reaches every other directly. Left "firewalled", a peer
-    // makes the other side holepunch with extra sockets bound to all interfaces, and on
-    // a machine with a second interface the stream then opens but carries nothing
-    // (measured: every first connect of a fresh client hung until it timed out).
+    // upstream(hyperdht@6.34.0): left "firewalled" on loopback, a first connect opened a
+    // stream that carried nothing (docs/decisions/loopback-dht.md).
     ...(host && isLoopback(host) ? { firewalled: false } : {}),
     ...(opts.keyPair ? { keyPair: opts.keyPair } : {}),
     ...(opts.ephemeral ? { ephemeral: true } : {})

@@ -31,14 +31,15 @@ export const BARE_BUILTINS: Record<string, string> = {
   url: './targets/bare/url.cts'
 }
 
-// Packages written for Node.js that use the global `process`, which Bare lacks: each of
-// their modules sees this shim under that name (mqtt.js reads `process?.nextTick` as it
-// loads, readable-stream `process.env`, process-nextick-args calls `process.nextTick`).
+// upstream(mqtt@5.16.0), upstream(readable-stream@4.8.0): packages written for Node.js that
+// use the global `process`, which Bare lacks: each of their modules sees this shim under
+// that name (mqtt.js reads `process?.nextTick` as it loads, readable-stream `process.env`,
+// process-nextick-args calls `process.nextTick`).
 export const BARE_PROCESS_SHIM = 'targets/bare/process.cts'
 export const BARE_PROCESS_PACKAGES: string[] = ['mqtt', 'process-nextick-args', 'readable-stream']
 
 // Modules of packages, by their path under node_modules, that the Bare bundle replaces.
-// mqtt.js loads all of its transports on the first connect() although the node speaks
+// upstream(mqtt@5.16.0), upstream(bare-tls@3.1.11): mqtt.js loads all of its transports on the first connect() although the node speaks
 // only mqtt:// over TCP and mqtts:// over TLS; replacing the WebSocket and SOCKS ones
 // keeps ws, socks and the builtins only they import (http, https, crypto, zlib, dns)
 // out of the bundle, about 130 KB of minified code. bare-tls's net.js is its connect()
@@ -52,7 +53,7 @@ export const BARE_REPLACED_MODULES: Record<string, string> = {
 
 // Exact edits to modules of packages in the Bare bundle, each of which must match once
 // (the build fails otherwise, so a package update cannot silently undo one).
-// bl's BufferList (mqtt.js's packet parser) cuts views of its buffers with
+// upstream(bl@6.1.6): bl's BufferList (mqtt.js's packet parser) cuts views of its buffers with
 // Buffer#slice, which on Node.js is a view but on Bare copies: measured 1.79 GB copied
 // for 20,000 MQTT messages, 8 copies per message. subarray is a view on both.
 export const BARE_PATCHED_MODULES: Record<string, Array<[string, string]>> = {

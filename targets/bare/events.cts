@@ -1,4 +1,5 @@
-// Node's `events` for bundled code on Bare, built on bare-events. Code written for
+// upstream(readable-stream@4.8.0): Node's `events` for bundled code on Bare, built on
+// bare-events. Code written for
 // Node.js before classes initialises a subclass by calling the constructor as a
 // function (readable-stream's legacy Stream does `EE.call(this, opts)`), and
 // bare-events' EventEmitter is a class, which throws when called. This constructor

@@ -48,7 +48,7 @@ function connect (options: ConnectOptions, onsecure?: () => void): unknown {
     socket.emit('secureConnect')
   })
   if (onsecure) socket.once('secureConnect', onsecure)
-  // bare-tls ends on the broker's close_notify but not on a bare TCP FIN, and it never
+  // upstream(bare-tls@3.1.11): it ends on the broker's close_notify but not on a bare TCP FIN, and it never
   // closes when the TCP socket does: mqtt.js reconnects on 'close'.
   raw.on('close', () => socket.destroy())
   return socket
