@@ -1,11 +1,12 @@
 // One JSON object per line on stdout: easy for journald, logread and tests to read.
-// Secret keys never reach this module; callers pass only public, encoded values.
-export type LogFields = Record<string, string | number | boolean | null | string[] | undefined>
+// log-events.ts lists every event and its fields. Secret keys never reach this module;
+// callers pass only public, encoded values.
+import type { LogEvent, LogEvents } from './log-events.ts'
 
-export type Logger = (event: string, fields?: LogFields) => void
+export type Logger = <E extends LogEvent>(event: E, fields: LogEvents[E]) => void
 
 export function createLogger (write: (line: string) => void): Logger {
-  return (event, fields = {}) => {
+  return (event, fields) => {
     write(JSON.stringify({ time: new Date().toISOString(), event, ...fields }) + '\n')
   }
 }

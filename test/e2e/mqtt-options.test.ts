@@ -9,7 +9,7 @@ import { brokerError, brokerForLog, connectBroker, readCaFile, readPasswordFile 
 import { BRIDGE_DEFAULTS, type BridgeSettings } from '../../node/config/node-config.ts'
 import { NodeError } from '../../node/errors.ts'
 import type { Feeds } from '../../node/feeds/feeds.ts'
-import type { LogFields } from '../../node/log.ts'
+import type { LogEvent } from '../../node/log-events.ts'
 import { publish, startMosquitto, startTlsMosquitto, type Broker } from '../helpers/mosquitto.ts'
 import { tmpDir } from '../helpers/tmp.ts'
 
@@ -101,7 +101,7 @@ function heldBridge (t: ExecutionContext, broker: Broker, settings: Partial<Brid
     close: async () => {}
   }
   const state: BridgeState = { retained: new Map(), recent: new Set(), save: async () => {} }
-  const events: Array<{ event: string } & LogFields> = []
+  const events: Array<{ event: LogEvent, [field: string]: unknown }> = []
   const config = {
     ...BRIDGE_DEFAULTS,
     broker: broker.url,
@@ -113,9 +113,9 @@ function heldBridge (t: ExecutionContext, broker: Broker, settings: Partial<Brid
     commandTopics: [],
     ...settings
   }
-  const bridge = createBridge({ ...config, clientId: config.clientId ?? 'roost-held' }, feeds, state, (event, fields = {}) => { events.push({ event, ...fields }) })
+  const bridge = createBridge({ ...config, clientId: config.clientId ?? 'roost-held' }, feeds, state, (event, fields) => { events.push({ event, ...fields }) })
   t.teardown(() => bridge.close())
-  const waitForEvent = async (event: string, timeoutMs = 10_000): Promise<{ event: string } & LogFields> => {
+  const waitForEvent = async (event: LogEvent, timeoutMs = 10_000): Promise<{ event: LogEvent, [field: string]: unknown }> => {
     const deadline = Date.now() + timeoutMs
     for (;;) {
       const found = events.find((e) => e.event === event)

@@ -2,15 +2,20 @@
 // stops it with SIGTERM, so callers never leave a node behind.
 import type { ChildProcess } from 'node:child_process'
 import readline from 'node:readline'
+import type { LogEvent, LogLine } from '../../node/log-events.ts'
 import { processWaiter } from './process-waiter.ts'
 
 export interface NodeEvent { event: string, [field: string]: unknown }
+
+// A node's events come typed by node/log-events.ts; other programs watched this way (the
+// bench's plain corestore peer, the MQTT probe) log events of their own.
+export type EventOf<E extends string> = E extends LogEvent ? LogLine<E> : NodeEvent
 
 export interface NodeProcess {
   child: ChildProcess
   events: NodeEvent[]
   stderr: string[]
-  waitFor (event: string, timeoutMs?: number, match?: (e: NodeEvent) => boolean): Promise<NodeEvent>
+  waitFor<E extends string> (event: E, timeoutMs?: number, match?: (e: EventOf<E>) => boolean): Promise<EventOf<E>>
   stop (timeoutMs?: number): Promise<{ code: number | null, signal: NodeJS.Signals | null }>
   // Waits for the process to end by itself; SIGKILL after the timeout.
   exited (timeoutMs?: number): Promise<{ code: number | null, signal: NodeJS.Signals | null }>
@@ -43,8 +48,8 @@ export function watchNode (child: ChildProcess): NodeProcess {
   }
   if (child.stderr) readline.createInterface({ input: child.stderr }).on('line', (line) => stderr.push(line))
 
-  function waitFor (event: string, timeoutMs = 20_000, match: (e: NodeEvent) => boolean = () => true): Promise<NodeEvent> {
-    return waiter.until(() => events.find((e) => e.event === event && match(e)), `"${event}"`, timeoutMs)
+  function waitFor<E extends string> (event: E, timeoutMs = 20_000, match: (e: EventOf<E>) => boolean = () => true): Promise<EventOf<E>> {
+    return waiter.until(() => events.find((e): e is EventOf<E> => e.event === event && match(e as EventOf<E>)), `"${event}"`, timeoutMs)
   }
 
   function describe (): string {

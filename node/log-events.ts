@@ -1,0 +1,59 @@
+// Every event the node logs, with its fields: one JSON object per line on stdout
+// (log.ts), read by journald/logread, the demo, the bench and the tests
+// (tools/harness/node-process.ts types what it parses by this table). Keys are public,
+// encoded values: no secret ever reaches a log line.
+export interface LogEvents {
+  // Lifecycle (main.ts, node.ts).
+  ready: {
+    publicKey: string, host: string, runtime: 'bare' | 'node', version: string, boardId: string, roles: string[]
+    identity: 'created' | 'loaded', dhtAddress: string, bootstrap: string[] | 'public'
+  }
+  'role-pending': { role: string, reason: string }
+  stopping: { signal: string }
+  closed: { uptimeMs: number }
+  error: { code: string, message: string, hint?: string }
+  fatal: { code: string, message: string, stack: string }
+
+  // Peers connecting to this node, and the trust checks on what they ask.
+  'peer-connected': { peer: string }
+  'peer-error': { peer: string, code: string, reason: string }
+  refused: { peer: string, request: string, reason: string }
+  paired: { peer: string }
+  'pair-refused': { peer: string, code: string }
+
+  // Nodes this node keeps reaching (network/peers.ts).
+  'peer-reached': { peer: string, connectMs: number, rttMs: number }
+  'peer-ping': { peer: string, rttMs: number }
+  'peer-unreachable': { peer: string, code: string, reason: string }
+  'peer-lost': { peer: string }
+
+  // The sensor bridge.
+  'broker-connected': { broker: string, sessionPresent: boolean }
+  'broker-disconnected': { broker: string, retryInMs: number }
+  'broker-error': { broker: string, code?: string, reason: string, hint?: string }
+  'reading-refused': { topic: string, reason: string }
+  'reading-not-stored': { topic: string, reason: string }
+  'command-published': { peer: string, topic: string }
+  'command-refused': { peer: string, topic: string, reason: string }
+
+  // The storage peer.
+  keeping: { core: string, owner: string, length: number, byteLength: number }
+  'core-held': { core: string, length: number, byteLength: number }
+  dropped: { core: string, owner: string, byteLength: number }
+  evicted: { core: string, owner: string, byteLength: number }
+  'quota-reached': { owner: string, core: string, bytes: number, quotaBytes: number }
+  'keep-refused': { peer: string, core: string, code: string, reason: string }
+  'keep-failed': { peer: string, core: string, reason: string }
+  'sync-failed': { core: string, reason: string }
+  'sync-stalled': { core: string, held: number, length: number }
+  'holdings-save-failed': { reason: string }
+  'announce-failed': { discoveryKey: string, reason: string }
+  'peer-cores-limited': { openCores: number, maxPeerCores: number }
+  'disk-full': { freeBytes: number, reserveBytes: number }
+  'disk-space-back': { freeBytes: number, reserveBytes: number }
+}
+
+export type LogEvent = keyof LogEvents
+
+// One line as written: the time, the event and its fields.
+export type LogLine<E extends LogEvent = LogEvent> = { time: string, event: E } & LogEvents[E]
