@@ -1,7 +1,7 @@
 import type { ExecutionContext } from 'ava'
 import { createMemoryCgroup, whyNoMemoryCgroup, type MemoryCgroup } from '../../tools/harness/memory-cgroup.ts'
 
-// A memory cgroup for one test (tools/memory-cgroup.ts), removed when the test ends,
+// A memory cgroup for one test (tools/harness/memory-cgroup.ts), removed when the test ends,
 // passed or failed. Without root or a memory controller the test goes on without a
 // limit and says so, except on CI, where that would hide an unchecked limit.
 export function memoryCgroup (t: ExecutionContext, limitBytes: number): MemoryCgroup | null {
