@@ -1,6 +1,6 @@
 import path from 'node:path'
 import type { ExecutionContext } from 'ava'
-import type { NodeConfigFile } from '../../node/config/node-config.ts'
+import type { NodeConfigFile } from '../../node/config/types.ts'
 import { defaultConfig } from '../../targets/artifact.ts'
 import type { Runtime } from '../../targets/bundle.ts'
 import type { Board } from '../../tools/config/boards.ts'

@@ -2,7 +2,7 @@
 // client's own identity and a control channel to a node by public key.
 import type HyperDHT from 'hyperdht'
 import type { NoiseSecretStream } from 'hyperdht'
-import { parseBootstrap, type BootstrapNode } from '../../node/config/node-config.ts'
+import { parseBootstrap, type BootstrapNode } from '../../node/config/bootstrap.ts'
 import { openControlChannel, type ControlChannel } from '../../node/protocol/channel.ts'
 import { createDht } from '../../node/network/dht.ts'
 import { ClientError } from './errors.ts'
