@@ -3,7 +3,7 @@
 import b4a from 'b4a'
 import type { NoiseSecretStream, Server } from 'hyperdht'
 import type HyperDHT from 'hyperdht'
-import type { NodeConfig } from './config/node-config.ts'
+import type { NodeConfig } from './config/types.ts'
 import { openControlChannel, type ControlHandlers } from './protocol/channel.ts'
 import type { NodeStatus } from './protocol/messages.ts'
 import { Refusal, type Refused } from './protocol/refusals.ts'

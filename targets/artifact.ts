@@ -3,7 +3,7 @@
 import crypto from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
-import type { NodeConfigFile } from '../node/config/node-config.ts'
+import type { NodeConfigFile } from '../node/config/types.ts'
 import { bundleNode, BUNDLE_FILE, byCodeUnit, REPO_ROOT, type Runtime } from './bundle.ts'
 import { elfMachine, HOST_MACHINE } from './elf.ts'
 import { BuildError } from './errors.ts'

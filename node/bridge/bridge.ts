@@ -6,7 +6,7 @@
 import b4a from 'b4a'
 import crypto from 'hypercore-crypto'
 import type { MqttClient } from 'mqtt'
-import type { BridgeSettings } from '../config/node-config.ts'
+import type { BridgeSettings } from '../config/types.ts'
 import type { BridgeStatus } from '../protocol/messages.ts'
 import type { Feeds } from '../feeds/feeds.ts'
 import type { Logger } from '../log.ts'

@@ -1,6 +1,6 @@
 // HyperDHT with the bind address chosen for the bootstrap in use.
 import HyperDHT from 'hyperdht'
-import type { BootstrapNode } from '../config/node-config.ts'
+import type { BootstrapNode } from '../config/bootstrap.ts'
 
 interface KeyPair { publicKey: Uint8Array, secretKey: Uint8Array }
 

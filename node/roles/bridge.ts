@@ -1,7 +1,7 @@
 // The bridge role as one unit the node loads only when a config turns it on: the
 // build makes this file its own bundle (roles/bridge.cjs), so mqtt.js, hypercore and
 // rocksdb cost nothing on a node without the role.
-import type { BridgeSettings } from '../config/node-config.ts'
+import type { BridgeSettings } from '../config/types.ts'
 import { createBridge, type Bridge } from '../bridge/bridge.ts'
 import { loadBridgeState } from '../bridge/state.ts'
 import { loadOrCreateFeedKey } from '../feeds/feed-key.ts'

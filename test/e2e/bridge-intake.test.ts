@@ -7,7 +7,7 @@ import { connect, type MqttClient } from 'mqtt'
 import { createBridge, type BridgeState } from '../../node/bridge/bridge.ts'
 import { MAX_UNSETTLED_READINGS } from '../../node/bridge/intake.ts'
 import { decodeReading } from '../../node/bridge/record.ts'
-import { BRIDGE_DEFAULTS } from '../../node/config/node-config.ts'
+import { BRIDGE_DEFAULTS } from '../../node/config/types.ts'
 import type { Feeds } from '../../node/feeds/feeds.ts'
 import { startMosquitto, type Broker } from '../helpers/mosquitto.ts'
 

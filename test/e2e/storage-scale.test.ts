@@ -6,7 +6,7 @@
 import path from 'node:path'
 import b4a from 'b4a'
 import test from 'ava'
-import { STORAGE_PEER_DEFAULTS } from '../../node/config/node-config.ts'
+import { STORAGE_PEER_DEFAULTS } from '../../node/config/types.ts'
 import { loadOrCreateIdentity } from '../../node/identity/identity.ts'
 import { encodeKey } from '../../node/identity/keys.ts'
 import { defaultConfig } from '../../targets/artifact.ts'

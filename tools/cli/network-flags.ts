@@ -1,6 +1,6 @@
 // The flags of every command that talks to a node over the DHT, and the household
 // device (tools/client) they describe.
-import { parseBootstrap } from '../../node/config/node-config.ts'
+import { parseBootstrap } from '../../node/config/bootstrap.ts'
 import { deviceAt, type Device } from '../client/device.ts'
 import type { FlagSpec } from './args.ts'
 import { clientIdentityDir } from './paths.ts'

@@ -2,7 +2,7 @@
 // own cores (the ones it backs up or asks a node to keep), and how it reaches the DHT.
 // Programs build one from an identity folder with `deviceAt`; the CLI does it from flags.
 import path from 'node:path'
-import { parseBootstrap, type BootstrapNode } from '../../node/config/node-config.ts'
+import { parseBootstrap, type BootstrapNode } from '../../node/config/bootstrap.ts'
 import { loadOrCreateIdentity, type KeyPair } from '../../node/identity/identity.ts'
 
 export interface Device {

@@ -3,6 +3,7 @@
 import { LineCounter, parseDocument, isAlias, isMap, isScalar, isSeq, visit } from 'yaml'
 import type { Document, ErrorCode, Node as YamlNode } from 'yaml'
 import { z } from 'zod'
+import { isRecord, valueAt } from '../../node/config/problems.ts'
 import { ConfigError } from './errors.ts'
 
 type Path = readonly PropertyKey[]
@@ -205,20 +206,6 @@ function isMissing (data: unknown, path: Path): boolean {
   if (path.length === 0) return false
   const parent = valueAt(data, path.slice(0, -1))
   return isRecord(parent) && !Object.hasOwn(parent, String(path[path.length - 1]))
-}
-
-function valueAt (data: unknown, path: Path): unknown {
-  let current = data
-  for (const segment of path) {
-    if (Array.isArray(current)) current = current[Number(segment)]
-    else if (isRecord(current)) current = current[String(segment)]
-    else return undefined
-  }
-  return current
-}
-
-function isRecord (value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
 // The 1-based line of the deepest node on `path` that exists in the document. A

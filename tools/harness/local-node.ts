@@ -3,7 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
-import type { NodeConfigFile } from '../../node/config/node-config.ts'
+import type { NodeConfigFile } from '../../node/config/types.ts'
 import { buildArtifact, defaultConfig, type ArtifactResult } from '../../targets/artifact.ts'
 import { BUNDLE_FILE, type Runtime } from '../../targets/bundle.ts'
 import { loadBoard, type Board } from '../config/boards.ts'

@@ -1,0 +1,105 @@
+// The node's runtime config as config.json holds it: written by `roost build`/`run`
+// from a checked YAML file, re-checked by the node (check.ts) with the same rules.
+import type { MappingRule } from '../bridge/rules.ts'
+import type { BootstrapNode } from './bootstrap.ts'
+
+export const ROLES = ['storage', 'bridge', 'relay', 'lan-ingest'] as const
+export type Role = typeof ROLES[number]
+
+export interface NodeConfig {
+  version: 1
+  boardId: string
+  storage: string
+  // Empty means the public HyperDHT bootstrap nodes.
+  bootstrap: BootstrapNode[]
+  // Address the DHT binds to; null picks one from the bootstrap (see dht.ts).
+  host: string | null
+  roles: Role[]
+  trustedKeys: string[]
+  operatorKey: string | null
+  // Nodes this node keeps reaching by key and pings, logging round-trip times.
+  peers: string[]
+  pingIntervalMs: number
+  // The sensor bridge; null when this node has no broker to read.
+  bridge: BridgeSettings | null
+  // Limits of the storage role (cores kept for trusted users).
+  storagePeer: StoragePeerSettings
+}
+
+export interface StoragePeerSettings {
+  // All cores kept for users together; from the board config's storage budget.
+  budgetBytes: number
+  // Per trusted key.
+  quotaBytes: number
+  quotaCores: number
+  // Free disk space the node leaves alone: below it, it stops taking new blocks.
+  reserveBytes: number
+  // Cores open at once for syncing; the rest stay closed on disk until needed. Also
+  // the most cores kept open when nothing uses them (roles/storage.ts closes the rest).
+  maxOpenCores: number
+  // How long a keep request waits for some peer to serve the core.
+  findTimeoutMs: number
+  // Cores open at once, beyond which a peer asking for another stored core is not
+  // served it: the discovery keys of kept cores are public on the DHT.
+  maxPeerCores: number
+  // rocksdb memtable size of the node's hypercore store (the bridge's feeds use it too):
+  // the biggest memory cost while a core is downloaded (storage/corestore.ts).
+  memtableBytes: number
+}
+
+export const STORAGE_PEER_DEFAULTS: StoragePeerSettings = {
+  budgetBytes: 1024 * 1024 * 1024,
+  quotaBytes: 1024 * 1024 * 1024,
+  quotaCores: 10_000,
+  reserveBytes: 64 * 1024 * 1024,
+  maxOpenCores: 32,
+  findTimeoutMs: 15_000,
+  maxPeerCores: 256,
+  memtableBytes: 4 * 1024 * 1024
+}
+
+export interface BridgeSettings {
+  broker: string
+  // PEM file of the CA that an mqtts:// broker's certificate must chain to; null for the
+  // runtime's default roots.
+  caFile: string | null
+  clientId: string | null
+  username: string | null
+  password: string | null
+  // File on the board holding the password, read at connect (so the secret is not in
+  // this config); it must not be readable by group or others. Excludes `password`.
+  passwordFile: string | null
+  // 4 is MQTT 3.1.1, 5 is MQTT 5.
+  protocolVersion: MqttVersion
+  rules: MappingRule[]
+  maxPayloadBytes: number
+  commandTopics: string[]
+  // How long readings wait to be appended together, and how many at most.
+  flushMs: number
+  maxBatch: number
+}
+
+export const MQTT_VERSIONS = [4, 5] as const
+export type MqttVersion = typeof MQTT_VERSIONS[number]
+
+// Configs written before passwordFile and protocolVersion existed lack them: these
+// defaults keep such a config meaning what it meant.
+export const BRIDGE_DEFAULTS = {
+  passwordFile: null,
+  protocolVersion: 4,
+  maxPayloadBytes: 65_536,
+  flushMs: 10,
+  maxBatch: 512
+} as const
+
+// The form written to config.json: bootstrap nodes as "host:port" strings.
+export type NodeConfigFile = Omit<NodeConfig, 'bootstrap' | 'pingIntervalMs' | 'bridge' | 'storagePeer'> & {
+  bootstrap: string[]
+  pingIntervalMs?: number
+  bridge?: BridgeSettings | null
+  storagePeer?: Partial<StoragePeerSettings>
+}
+
+export const DEFAULTS = {
+  pingIntervalMs: 30_000
+} as const
