@@ -38,7 +38,6 @@ const LINGER_MS = 3000
 const SOURCES_AFTER_MS = 500
 
 export interface Sync {
-  id: string
   entry: HoldingEntry
   core: KeptCore
   range: { destroy (): void } | null
@@ -62,7 +61,7 @@ export interface SyncOptions {
   diskFull (): boolean
   // The keeper is closing.
   closed (): boolean
-  // Others wait for a slot: a held core then gives its slot up at once.
+  // Some core waits for a slot.
   othersWaiting (): boolean
   // The bytes of each block downloaded (for the disk checks between timed ones).
   downloaded (byteLength: number): void
@@ -74,7 +73,7 @@ export interface Syncs {
   // A sync of the kept core, not yet started: it takes its slot from now.
   create (entry: HoldingEntry): Sync
   start (sync: Sync, via: Follower | null): Promise<void>
-  // Asked for again while open: follow it, and fetch again what a full disk stopped.
+  // Asked for again while open: follow it, and make sure its download runs.
   rejoin (sync: Sync, via: Follower | null): void
   follow (sync: Sync, via: Follower): void
   // A stalled download: a fresh range and a new lookup, as the peers that had it may have gone.
@@ -143,7 +142,7 @@ export function createSyncs (opts: SyncOptions): Syncs {
 
   function create (entry: HoldingEntry): Sync {
     const core = opts.store.get({ key: b4a.from(entry.key, 'hex') })
-    return { id: entry.key, entry, core, range: null, followers: new Set(), sources: new Set(), lookingUp: false, linger: null, found: [], closing: null, lastProgress: clock.now() }
+    return { entry, core, range: null, followers: new Set(), sources: new Set(), lookingUp: false, linger: null, found: [], closing: null, lastProgress: clock.now() }
   }
 
   async function start (sync: Sync, via: Follower | null): Promise<void> {
