@@ -4,7 +4,7 @@
 import b4a from 'b4a'
 import { encodeKey } from '../identity/keys.ts'
 import type { Logger } from '../log.ts'
-import type { Clock } from '../platform/clock.ts'
+import type { Clock } from '../platform/wall-clock.ts'
 import type { HoldingEntry, Holdings } from './holdings.ts'
 import { dropSources, lookUpSources, type SourceOptions, type SourceSocket } from './sources.ts'
 

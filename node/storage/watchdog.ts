@@ -2,7 +2,7 @@
 // kept core that is not complete waits for a slot again (a source may have come back).
 import { encodeKey } from '../identity/keys.ts'
 import type { Logger } from '../log.ts'
-import type { Clock } from '../platform/clock.ts'
+import type { Clock } from '../platform/wall-clock.ts'
 import type { HoldingEntry } from './holdings.ts'
 
 // Incomplete cores are tried again this often (a source may have come back).

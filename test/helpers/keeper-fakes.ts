@@ -8,7 +8,7 @@ import { STORAGE_PEER_DEFAULTS, type StoragePeerSettings } from '../../node/conf
 import { encodeKey } from '../../node/identity/keys.ts'
 import type { LogFields } from '../../node/log.ts'
 import type { Refused } from '../../node/protocol/refusals.ts'
-import type { Clock } from '../../node/platform/clock.ts'
+import type { Clock } from '../../node/platform/wall-clock.ts'
 import type { Announcer } from '../../node/storage/announcer.ts'
 import type { HoldingEntry, Holdings } from '../../node/storage/holdings.ts'
 import { createKeeper, type Follower, type Keeper, type KeeperStore, type KeptCore } from '../../node/storage/keeper.ts'
