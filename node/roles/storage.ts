@@ -66,8 +66,8 @@ export function freeBytes (dir: string): number {
   return Number(st.bavail) * Number(st.bsize)
 }
 
-// corestore opens a stored core for any peer that asks for it by discovery key
-// (_attachMaybe in corestore 7.12.5, pinned), and the discovery keys of kept cores are
+// upstream(corestore@7.12.5): corestore opens a stored core for any peer that asks for it
+// by discovery key (_attachMaybe, pinned), and the discovery keys of kept cores are
 // announced on the DHT: a stranger could make the node open every core it keeps (about
 // 48 KB of heap each, measured). Past `max` open cores a peer's request for one more is
 // not answered. The keeper's own syncs open their cores directly and are not limited.

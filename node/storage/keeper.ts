@@ -4,37 +4,29 @@
 // anyone who asks by key (corestore does that on every connection).
 //
 // A core is open only while it is being synced, followed or read: at most
-// `maxOpenCores` syncs at a time, and corestore closes cores a reader has left.
+// `maxOpenCores` syncs at a time (slots.ts), and corestore closes cores a reader has left.
+// This file wires the parts: admission.ts (is a keep let in), sync.ts (one open core and
+// its holding state), slots.ts, sources.ts (peers found on the DHT), watchdog.ts (retry
+// rounds, stalled downloads) and disk-full.ts.
 import b4a from 'b4a'
 import crypto from 'hypercore-crypto'
-import type HyperDHT from 'hyperdht'
-import type { NoiseSecretStream } from 'hyperdht'
 import type { StoragePeerSettings } from '../config/types.ts'
 import type { Holding, HoldingsReply, KeepRequest, StorageStatus } from '../protocol/storage-messages.ts'
 import { Refusal, type Refused } from '../protocol/refusals.ts'
 import type { KeyPair } from '../identity/identity.ts'
 import { decodeKey, encodeKey } from '../identity/keys.ts'
 import type { Logger } from '../log.ts'
+import { systemClock, type Clock } from '../platform/wall-clock.ts'
+import { admitNew, decideKeep, implausible, sum, type Limits } from './admission.ts'
 import type { Announcer } from './announcer.ts'
+import { createDiskFull } from './disk-full.ts'
 import type { HoldingEntry, Holdings } from './holdings.ts'
-import { decideKeep, sum } from './quota.ts'
+import { createSlots } from './slots.ts'
+import type { SourceDht } from './sources.ts'
+import { createSyncs, type Follower, type KeptCore, type Sync } from './sync.ts'
+import { startWatchdog } from './watchdog.ts'
 
-// What the keeper uses of a hypercore session.
-export interface KeptCore {
-  key: Uint8Array
-  discoveryKey: Uint8Array
-  length: number
-  contiguousLength: number
-  byteLength: number
-  peers: unknown[]
-  closed: boolean
-  ready (): Promise<void>
-  download (range: { start: number, end: number }): { destroy (): void }
-  on (event: 'download', listener: (index: number, byteLength: number) => void): void
-  on (event: string, listener: () => void): void
-  close (): Promise<void>
-  clear (start: number, end: number): Promise<unknown>
-}
+export type { Follower, KeptCore } from './sync.ts'
 
 export interface KeeperStore {
   get (opts: { key: Uint8Array }): KeptCore
@@ -46,7 +38,7 @@ export interface KeeperStore {
 }
 
 export interface Keeper {
-  keep (owner: Uint8Array, request: Omit<KeepRequest, 'id'>, via: NoiseSecretStream | null): Promise<Refused | null>
+  keep (owner: Uint8Array, request: Omit<KeepRequest, 'id'>, via: Follower | null): Promise<Refused | null>
   drop (owner: Uint8Array, key: Uint8Array, asOperator: boolean): Promise<Refused | null>
   // Every core the owner keeps (all of them for an operator), or only those in `keys`.
   holdings (owner: Uint8Array, asOperator: boolean, keys?: Uint8Array[]): Omit<HoldingsReply, 'id'>
@@ -59,7 +51,7 @@ export interface Keeper {
 
 export interface KeeperOptions {
   store: KeeperStore
-  dht: HyperDHT
+  dht: SourceDht
   keyPair: KeyPair
   holdings: Holdings
   announcer: Announcer
@@ -69,287 +61,83 @@ export interface KeeperOptions {
   // between the timer's rounds when downloads are fast.
   freeBytes (): number
   checkDisk (): void
-}
-
-// No core has 2^32 blocks; a request claiming more is broken or hostile.
-const MAX_LENGTH = 2 ** 32
-const MAX_BYTES = 2 ** 50
-// A synced core with no follower stays open this long, in case more arrives.
-const LINGER_MS = 3000
-// Sources for a core nobody connected brings: at most this many peers at once.
-const MAX_SOURCES = 3
-// Incomplete cores are tried again this often (a source may have come back).
-const RETRY_MS = 30_000
-// A fast download can fill a disk between two timed checks: check every few MiB too.
-const DISK_CHECK_BYTES = 4 * 1024 * 1024
-// An incomplete core with no new block for this long gets a fresh download range. When
-// rocksdb fails a write (ENOSPC on a tmpfs, measured), hypercore 11.37 pauses the peer,
-// asks it for a fork proof and unpauses it, but requests no more blocks (replicator.js
-// _handleData): with an idle writer the download never moves again, even after rocksdb
-// recovers. Adding a range makes the replicator send requests. (Closing and reopening
-// the core kept the same, unpaused peer: it worked only through the new range, and
-// a retry round later.)
-const STALL_MS = 20_000
-
-interface Sync {
-  id: string
-  entry: HoldingEntry
-  core: KeptCore
-  range: { destroy (): void } | null
-  followers: Set<NoiseSecretStream>
-  sources: Set<NoiseSecretStream>
-  lookingUp: boolean
-  linger: ReturnType<typeof setTimeout> | null
-  found: Array<() => void>
-  closing: Promise<void> | null
-  lastProgress: number
+  // Time and timers; the system's unless a test drives them.
+  clock?: Clock
 }
 
 export function createKeeper (opts: KeeperOptions): Keeper {
   const { store, dht, keyPair, holdings, announcer, settings, log } = opts
-  let bytesSinceCheck = 0
-  const syncs = new Map<string, Sync>()
-  // Cores waiting for a free slot, oldest first, with whoever waits for them to open.
-  const waiting = new Map<string, Array<(sync: Sync | null) => void>>()
-  let diskFull = false
-  // Kept cores a peer brought new blocks of while the disk was full: fetched when space
-  // returns, as the peer may stay connected without appending again.
-  const newsWhileFull = new Set<string>()
+  const clock = opts.clock ?? systemClock
   let closed = false
 
-  const retryTimer = setInterval(retry, RETRY_MS)
-  retryTimer.unref?.()
-  // After a restart: announce every kept core again, and fetch what is still missing.
+  const syncs = createSyncs({
+    store, holdings, clock, log,
+    quotaBytes: settings.quotaBytes,
+    sources: { dht, keyPair, replicate: (socket) => store.replicate(socket) },
+    diskFull: () => diskFull.active(),
+    closed: () => closed,
+    othersWaiting: () => slots.othersWaiting(),
+    downloaded: (byteLength) => diskFull.downloaded(byteLength),
+    released: (sync) => slots.release(sync)
+  })
+  const slots = createSlots<Sync, Follower>({
+    max: settings.maxOpenCores,
+    closed: () => closed,
+    entry: (key) => holdings.get(key),
+    create: syncs.create,
+    start: syncs.start,
+    rejoin: syncs.rejoin,
+    follow: syncs.follow,
+    close: syncs.close,
+    log
+  })
+  const diskFull = createDiskFull<Sync>({
+    checkDisk: opts.checkDisk,
+    open: () => slots.values(),
+    setSyncFull: syncs.setDiskFull,
+    fetch (key) {
+      const entry = holdings.get(key)
+      if (entry && !slots.get(key)) fetch(entry)
+    },
+    retry: () => watchdog.retry()
+  })
+  const watchdog = startWatchdog<Sync>({
+    clock, log, slots,
+    paused: () => diskFull.active() || closed,
+    kept: () => holdings.all(),
+    restart: syncs.restart
+  })
+  // After a restart: announce every kept core again (the watchdog's first round fetches
+  // what is still missing).
   for (const entry of holdings.all()) announcer.add(crypto.discoveryKey(b4a.from(entry.key, 'hex')))
-  setTimeout(retry, 0)
 
-  function limits (): { quotaBytes: number, quotaCores: number, budgetBytes: number } {
+  function limits (): Limits {
     return { quotaBytes: settings.quotaBytes, quotaCores: settings.quotaCores, budgetBytes: settings.budgetBytes }
   }
 
-  function progress (sync: Sync): void {
-    const { core, entry } = sync
-    entry.length = Math.max(entry.length, core.length)
-    entry.held = core.contiguousLength
-    // The quota is summed over the owner's cores only when this one grew (an append),
-    // not for every block downloaded: an owner may keep a thousand cores.
-    const grew = core.byteLength > entry.byteLength
-    if (core.byteLength > 0) entry.byteLength = core.byteLength
-    if (sync.found.length > 0 && core.length > 0) {
-      for (const f of sync.found) f()
-      sync.found = []
-    }
-    if (entry.state === 'over-quota' || entry.state === 'disk-full') return
-    const mine = grew ? holdings.usageOf(entry.owner).bytes : 0
-    if (mine > settings.quotaBytes) {
-      entry.state = 'over-quota'
-      stopDownload(sync)
-      log('quota-reached', { owner: entry.owner, core: encodeKey(core.key), bytes: mine, quotaBytes: settings.quotaBytes })
-      holdings.saveSoon()
-      return
-    }
-    if (core.length > 0 && entry.held >= core.length) {
-      if (entry.state !== 'held') log('core-held', { core: encodeKey(core.key), length: core.length, byteLength: entry.byteLength })
-      entry.state = 'held'
-      entry.lastSyncMs = Date.now()
-      // Others wait for a slot: a held core gives its slot up at once.
-      if (waiting.size > 0) void closeSync(sync)
-      else maybeLinger(sync)
-    } else {
-      // A held core that grows while the disk is full is not fetched: say so, so that a
-      // client waiting for it is told why instead of waiting out its timeout.
-      entry.state = diskFull ? 'disk-full' : 'syncing'
-      if (sync.linger) { clearTimeout(sync.linger); sync.linger = null }
-    }
-    holdings.saveSoon()
-  }
-
-  function stopDownload (sync: Sync): void {
-    sync.range?.destroy()
-    sync.range = null
-  }
-
-  function startDownload (sync: Sync): void {
-    if (sync.range || diskFull || sync.entry.state === 'over-quota') return
-    // A live range: blocks appended later by the writer are fetched too.
-    sync.range = sync.core.download({ start: 0, end: -1 })
-  }
-
-  function maybeLinger (sync: Sync): void {
-    if (sync.followers.size > 0 || sync.linger || sync.found.length > 0) return
-    sync.linger = setTimeout(() => { sync.linger = null; void closeSync(sync) }, LINGER_MS)
-  }
-
-  async function openSync (entry: HoldingEntry, via: NoiseSecretStream | null): Promise<Sync | null> {
-    const existing = syncs.get(entry.key)
-    if (existing && !existing.closing) {
-      if (via) follow(existing, via)
-      startDownload(existing)
-      return existing
-    }
-    if (existing?.closing) await existing.closing
-    if (closed) return null
-    if (syncs.size >= settings.maxOpenCores) {
-      makeRoom()
-      // Opened by startWaiting when a slot frees; a keep request waits for that.
-      return await new Promise<Sync | null>((resolve) => {
-        const list = waiting.get(entry.key) ?? []
-        list.push((opened) => {
-          if (opened && via) follow(opened, via)
-          resolve(opened)
-        })
-        waiting.set(entry.key, list)
-      })
-    }
-    const core = store.get({ key: b4a.from(entry.key, 'hex') })
-    const sync: Sync = { id: entry.key, entry, core, range: null, followers: new Set(), sources: new Set(), lookingUp: false, linger: null, found: [], closing: null, lastProgress: Date.now() }
-    syncs.set(entry.key, sync)
-    await core.ready()
-    // A held core that has just grown is not stalled, however long ago its last block came.
-    core.on('append', () => { sync.lastProgress = Date.now(); progress(sync) })
-    // Counted per block, not by the contiguous length: blocks arrive out of order, and it
-    // stood at 3 MB with 25 MB of blocks on disk when a tmpfs filled up (measured).
-    core.on('download', (_index, byteLength) => {
-      sync.lastProgress = Date.now()
-      bytesSinceCheck += byteLength
-      if (bytesSinceCheck >= DISK_CHECK_BYTES) {
-        bytesSinceCheck = 0
-        opts.checkDisk()
-      }
-      progress(sync)
-    })
-    if (via) follow(sync, via)
-    startDownload(sync)
-    progress(sync)
-    // The connected writer may be enough; otherwise ask the DHT who has the core.
-    setTimeout(() => { if (!sync.closing && sync.entry.state !== 'held') void findSources(sync) }, 500)
-    return sync
-  }
-
-  // Closes a synced core, one nobody follows if there is one, so that one waiting can
-  // open when it has. A followed core may go too: one device keeping more cores than
-  // there are slots would otherwise wait for itself forever, and news of a closed core
-  // still arrives through the store watch (roles/storage.ts).
-  function makeRoom (): void {
-    let followed: Sync | null = null
-    for (const sync of syncs.values()) {
-      if (sync.entry.state !== 'held' || sync.closing) continue
-      if (sync.followers.size === 0) {
-        void closeSync(sync)
-        return
-      }
-      followed ??= sync
-    }
-    if (followed) void closeSync(followed)
-  }
-
-  function follow (sync: Sync, socket: NoiseSecretStream): void {
-    // A socket that closed while its keep waited for a slot would never say goodbye.
-    if (sync.followers.has(socket) || socket.destroyed) return
-    sync.followers.add(socket)
-    if (sync.linger) { clearTimeout(sync.linger); sync.linger = null }
-    socket.once('close', () => {
-      sync.followers.delete(socket)
-      if (sync.entry.state === 'held') maybeLinger(sync)
-      else if (!sync.closing) void findSources(sync)
-    })
-  }
-
-  async function findSources (sync: Sync): Promise<void> {
-    if (sync.lookingUp || sync.closing || diskFull || closed) return
-    sync.lookingUp = true
-    const seen = new Set<string>([b4a.toString(keyPair.publicKey, 'hex')])
-    try {
-      const query = dht.lookup(sync.core.discoveryKey)
-      for await (const reply of query) {
-        for (const peer of reply.peers) {
-          const id = b4a.toString(peer.publicKey, 'hex')
-          if (seen.has(id) || sync.sources.size >= MAX_SOURCES) continue
-          seen.add(id)
-          const socket = dht.connect(peer.publicKey, { keyPair, relayAddresses: peer.relayAddresses })
-          socket.on('error', () => {})
-          socket.once('close', () => sync.sources.delete(socket))
-          sync.sources.add(socket)
-          store.replicate(socket)
-        }
-        if (sync.closing || sync.sources.size >= MAX_SOURCES) { query.destroy(); break }
-      }
-    } catch {
-      // A failed lookup is tried again on the next retry round.
-    } finally {
-      sync.lookingUp = false
-    }
-    if (sync.sources.size === 0 && sync.followers.size === 0 && sync.core.length === 0 && sync.found.length === 0) {
-      sync.entry.state = 'waiting'
-      void closeSync(sync)
-    }
-  }
-
-  function closeSync (sync: Sync): Promise<void> {
-    sync.closing ??= (async () => {
-      if (sync.linger) clearTimeout(sync.linger)
-      stopDownload(sync)
-      for (const s of sync.sources) s.destroy()
-      await sync.core.close().catch(() => {})
-      if (syncs.get(sync.id) === sync) syncs.delete(sync.id)
-      holdings.saveSoon()
-      startWaiting()
-    })()
-    return sync.closing
-  }
-
-  function startWaiting (): void {
-    for (const [key, waiters] of waiting) {
-      if (syncs.size >= settings.maxOpenCores && !closed) return
-      waiting.delete(key)
-      const entry = holdings.get(key)
-      if (!entry || closed) {
-        for (const w of waiters) w(null)
-        continue
-      }
-      openSync(entry, null).then((sync) => {
-        for (const w of waiters) w(sync)
-      }, (err: Error) => {
-        log('sync-failed', { core: encodeKey(b4a.from(key, 'hex')), reason: err.message })
-        for (const w of waiters) w(null)
-      })
-    }
-  }
-
-  // Waits until some peer has shown the core's length, or gives up.
-  function waitFound (sync: Sync, ms: number): Promise<boolean> {
-    if (sync.core.length > 0) return Promise.resolve(true)
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        sync.found = sync.found.filter((f) => f !== done)
-        resolve(false)
-      }, ms)
-      const done = (): void => { clearTimeout(timer); resolve(true) }
-      sync.found.push(done)
-    })
+  function fetch (entry: HoldingEntry): void {
+    void slots.acquire(entry, null).catch((err: Error) => log('sync-failed', { core: entry.key, reason: err.message }))
   }
 
   async function forget (entry: HoldingEntry): Promise<void> {
-    const sync = syncs.get(entry.key)
-    if (sync) await closeSync(sync)
-    for (const w of waiting.get(entry.key) ?? []) w(null)
-    waiting.delete(entry.key)
+    const sync = slots.get(entry.key)
+    if (sync) await syncs.close(sync)
+    slots.cancel(entry.key)
     holdings.delete(entry.key)
     const key = b4a.from(entry.key, 'hex')
     const core = store.get({ key })
     await core.ready()
     await announcer.remove(core.discoveryKey)
-    // hypercore 11.37's purge() is broken (it calls a method that does not exist), so
-    // the blocks are cleared; the core's few hundred bytes of metadata stay.
+    // upstream(hypercore@11.37.1): purge() is broken (it calls a method that does not
+    // exist), so the blocks are cleared; the core's few hundred bytes of metadata stay.
     await core.clear(0, core.length)
     await core.close()
   }
 
-  async function keep (owner: Uint8Array, request: Omit<KeepRequest, 'id'>, via: NoiseSecretStream | null): Promise<Refused | null> {
+  async function keep (owner: Uint8Array, request: Omit<KeepRequest, 'id'>, via: Follower | null): Promise<Refused | null> {
     if (closed) return Refusal.CLOSING()
-    if (request.length > MAX_LENGTH || request.byteLength > MAX_BYTES) {
-      return Refusal.BAD_REQUEST(`a core of ${request.length} blocks and ${request.byteLength} bytes is not plausible`)
-    }
+    const bad = implausible(request)
+    if (bad) return bad
     const ownerId = encodeKey(owner)
     const id = b4a.toString(request.key, 'hex')
     const existing = holdings.get(id)
@@ -360,24 +148,20 @@ export function createKeeper (opts: KeeperOptions): Keeper {
         holdings.persist([id])
       }
       if (existing.state === 'waiting') existing.state = 'syncing'
-      if (request.length > existing.held || via) await openSync(existing, via)
+      if (request.length > existing.held || via) await slots.acquire(existing, via)
       return null
     }
-    if (diskFull) return Refusal.DISK_FULL()
-    const room = opts.freeBytes() - settings.reserveBytes
-    if (request.byteLength > room) {
-      return Refusal.NO_ROOM(room, request.byteLength)
-    }
-    const decision = decideKeep({ key: id, owner: ownerId, byteLength: request.byteLength }, holdings.values(), limits())
+    const disk = { full: diskFull.active(), room: () => opts.freeBytes() - settings.reserveBytes }
+    const decision = admitNew({ key: id, owner: ownerId, byteLength: request.byteLength }, disk, holdings.values(), limits())
     if (!decision.ok) return decision.refused
 
     const entry: HoldingEntry = {
-      key: id, owner: ownerId, evictable: request.evictable, addedAt: Date.now(),
+      key: id, owner: ownerId, evictable: request.evictable, addedAt: clock.now(),
       length: request.length, held: 0, byteLength: request.byteLength, lastSyncMs: 0, state: 'syncing', pending: true
     }
     holdings.set(entry)
-    const sync = await openSync(entry, via)
-    if (sync && !(await waitFound(sync, settings.findTimeoutMs))) {
+    const sync = await slots.acquire(entry, via)
+    if (sync && !(await syncs.waitFound(sync, settings.findTimeoutMs))) {
       await forget(entry)
       return Refusal.CORE_UNAVAILABLE(encodeKey(request.key), settings.findTimeoutMs / 1000)
     }
@@ -436,72 +220,30 @@ export function createKeeper (opts: KeeperOptions): Keeper {
     },
     onCoreNews (key) {
       const entry = holdings.get(b4a.toString(key, 'hex'))
-      if (!entry || syncs.has(entry.key)) return
-      if (diskFull) { newsWhileFull.add(entry.key); return }
-      void openSync(entry, null).catch((err: Error) => log('sync-failed', { core: entry.key, reason: err.message }))
+      if (!entry || slots.get(entry.key)) return
+      if (diskFull.active()) { diskFull.holdNews(entry.key); return }
+      fetch(entry)
     },
-    setDiskFull (full) {
-      if (full === diskFull) return
-      diskFull = full
-      for (const sync of syncs.values()) {
-        if (full) {
-          stopDownload(sync)
-          if (sync.entry.state === 'syncing') sync.entry.state = 'disk-full'
-        } else {
-          if (sync.entry.state === 'disk-full') sync.entry.state = 'syncing'
-          startDownload(sync)
-        }
-      }
-      if (!full) {
-        for (const id of newsWhileFull) {
-          const entry = holdings.get(id)
-          if (entry && !syncs.has(id)) void openSync(entry, null).catch((err: Error) => log('sync-failed', { core: id, reason: err.message }))
-        }
-        newsWhileFull.clear()
-        retry()
-      }
-    },
+    setDiskFull: (full) => diskFull.set(full),
     status () {
       return {
         cores: holdings.size(),
         bytes: sum(holdings.values()),
         budgetBytes: settings.budgetBytes,
         openCores: store.openCores(),
-        syncing: syncs.size,
+        syncing: slots.size(),
         announced: announcer.announced(),
-        diskFull
+        diskFull: diskFull.active()
       }
     },
     async close () {
       closed = true
-      clearInterval(retryTimer)
-      startWaiting() // tells everyone waiting for a slot that none will come
-      await Promise.all([...syncs.values()].map(closeSync))
+      watchdog.stop()
+      slots.fill() // tells everyone waiting for a slot that none will come
+      await Promise.all([...slots.values()].map(syncs.close))
       announcer.close()
       holdings.close()
     }
-  }
-
-  function retry (): void {
-    if (diskFull || closed) return
-    const stalledBefore = Date.now() - STALL_MS
-    for (const sync of syncs.values()) {
-      if (sync.closing || sync.entry.state === 'held' || sync.entry.state === 'over-quota') continue
-      if (sync.core.length > sync.core.contiguousLength && sync.lastProgress < stalledBefore) {
-        log('sync-stalled', { core: encodeKey(sync.core.key), held: sync.core.contiguousLength, length: sync.core.length })
-        sync.lastProgress = Date.now()
-        stopDownload(sync)
-        startDownload(sync)
-        // The peers that had it may have gone too.
-        void findSources(sync)
-      }
-    }
-    for (const entry of holdings.all()) {
-      if (entry.state === 'held' || entry.state === 'over-quota' || syncs.has(entry.key) || waiting.has(entry.key)) continue
-      if (entry.state === 'disk-full') entry.state = 'syncing'
-      waiting.set(entry.key, [])
-    }
-    startWaiting()
   }
 }
 
