@@ -45,7 +45,7 @@ function readConfig (argv: string[]): NodeConfig {
     throw NodeError.CONFIG_UNREADABLE(configFile, err)
   }
   const config = checkNodeConfig(raw)
-  if (overrides.storage) config.storage = overrides.storage
+  if (overrides.storage) config.dataDir = overrides.storage
   if (overrides.bootstrap.length > 0) config.bootstrap = overrides.bootstrap.map(parseBootstrap)
   if (overrides.host) config.host = overrides.host
   return config

@@ -33,8 +33,8 @@ export interface RoostNode {
 export function createNode (config: NodeConfig, log: Logger): RoostNode {
   const startedAt = Date.now()
   // Identity errors (permissions, corruption) surface here, before anything listens.
-  const identity = loadOrCreateIdentity(config.storage)
-  const trust = openTrust(config.storage, config.trustedKeys, config.operatorKey)
+  const identity = loadOrCreateIdentity(config.dataDir)
+  const trust = openTrust(config.dataDir, config.trustedKeys, config.operatorKey)
   const operator = config.operatorKey ? b4a.toString(decodeKey('operatorKey', config.operatorKey), 'hex') : null
   const keyPair: KeyPair = identity.keyPair
   const connections = new Set<NoiseSecretStream>()
@@ -60,7 +60,7 @@ export function createNode (config: NodeConfig, log: Logger): RoostNode {
       runtime: runtimeName,
       roles: config.roles,
       uptimeMs: Date.now() - startedAt,
-      storageBytes: folderBytes(config.storage),
+      storageBytes: folderBytes(config.dataDir),
       connections: connections.size,
       feeds: bridgeRole ? bridgeRole.feeds.list().map(({ name, length }) => ({ name, length })) : [],
       bridge: bridgeRole ? bridgeRole.bridge.stats() : null,
@@ -109,7 +109,7 @@ export function createNode (config: NodeConfig, log: Logger): RoostNode {
     },
     pair: async (remote, secret) => {
       const peer = encodeKey(remote)
-      const refused = takeInvite(config.storage, secret, Date.now())
+      const refused = takeInvite(config.dataDir, secret, Date.now())
       if (refused) {
         log('pair-refused', { peer, code: refused.code })
         return refused
@@ -158,22 +158,22 @@ export function createNode (config: NodeConfig, log: Logger): RoostNode {
   async function startBridge (settings: NonNullable<NodeConfig['bridge']>): Promise<void> {
     // roles/bridge is a bundle of its own on the device, loaded only here.
     const { startBridgeRole, openStore } = await import('./roles/bridge.ts')
-    store ??= await openStore(config.storage, { memtableBytes: config.storagePeer.memtableBytes })
+    store ??= await openStore(config.dataDir, { memtableBytes: config.storagePeer.memtableBytes })
     // A stable client id keeps the broker session (and its queued QoS 1 messages)
     // across restarts.
     const clientId = settings.clientId ?? `roost-${encodeKey(keyPair.publicKey).slice(0, 16)}`
-    bridgeRole = await startBridgeRole(store, config.storage, settings, clientId, log)
+    bridgeRole = await startBridgeRole(store, config.dataDir, settings, clientId, log)
   }
 
   async function openStorage (): Promise<void> {
     const role = await import('./roles/storage.ts')
-    store ??= await role.openStore(config.storage, { memtableBytes: config.storagePeer.memtableBytes })
+    store ??= await role.openStore(config.dataDir, { memtableBytes: config.storagePeer.memtableBytes })
     const listening = server!
     storageRole = role.startStorageRole({
       store,
       dht: dht!,
       keyPair,
-      storage: config.storage,
+      dataDir: config.dataDir,
       settings: config.storagePeer,
       log,
       isTrusted,

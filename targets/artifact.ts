@@ -112,7 +112,7 @@ export function defaultConfig (board: ArtifactBoard): NodeConfigFile {
   return {
     version: 1,
     boardId: board.id,
-    storage: board.storagePath,
+    dataDir: board.storagePath,
     bootstrap: [],
     host: null,
     roles: board.defaultRoles as NodeConfigFile['roles'],

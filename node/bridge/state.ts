@@ -15,8 +15,8 @@ export const RETAINED_FILE = 'bridge-retained.json'
 // the intake lets no more than MAX_UNSETTLED_READINGS be stored and unacknowledged.
 const RECENT_PER_FEED = MAX_UNSETTLED_READINGS
 
-export async function loadBridgeState (storage: string, feeds: Feeds): Promise<BridgeState> {
-  const file = path.join(storage, RETAINED_FILE)
+export async function loadBridgeState (dataDir: string, feeds: Feeds): Promise<BridgeState> {
+  const file = path.join(dataDir, RETAINED_FILE)
   const retained = new Map<string, string>()
   try {
     const parsed = JSON.parse(b4a.toString(fs.readFileSync(file))) as Record<string, unknown>

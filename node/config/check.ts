@@ -6,7 +6,7 @@ import { decodeKey } from '../identity/keys.ts'
 import type { MappingRule } from '../bridge/rules.ts'
 import { parseBootstrap } from './bootstrap.ts'
 import { bridgeProblems, type BridgeFields } from './bridge-rules.ts'
-import { roleProblems, storagePathProblems, storagePeerProblems } from './node-rules.ts'
+import { roleProblems, dataDirProblems, storagePeerProblems } from './node-rules.ts'
 import { isRecord, valueAt, type Problem } from './problems.ts'
 import { BRIDGE_DEFAULTS, DEFAULTS, ROLES, STORAGE_PEER_DEFAULTS } from './types.ts'
 import type { MqttVersion, NodeConfig, Role, StoragePeerSettings } from './types.ts'
@@ -15,7 +15,9 @@ export function checkNodeConfig (input: unknown): NodeConfig {
   if (!isRecord(input)) throw NodeError.INVALID_CONFIG('(root)', 'expected an object')
   if (input.version !== 1) throw NodeError.INVALID_CONFIG('version', `expected 1, got ${JSON.stringify(input.version)}`)
   if (typeof input.boardId !== 'string' || input.boardId === '') throw NodeError.INVALID_CONFIG('boardId', 'expected a board id')
-  if (typeof input.storage !== 'string' || input.storage === '') throw NodeError.INVALID_CONFIG('storage', 'expected a folder path')
+  // Configs written by roost 0.1 name the data folder `storage`.
+  const dataDir = input.dataDir ?? input.storage
+  if (typeof dataDir !== 'string' || dataDir === '') throw NodeError.INVALID_CONFIG('dataDir', 'expected a folder path')
   const host = input.host ?? null
   if (host !== null && typeof host !== 'string') throw NodeError.INVALID_CONFIG('host', 'expected an address or null')
 
@@ -44,7 +46,7 @@ export function checkNodeConfig (input: unknown): NodeConfig {
 
   const problem: Problem | undefined = [
     ...roleProblems(roles),
-    ...storagePathProblems(input.storage),
+    ...dataDirProblems(dataDir),
     ...(bridge === null ? [] : bridgeProblems(bridge)),
     ...storagePeerProblems(storagePeer)
   ][0]
@@ -56,7 +58,7 @@ export function checkNodeConfig (input: unknown): NodeConfig {
   return {
     version: 1,
     boardId: input.boardId,
-    storage: input.storage,
+    dataDir,
     bootstrap,
     host,
     roles: roles as Role[],

@@ -32,8 +32,8 @@ export function keyProblems (config: Pick<NodeConfigFile, 'trustedKeys' | 'opera
 }
 
 // The folder is on the device, whose working folder is the service's, not the user's.
-export function storagePathProblems (storage: string): Problem[] {
-  return storage.startsWith('/') ? [] : [{ path: ['storage'], reason: 'expected an absolute path on the device', showsValue: true }]
+export function dataDirProblems (dataDir: string): Problem[] {
+  return dataDir.startsWith('/') ? [] : [{ path: ['dataDir'], reason: 'expected an absolute path on the device', showsValue: true }]
 }
 
 // In config.json's units (bytes, cores, milliseconds); the YAML writes sizes in MiB,

@@ -9,7 +9,8 @@ export type Role = typeof ROLES[number]
 export interface NodeConfig {
   version: 1
   boardId: string
-  storage: string
+  // The node's own folder on the device: identity, keys, trust, cores, bridge state.
+  dataDir: string
   // Empty means the public HyperDHT bootstrap nodes.
   bootstrap: BootstrapNode[]
   // Address the DHT binds to; null picks one from the bootstrap (see dht.ts).

@@ -8,8 +8,8 @@ import { createSecretJson, readSecretJson, secretFileExists } from '../identity/
 
 export const FEED_KEY_FILE = 'feed-key.json'
 
-export function loadOrCreateFeedKey (storage: string): Uint8Array {
-  const file = path.join(storage, FEED_KEY_FILE)
+export function loadOrCreateFeedKey (dataDir: string): Uint8Array {
+  const file = path.join(dataDir, FEED_KEY_FILE)
   if (!secretFileExists(file)) {
     const key = crypto.randomBytes(32)
     createSecretJson(file, { version: 1, feedKey: b4a.toString(key, 'hex') })

@@ -13,13 +13,13 @@ export interface KeyPair { publicKey: Uint8Array, secretKey: Uint8Array }
 
 export const IDENTITY_FILE = 'identity.json'
 
-export function identityPath (storage: string): string {
-  return path.join(storage, IDENTITY_FILE)
+export function identityPath (dataDir: string): string {
+  return path.join(dataDir, IDENTITY_FILE)
 }
 
-export function loadOrCreateIdentity (storage: string): { keyPair: KeyPair, created: boolean, file: string } {
-  ensureStorage(storage)
-  const file = identityPath(storage)
+export function loadOrCreateIdentity (dataDir: string): { keyPair: KeyPair, created: boolean, file: string } {
+  ensureStorage(dataDir)
+  const file = identityPath(dataDir)
   if (!secretFileExists(file)) return { keyPair: createIdentity(file), created: true, file }
   return { keyPair: loadIdentity(file), created: false, file }
 }
@@ -49,10 +49,10 @@ function createIdentity (file: string): KeyPair {
   return keyPair
 }
 
-function ensureStorage (storage: string): void {
+function ensureStorage (dataDir: string): void {
   try {
-    fs.mkdirSync(storage, { recursive: true, mode: 0o700 })
+    fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 })
   } catch (err) {
-    throw NodeError.STORAGE_UNUSABLE(storage, (err as Error).message)
+    throw NodeError.STORAGE_UNUSABLE(dataDir, (err as Error).message)
   }
 }

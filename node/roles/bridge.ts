@@ -20,11 +20,11 @@ export interface BridgeRole {
 }
 
 // The store is the node's, shared with other roles; the role never closes it.
-export async function startBridgeRole (store: Store, storage: string, settings: BridgeSettings, clientId: string, log: Logger): Promise<BridgeRole> {
-  const feedKey = loadOrCreateFeedKey(storage)
+export async function startBridgeRole (store: Store, dataDir: string, settings: BridgeSettings, clientId: string, log: Logger): Promise<BridgeRole> {
+  const feedKey = loadOrCreateFeedKey(dataDir)
   const names = [...new Set(settings.rules.map((r) => r.feed))]
   const feeds = await openFeeds(store, feedKey, names, { maxBatch: settings.maxBatch, flushMs: settings.flushMs })
-  const state = await loadBridgeState(storage, feeds)
+  const state = await loadBridgeState(dataDir, feeds)
   const bridge = createBridge({ ...settings, clientId }, feeds, state, log)
   await bridge.ready()
   return {

@@ -34,7 +34,7 @@ export interface StorageRoleOptions {
   store: Store
   dht: HyperDHT
   keyPair: KeyPair
-  storage: string
+  dataDir: string
   settings: StoragePeerSettings
   log: Logger
   isTrusted (publicKey: Uint8Array): boolean
@@ -95,7 +95,7 @@ function limitPeerOpens (store: CorestoreInternals, openCores: () => number, max
 }
 
 export function startStorageRole (opts: StorageRoleOptions): StorageRole {
-  const { dht, keyPair, storage, settings, log, isTrusted } = opts
+  const { dht, keyPair, dataDir, settings, log, isTrusted } = opts
   const store = opts.store as unknown as CorestoreInternals
   const keeperStore: KeeperStore = {
     get: (o) => store.get(o),
@@ -105,11 +105,11 @@ export function startStorageRole (opts: StorageRoleOptions): StorageRole {
   }
   limitPeerOpens(store, () => keeperStore.openCores(), settings.maxPeerCores, log)
   const idleCores = startIdleCoreCloser(store.cores, settings.maxOpenCores)
-  const holdings = loadHoldings(storage, (err) => log('holdings-save-failed', { reason: err.message }))
+  const holdings = loadHoldings(dataDir, (err) => log('holdings-save-failed', { reason: err.message }))
   const announcer = createAnnouncer(dht, keyPair, opts.relayAddresses, log)
   const keeper = createKeeper({
     store: keeperStore, dht, keyPair, holdings, announcer, settings, log,
-    freeBytes: () => freeBytes(storage),
+    freeBytes: () => freeBytes(dataDir),
     checkDisk: () => checkDisk()
   })
   const refusedLogged = new Set<string>()
@@ -129,7 +129,7 @@ export function startStorageRole (opts: StorageRoleOptions): StorageRole {
   function checkDisk (): void {
     let free: number
     try {
-      free = freeBytes(storage)
+      free = freeBytes(dataDir)
     } catch {
       return
     }

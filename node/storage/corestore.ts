@@ -22,8 +22,8 @@ export interface StoreCore {
   on (event: string, listener: (...args: unknown[]) => void): void
 }
 
-export function coresPath (storage: string): string {
-  return path.join(storage, 'cores')
+export function coresPath (dataDir: string): string {
+  return path.join(dataDir, 'cores')
 }
 
 // Storage settings for a board with 512 MB of RAM, in one place. Corestore hands its
@@ -59,16 +59,16 @@ export const SMALL_DEVICE_STORAGE = {
 
 export interface StoreOptions {
   // rocksdb/hypercore-storage settings; defaults to SMALL_DEVICE_STORAGE.
-  storage?: Record<string, unknown>
+  rocksdb?: Record<string, unknown>
   // Replaces SMALL_DEVICE_STORAGE's memtable size.
   memtableBytes?: number
 }
 
-export async function openStore (storage: string, opts: StoreOptions = {}): Promise<Store> {
+export async function openStore (dataDir: string, opts: StoreOptions = {}): Promise<Store> {
   const [{ default: Corestore }, { default: Hypercore }] = await Promise.all([import('corestore'), import('hypercore')])
   const defaultStorage = (Hypercore as unknown as { defaultStorage (dir: string, opts: Record<string, unknown>): unknown }).defaultStorage
-  const settings = opts.storage ?? { ...SMALL_DEVICE_STORAGE, writeBufferSize: opts.memtableBytes ?? SMALL_DEVICE_STORAGE.writeBufferSize }
-  const coreStorage = defaultStorage(coresPath(storage), settings)
+  const settings = opts.rocksdb ?? { ...SMALL_DEVICE_STORAGE, writeBufferSize: opts.memtableBytes ?? SMALL_DEVICE_STORAGE.writeBufferSize }
+  const coreStorage = defaultStorage(coresPath(dataDir), settings)
   const store = new (Corestore as unknown as new (storage: unknown) => Store)(coreStorage)
   await store.ready()
   return store

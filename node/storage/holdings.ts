@@ -59,9 +59,9 @@ type JournalRecord = { set: HoldingEntry } | { delete: string }
 // The file is rewritten whole only by timed saves; between them each acknowledged
 // change is one line appended to holdings.journal. Rewriting the whole file for every
 // keep made a device keeping 1,000 cores cost the node 300 MB of garbage (measured).
-export function loadHoldings (storage: string, onError: (err: Error) => void = () => {}): Holdings {
-  const file = path.join(storage, HOLDINGS_FILE)
-  const journalFile = path.join(storage, JOURNAL_FILE)
+export function loadHoldings (dataDir: string, onError: (err: Error) => void = () => {}): Holdings {
+  const file = path.join(dataDir, HOLDINGS_FILE)
+  const journalFile = path.join(dataDir, JOURNAL_FILE)
   const entries = new Map<string, HoldingEntry>()
   const text = readIfThere(file)
   if (text !== null) {

@@ -29,16 +29,16 @@ export function parseInvite (value: string): Invite {
   return { nodeKey: decodeKey('invite node key', parts[0]), secret: decodeKey('invite secret', parts[1]) }
 }
 
-function inviteFile (storage: string, secret: Uint8Array, suffix: '.json' | '.used'): string {
-  return path.join(storage, INVITES_DIR, b4a.toString(crypto.hash(secret), 'hex') + suffix)
+function inviteFile (dataDir: string, secret: Uint8Array, suffix: '.json' | '.used'): string {
+  return path.join(dataDir, INVITES_DIR, b4a.toString(crypto.hash(secret), 'hex') + suffix)
 }
 
-export function createInvite (storage: string, nodeKey: Uint8Array, ttlMs: number, now: number): { invite: string, expiresAt: number } {
+export function createInvite (dataDir: string, nodeKey: Uint8Array, ttlMs: number, now: number): { invite: string, expiresAt: number } {
   const secret = crypto.randomBytes(32)
   const expiresAt = now + ttlMs
-  fs.mkdirSync(path.join(storage, INVITES_DIR), { recursive: true })
+  fs.mkdirSync(path.join(dataDir, INVITES_DIR), { recursive: true })
   // Only the secret's hash is stored: reading the folder does not give a usable invite.
-  const fd = fs.openSync(inviteFile(storage, secret, '.json'), 'wx', 0o600)
+  const fd = fs.openSync(inviteFile(dataDir, secret, '.json'), 'wx', 0o600)
   try {
     fs.writeSync(fd, b4a.from(JSON.stringify({ expiresAt }) + '\n'))
     fs.fsyncSync(fd)
@@ -51,9 +51,9 @@ export function createInvite (storage: string, nodeKey: Uint8Array, ttlMs: numbe
 export type InviteRefusalCode = 'INVITE_UNKNOWN' | 'INVITE_USED' | 'INVITE_EXPIRED'
 
 // Takes the invite if it is valid; otherwise says why not. Never throws for a bad secret.
-export function takeInvite (storage: string, secret: Uint8Array, now: number): Refused | null {
-  const open = inviteFile(storage, secret, '.json')
-  const used = inviteFile(storage, secret, '.used')
+export function takeInvite (dataDir: string, secret: Uint8Array, now: number): Refused | null {
+  const open = inviteFile(dataDir, secret, '.json')
+  const used = inviteFile(dataDir, secret, '.used')
   try {
     fs.renameSync(open, used)
   } catch (err) {

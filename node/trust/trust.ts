@@ -26,18 +26,18 @@ export interface Trust {
   close (): void
 }
 
-function trustedDir (storage: string): string {
-  return path.join(storage, TRUSTED_DIR)
+function trustedDir (dataDir: string): string {
+  return path.join(dataDir, TRUSTED_DIR)
 }
 
-function keyFile (storage: string, publicKey: Uint8Array): string {
-  return path.join(trustedDir(storage), `${encodeKey(publicKey)}.json`)
+function keyFile (dataDir: string, publicKey: Uint8Array): string {
+  return path.join(trustedDir(dataDir), `${encodeKey(publicKey)}.json`)
 }
 
-export function readPairedKeys (storage: string): TrustedKey[] {
+export function readPairedKeys (dataDir: string): TrustedKey[] {
   let names: string[]
   try {
-    names = fs.readdirSync(trustedDir(storage)) as string[]
+    names = fs.readdirSync(trustedDir(dataDir)) as string[]
   } catch (err) {
     if ((err as { code?: string }).code === 'ENOENT') return []
     throw err
@@ -48,7 +48,7 @@ export function readPairedKeys (storage: string): TrustedKey[] {
     if (!match) continue
     let addedAt: number | null = null
     try {
-      const body = JSON.parse(b4a.toString(fs.readFileSync(path.join(trustedDir(storage), name)))) as { addedAt?: unknown }
+      const body = JSON.parse(b4a.toString(fs.readFileSync(path.join(trustedDir(dataDir), name)))) as { addedAt?: unknown }
       if (typeof body.addedAt === 'number') addedAt = body.addedAt
     } catch {}
     keys.push({ key: match[1], source: 'paired', addedAt })
@@ -56,9 +56,9 @@ export function readPairedKeys (storage: string): TrustedKey[] {
   return keys
 }
 
-export function addPairedKey (storage: string, publicKey: Uint8Array, now: number): void {
-  fs.mkdirSync(trustedDir(storage), { recursive: true })
-  const file = keyFile(storage, publicKey)
+export function addPairedKey (dataDir: string, publicKey: Uint8Array, now: number): void {
+  fs.mkdirSync(trustedDir(dataDir), { recursive: true })
+  const file = keyFile(dataDir, publicKey)
   // The node and the CLI may both write here: a random name keeps their temporaries apart.
   const tmp = `${file}.${b4a.toString(crypto.randomBytes(6), 'hex')}.tmp`
   fs.writeFileSync(tmp, JSON.stringify({ key: encodeKey(publicKey), addedAt: now }) + '\n')
@@ -66,10 +66,10 @@ export function addPairedKey (storage: string, publicKey: Uint8Array, now: numbe
 }
 
 // For `roost trust remove`: true when a paired key was removed.
-export function removePairedKey (storage: string, key: string): boolean {
+export function removePairedKey (dataDir: string, key: string): boolean {
   const publicKey = decodeKey('key', key)
   try {
-    fs.unlinkSync(keyFile(storage, publicKey))
+    fs.unlinkSync(keyFile(dataDir, publicKey))
     return true
   } catch (err) {
     if ((err as { code?: string }).code === 'ENOENT') return false
@@ -77,7 +77,7 @@ export function removePairedKey (storage: string, key: string): boolean {
   }
 }
 
-export function openTrust (storage: string, configKeys: string[], operatorKey: string | null): Trust {
+export function openTrust (dataDir: string, configKeys: string[], operatorKey: string | null): Trust {
   const fixed = new Map<string, TrustSource>()
   for (const k of configKeys) fixed.set(encodeKey(decodeKey('trustedKeys', k)), 'config')
   if (operatorKey) fixed.set(encodeKey(decodeKey('operatorKey', operatorKey)), 'operator')
@@ -86,7 +86,7 @@ export function openTrust (storage: string, configKeys: string[], operatorKey: s
 
   function dirStamp (): string {
     try {
-      const st = fs.statSync(trustedDir(storage))
+      const st = fs.statSync(trustedDir(dataDir))
       return `${st.mtimeMs}:${st.ino}`
     } catch {
       return 'none'
@@ -97,7 +97,7 @@ export function openTrust (storage: string, configKeys: string[], operatorKey: s
     const now = dirStamp()
     if (now === stamp) return []
     stamp = now
-    const next = new Map(readPairedKeys(storage).map((k) => [k.key, k]))
+    const next = new Map(readPairedKeys(dataDir).map((k) => [k.key, k]))
     const gone = [...paired.keys()].filter((k) => !next.has(k) && !fixed.has(k))
     paired = next
     return gone
@@ -113,7 +113,7 @@ export function openTrust (storage: string, configKeys: string[], operatorKey: s
       return fixed.has(key) || paired.has(key)
     },
     add (publicKey) {
-      addPairedKey(storage, publicKey, Date.now())
+      addPairedKey(dataDir, publicKey, Date.now())
       refresh()
     },
     list () {

@@ -28,7 +28,7 @@ test('a QoS 0 burst 20 times the intake\'s bound is stored whole and in order on
     await new Promise<void>((resolve, reject) => publisher.publish('meter/reading', String(n), { qos: 0 }, (err) => err ? reject(err) : resolve()))
   }
 
-  const storage = bridge.storage
+  const storage = bridge.dataDir
   const deadline = Date.now() + 60_000
   let numbers: number[] = []
   let peakRssKb = 0

@@ -280,7 +280,7 @@ test('the default config.json of an artifact passes checkNodeConfig with the boa
     operatorKey: null,
     peers: []
   })
-  t.is(config.storage, '/srv/roost')
+  t.is(config.dataDir, '/srv/roost')
   t.deepEqual(config.roles, board.defaultRoles)
   t.deepEqual(config.roles, ['bridge', 'relay', 'lan-ingest'])
 })

@@ -48,7 +48,7 @@ test('20 SIGKILLs during a QoS 1 stream lose no acknowledged reading and store n
 
   // A last, clean run drains what the broker still holds for the node's session.
   const node = await bridge.start()
-  const storage = bridge.storage
+  const storage = bridge.dataDir
   const deadline = Date.now() + 30_000
   let numbers: number[] = []
   for (;;) {
@@ -84,7 +84,7 @@ test('a reading stored but not acknowledged before a crash is not stored twice w
 
   proxy.holdUpstream = true
   for (let n = 0; n < 5; n++) await publish(broker, 'meter/reading', String(n))
-  const storage = bridge.storage
+  const storage = bridge.dataDir
   // Wait until the node has stored all five (its PUBACKs go nowhere), then kill it.
   await new Promise((resolve) => setTimeout(resolve, 1000))
   node.child.kill('SIGKILL')
@@ -134,7 +134,7 @@ test('SIGKILLs while 100 QoS 1 readings are in flight and stored in batches lose
     }
   })()
 
-  const storage = bridge.storage
+  const storage = bridge.dataDir
   let node = first
   for (let cycle = 0; cycle < 5; cycle++) {
     await new Promise((resolve) => setTimeout(resolve, 200 + Math.floor(Math.random() * 300)))

@@ -31,7 +31,7 @@ test('the raspberry-pi-4b artifact starts under qemu-aarch64 and is reached by k
 
   const { bootstrap } = await startTestnet(t)
   const configFile = path.join(work, 'config.json')
-  writeConfig(configFile, { ...defaultConfig(board), storage: path.join(work, 'storage'), bootstrap, roles: [] })
+  writeConfig(configFile, { ...defaultConfig(board), dataDir: path.join(work, 'storage'), bootstrap, roles: [] })
   const child = spawn(QEMU, ['-L', sysroot, '-E', `LD_LIBRARY_PATH=${path.join(sysroot, 'usr/lib/aarch64-linux-gnu')}`,
     path.join(sysroot, 'usr/bin/node'), path.join(outDir, BUNDLE_FILE), '--config', configFile], { stdio: ['ignore', 'pipe', 'pipe'] })
   const node = watchNode(child)

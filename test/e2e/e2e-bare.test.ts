@@ -239,7 +239,7 @@ test.serial('a node roost started dies with the process that started it, even wh
   const work = tmpDir(t)
   const { outDir } = await artifact
   const configFile = path.join(work, 'orphan.json')
-  writeConfig(configFile, { ...defaultConfig(board), storage: path.join(work, 'orphan'), roles: [], bootstrap })
+  writeConfig(configFile, { ...defaultConfig(board), dataDir: path.join(work, 'orphan'), roles: [], bootstrap })
   // A parent that starts the node, prints its pid, and waits to be killed.
   const script = `import { startNode } from ${JSON.stringify(path.join(REPO_ROOT, 'tools', 'harness', 'local-node.ts'))}
 const child = startNode(${JSON.stringify(outDir)}, 'bare', ${JSON.stringify(configFile)}, 'pipe')
@@ -270,7 +270,7 @@ test.serial('a node whose log reader has gone still stops on SIGTERM', async (t)
   const work = tmpDir(t)
   const { outDir } = await artifact
   const configFile = path.join(work, 'deaf.json')
-  writeConfig(configFile, { ...defaultConfig(board), storage: path.join(work, 'deaf'), roles: ['storage'], bootstrap })
+  writeConfig(configFile, { ...defaultConfig(board), dataDir: path.join(work, 'deaf'), roles: ['storage'], bootstrap })
   const child = spawn(path.join(outDir, 'bin', 'bare'), [path.join(outDir, 'roost-node.cjs'), '--config', configFile], { stdio: ['ignore', 'pipe', 'pipe'] })
   t.teardown(() => { child.kill('SIGKILL') })
   await new Promise<void>((resolve) => child.stdout!.on('data', (d) => { if (String(d).includes('"event":"ready"')) resolve() }))

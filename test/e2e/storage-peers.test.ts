@@ -22,7 +22,7 @@ const storageNode = (t: ExecutionContext, work: string, name: string, config: Pa
 test.serial('a trusted blind-peering client keeps an encrypted core on the node; a third peer reads it from the node alone', async (t) => {
   const { bootstrap } = await startTestnet(t)
   const writer = startPeer(t, bootstrap)
-  const { node, key: nodeKey, storage } = await storageNode(t, tmpDir(t), 'home', { bootstrap, trustedKeys: [writer.id] })
+  const { node, key: nodeKey, dataDir: storage } = await storageNode(t, tmpDir(t), 'home', { bootstrap, trustedKeys: [writer.id] })
 
   const encryptionKey = crypto.randomBytes(32)
   const written = markedBlocks('PLAINTEXT-MARKER', 40, 4096)
@@ -67,7 +67,7 @@ test.serial('an untrusted blind-peering client cannot add a core; the node is re
   const { bootstrap } = await startTestnet(t)
   const trusted = startPeer(t, bootstrap)
   const stranger = startPeer(t, bootstrap)
-  const { node, key: nodeKey, storage } = await storageNode(t, tmpDir(t), 'home', { bootstrap, trustedKeys: [trusted.id] })
+  const { node, key: nodeKey, dataDir: storage } = await storageNode(t, tmpDir(t), 'home', { bootstrap, trustedKeys: [trusted.id] })
 
   // Unencrypted, so a scan of the node's storage would find the blocks if it kept them.
   const strangerCore = stranger.store.get({ name: 'junk' })
@@ -248,7 +248,7 @@ test.serial('a download that rocksdb stopped with ENOSPC resumes when space retu
   // allocated up front) does not prevent ENOSPC either, but with 256 KiB the disk check
   // sometimes caught the disk at 0 bytes and restarted the download itself.
   const reserveBytes = 0
-  const { node, key: nodeKey, storage } = await storageNode(t, disk, 'home', { bootstrap, trustedKeys: [writer.id], storagePeer: { reserveBytes } })
+  const { node, key: nodeKey, dataDir: storage } = await storageNode(t, disk, 'home', { bootstrap, trustedKeys: [writer.id], storagePeer: { reserveBytes } })
   const session = await controlSession(writer, nodeKey)
   writer.store.replicate(session.socket)
   const { control } = session

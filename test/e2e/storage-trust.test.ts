@@ -33,7 +33,7 @@ function folder (work: string, name: string, bytes: number): string {
 test.serial('an invite pairs a device once; reuse, expiry, a stranger\'s secret and a malformed invite are refused', async (t) => {
   const { bootstrap } = await startTestnet(t)
   const work = tmpDir(t)
-  const { node, key, storage } = await storageNode(t, work, 'home', { bootstrap })
+  const { node, key, dataDir: storage } = await storageNode(t, work, 'home', { bootstrap })
   const net = ['--bootstrap', bootstrap[0]]
   const phone = path.join(work, 'phone')
 
@@ -72,7 +72,7 @@ test.serial('an invite pairs a device once; reuse, expiry, a stranger\'s secret 
 test.serial('a revoked key can no longer keep cores; an untrusted key is refused, logged once, and the node keeps serving', async (t) => {
   const { bootstrap } = await startTestnet(t)
   const work = tmpDir(t)
-  const { node, key, storage } = await storageNode(t, work, 'home', { bootstrap })
+  const { node, key, dataDir: storage } = await storageNode(t, work, 'home', { bootstrap })
   const net = ['--bootstrap', bootstrap[0]]
   const laptop = path.join(work, 'laptop')
   const stranger = path.join(work, 'stranger')
@@ -107,7 +107,7 @@ test.serial('quotas refuse with a reason the client sees; the budget evicts only
   const alice = path.join(work, 'alice')
   const bob = path.join(work, 'bob')
   const MiB = 1024 * 1024
-  const { node, key, storage } = await storageNode(t, work, 'home', {
+  const { node, key, dataDir: storage } = await storageNode(t, work, 'home', {
     bootstrap,
     trustedKeys: [cliKey(alice), cliKey(bob)],
     storagePeer: { quotaCores: 2, quotaBytes: 9 * MiB, budgetBytes: 8 * MiB }
@@ -152,7 +152,7 @@ test.serial('a malformed key, an absurd length and a core nobody serves are refu
   const { bootstrap } = await startTestnet(t)
   const work = tmpDir(t)
   const home = path.join(work, 'laptop')
-  const { node, key, storage } = await storageNode(t, work, 'home', { bootstrap, trustedKeys: [cliKey(home)], storagePeer: { findTimeoutMs: 2000 } })
+  const { node, key, dataDir: storage } = await storageNode(t, work, 'home', { bootstrap, trustedKeys: [cliKey(home)], storagePeer: { findTimeoutMs: 2000 } })
   const net = ['--bootstrap', bootstrap[0]]
 
   const malformed = await roost(['keep', 'not-a-key', '--peer', key, ...net], { home })

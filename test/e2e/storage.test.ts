@@ -29,7 +29,7 @@ test.serial('backup keeps a folder on the node; restore brings it back from the 
   const work = tmpDir(t)
   const laptop = path.join(work, 'laptop')
   const phone = path.join(work, 'phone')
-  const { key, storage } = await storageNode(t, work, 'home', { bootstrap, trustedKeys: [cliKey(laptop)] })
+  const { key, dataDir: storage } = await storageNode(t, work, 'home', { bootstrap, trustedKeys: [cliKey(laptop)] })
 
   const src = path.join(work, 'photos')
   fs.mkdirSync(path.join(src, '2026'), { recursive: true })
@@ -87,7 +87,7 @@ test.serial('the story: the laptop writes, the node follows it while online, the
   const { bootstrap } = await startTestnet(t)
   const work = tmpDir(t)
   const laptopId = path.join(work, 'laptop-id')
-  const { node, key, storage } = await storageNode(t, work, 'home', { bootstrap, trustedKeys: [encodeKey(loadOrCreateIdentity(laptopId).keyPair.publicKey)] })
+  const { node, key, dataDir: storage } = await storageNode(t, work, 'home', { bootstrap, trustedKeys: [encodeKey(loadOrCreateIdentity(laptopId).keyPair.publicKey)] })
 
   const laptop = fixture(t, 'laptop', [bootstrap[0], key, laptopId, path.join(work, 'laptop-store')])
   t.is((await laptop.next()).length, 50)

@@ -34,7 +34,7 @@ function meterBridgeConfig (brokerUrl: string, clientId: string, bootstrap: stri
 // One meter bridge node on Bare, built once and started again and again over the same
 // storage: the durability and burst tests kill it and start it many times.
 export interface MeterBridge {
-  storage: string
+  dataDir: string
   // Starts the node and waits until it is connected to the broker.
   start (): Promise<NodeProcess>
 }
@@ -45,7 +45,7 @@ export async function meterBridge (t: ExecutionContext, brokerUrl: string, clien
   const { outDir } = await buildLocal(board, 'bare', path.join(work, 'artifact'))
   const config = meterBridgeConfig(brokerUrl, clientId, bootstrap)
   return {
-    storage: path.join(work, 'home'),
+    dataDir: path.join(work, 'home'),
     async start () {
       const node = launchNode(t, { artifactDir: outDir, runtime: 'bare', board, work, name: 'home', config })
       await node.waitFor('broker-connected', 20_000)
@@ -64,12 +64,12 @@ export async function meterPublisher (t: ExecutionContext, brokerUrl: string, cl
 
 // The numbers in the node's "meter" feed, in order, read from its storage while the
 // node is stopped.
-export async function readMeterFeed (storage: string): Promise<number[]> {
-  const store = new Corestore(path.join(storage, 'cores')) as unknown as {
+export async function readMeterFeed (dataDir: string): Promise<number[]> {
+  const store = new Corestore(path.join(dataDir, 'cores')) as unknown as {
     get (o: object): { ready (): Promise<void>, length: number, get (i: number): Promise<Uint8Array>, close (): Promise<void> }
     close (): Promise<void>
   }
-  const core = store.get({ name: FEED_NAMESPACE + 'meter', encryption: { key: loadOrCreateFeedKey(storage) } })
+  const core = store.get({ name: FEED_NAMESPACE + 'meter', encryption: { key: loadOrCreateFeedKey(dataDir) } })
   await core.ready()
   const numbers: number[] = []
   for (let i = 0; i < core.length; i++) numbers.push(Number(Buffer.from(decodeReading(await core.get(i)).payload).toString()))

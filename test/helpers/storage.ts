@@ -20,11 +20,11 @@ export function storageArtifact (): Promise<{ outDir: string }> {
   return buildLocal(board, 'bare', path.join(buildDir, 'artifact'))
 }
 
-export async function storageNode (t: ExecutionContext, artifact: Promise<{ outDir: string }>, work: string, name: string, config: Partial<NodeConfigFile>, cgroupProcs?: string): Promise<{ node: NodeProcess, key: string, storage: string }> {
+export async function storageNode (t: ExecutionContext, artifact: Promise<{ outDir: string }>, work: string, name: string, config: Partial<NodeConfigFile>, cgroupProcs?: string): Promise<{ node: NodeProcess, key: string, dataDir: string }> {
   const { outDir } = await artifact
   const node = launchNode(t, { artifactDir: outDir, runtime: 'bare', board, work, name, config: { roles: ['storage'], ...config }, cgroupProcs })
   const ready = await node.waitFor('ready', 30_000)
-  return { node, key: String(ready.publicKey), storage: path.join(work, name) }
+  return { node, key: String(ready.publicKey), dataDir: path.join(work, name) }
 }
 
 // The key of the CLI's client identity when it runs with ROOST_HOME=home.

@@ -2,7 +2,7 @@
 // and by `roost build`: pure functions that return every problem at a config.json path.
 import test from 'ava'
 import { bridgeProblems, type BridgeFields } from '../../node/config/bridge-rules.ts'
-import { bootstrapProblems, keyProblems, roleProblems, storagePathProblems, storagePeerProblems } from '../../node/config/node-rules.ts'
+import { bootstrapProblems, keyProblems, roleProblems, dataDirProblems, storagePeerProblems } from '../../node/config/node-rules.ts'
 import type { FieldWords, Problem } from '../../node/config/problems.ts'
 import { BRIDGE_DEFAULTS, STORAGE_PEER_DEFAULTS } from '../../node/config/types.ts'
 import { encodeKey } from '../../node/identity/keys.ts'
@@ -146,6 +146,6 @@ test('trusted, operator and peer keys are public keys in z-base-32 or hex', (t) 
 })
 
 test('the storage folder is an absolute path on the device', (t) => {
-  t.deepEqual(storagePathProblems('/var/lib/roost'), [])
-  t.deepEqual(lines(storagePathProblems('var/lib/roost')), ['storage: expected an absolute path on the device +value'])
+  t.deepEqual(dataDirProblems('/var/lib/roost'), [])
+  t.deepEqual(lines(dataDirProblems('var/lib/roost')), ['dataDir: expected an absolute path on the device +value'])
 })

@@ -16,7 +16,7 @@ const OTHER_KEY = encodeKey(crypto.randomBytes(32))
 const VALID_FILE = {
   version: 1,
   boardId: 'raspberry-pi-4b',
-  storage: '/var/lib/roost',
+  dataDir: '/var/lib/roost',
   bootstrap: ['127.0.0.1:49737', 'dht.example.org:49738'],
   host: null,
   roles: ['storage', 'bridge'],
@@ -35,7 +35,7 @@ test('a valid config is accepted with bootstrap nodes parsed and the ping interv
   t.deepEqual(checkNodeConfig(VALID_FILE), {
     version: 1,
     boardId: 'raspberry-pi-4b',
-    storage: '/var/lib/roost',
+    dataDir: '/var/lib/roost',
     bootstrap: [{ host: '127.0.0.1', port: 49737 }, { host: 'dht.example.org', port: 49738 }],
     host: null,
     roles: ['storage', 'bridge'],
@@ -47,6 +47,12 @@ test('a valid config is accepted with bootstrap nodes parsed and the ping interv
     storagePeer: STORAGE_PEER_DEFAULTS
   })
   t.is(DEFAULTS.pingIntervalMs, 30_000)
+})
+
+test('a config written by roost 0.1, which named the data folder storage, still reads', (t) => {
+  const { dataDir, ...rest } = VALID_FILE
+  t.is(checkNodeConfig({ ...rest, storage: dataDir }).dataDir, '/var/lib/roost')
+  t.throws(() => checkNodeConfig(rest), { code: 'INVALID_CONFIG', message: 'config: dataDir: expected a folder path' })
 })
 
 test('storage peer limits default when absent, are kept when given, and a bad one is refused naming the field', (t) => {

@@ -68,7 +68,7 @@ test('a valid node config is the board\'s default config with the file\'s values
     bootstrap: ['127.0.0.1:49737'],
     host: '127.0.0.1',
     trustedKeys: [KEY],
-    storage: '/srv/roost',
+    dataDir: '/srv/roost',
     bridge: {
       broker: 'mqtt://127.0.0.1:1883',
       caFile: null,
@@ -294,5 +294,5 @@ test('roost build --config writes the validated config into the artifact', async
     { filter: 'home/+/humidity', feed: 'climate', decoder: 'number' }
   ])
   t.is(written.boardId, 'x86-64-mini-pc')
-  t.is(written.storage, '/srv/roost')
+  t.is(written.dataDir, '/srv/roost')
 })

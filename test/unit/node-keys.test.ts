@@ -95,7 +95,7 @@ test('every key of a node YAML file becomes its config.json field, sizes in byte
     trustedKeys: ['k1'],
     operatorKey: 'k2',
     peers: ['k3'],
-    storage: '/srv/roost',
+    dataDir: '/srv/roost',
     bridge: {
       broker: 'mqtts://broker.lan:8883',
       caFile: '/etc/ca.pem',

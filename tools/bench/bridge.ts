@@ -239,7 +239,7 @@ async function startBridgeNode (bench: Bench, broker: Broker, name: string): Pro
   const configFile = path.join(bench.work, `${name}.json`)
   writeConfig(configFile, {
     ...defaultConfig(bench.board),
-    storage: path.join(bench.work, name),
+    dataDir: path.join(bench.work, name),
     bootstrap: bench.bootstrap,
     roles: ['bridge'],
     trustedKeys: [bench.clientKey],

@@ -148,7 +148,7 @@ function startPeer (ctx: Ctx, runtime: Runtime, args: string[]): NodeProcess {
 function startStorageNode (ctx: Ctx, name: string, trustedKeys: string[], opts: { board?: Board, cgroupProcs?: string } = {}): NodeProcess {
   const storage = path.join(ctx.work, name)
   const configFile = `${storage}.json`
-  writeConfig(configFile, { ...defaultConfig(opts.board ?? ctx.board), storage, bootstrap: [ctx.bootstrap], roles: ['storage'], trustedKeys })
+  writeConfig(configFile, { ...defaultConfig(opts.board ?? ctx.board), dataDir: storage, bootstrap: [ctx.bootstrap], roles: ['storage'], trustedKeys })
   const proc = watchNode(startNode(ctx.artifactDir, 'bare', configFile, 'pipe', { cgroupProcs: opts.cgroupProcs }))
   track(ctx, proc)
   return proc

@@ -8,7 +8,7 @@ import net from 'node:net'
 import { z } from 'zod'
 import { DECODERS } from '../../node/bridge/decode.ts'
 import { bridgeProblems, type BridgeFields } from '../../node/config/bridge-rules.ts'
-import { bootstrapProblems, keyProblems, roleProblems, storagePathProblems, storagePeerProblems } from '../../node/config/node-rules.ts'
+import { bootstrapProblems, keyProblems, roleProblems, dataDirProblems, storagePeerProblems } from '../../node/config/node-rules.ts'
 import type { Problem } from '../../node/config/problems.ts'
 import { BRIDGE_DEFAULTS, ROLES, STORAGE_PEER_DEFAULTS } from '../../node/config/types.ts'
 import type { BridgeSettings, NodeConfigFile } from '../../node/config/types.ts'
@@ -90,7 +90,7 @@ function nodeConfigSchema (board: Board): z.ZodType<NodeConfigFile> {
     report(bootstrapProblems(config.bootstrap))
     report(hostProblems(config.host))
     report(keyProblems(config))
-    if (file.storage !== undefined) report(storagePathProblems(config.storage))
+    if (file.storage !== undefined) report(dataDirProblems(config.dataDir))
     if (config.bridge) report(bridgeProblems(config.bridge, YAML_WORDS))
     if (file.storage_peer !== undefined) report(storagePeerProblems({ ...STORAGE_PEER_DEFAULTS, ...config.storagePeer }, YAML_WORDS))
   }).transform((file) => toConfigFile(file, board))

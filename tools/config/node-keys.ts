@@ -19,7 +19,7 @@ const NODE_KEYS = {
   trustedKeys: 'trusted_keys',
   operatorKey: 'operator_key',
   peers: 'peers',
-  storage: 'storage',
+  dataDir: 'storage',
   bridge: {
     key: 'bridge',
     fields: {

@@ -84,7 +84,7 @@ export interface LaunchOptions {
 // way the demo, the bench and the tests start a node. The caller stops it.
 export function launchNode (opts: LaunchOptions): NodeProcess {
   const configFile = path.join(opts.work, `${opts.name}.json`)
-  writeConfig(configFile, { ...defaultConfig(opts.board), storage: path.join(opts.work, opts.name), roles: [], ...opts.config })
+  writeConfig(configFile, { ...defaultConfig(opts.board), dataDir: path.join(opts.work, opts.name), roles: [], ...opts.config })
   return watchNode(startNode(opts.artifactDir, opts.runtime, configFile, 'pipe', { cgroupProcs: opts.cgroupProcs }))
 }
 

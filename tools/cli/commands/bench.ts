@@ -122,7 +122,7 @@ async function nodeFigures (runs: number) {
 
 async function idleNode (artifactDir: string, runtime: Runtime, storage: string, bootstrap: string[], board: ReturnType<typeof loadBoard>): Promise<{ readyMs: number, maxRssKb: number }> {
   const configFile = `${storage}.json`
-  writeConfig(configFile, { ...defaultConfig(board), storage, bootstrap, roles: [] })
+  writeConfig(configFile, { ...defaultConfig(board), dataDir: storage, bootstrap, roles: [] })
   const { command, args } = nodeCommand(artifactDir, runtime, configFile)
   const started = performance.now()
   const node = watchNode(spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] }))

@@ -62,7 +62,7 @@ export const run = defineCommand(spec, async (flags) => {
   writeConfig(configFile, {
     ...base,
     // The board's storage path is a device path; on this machine the node keeps its data here.
-    storage: path.resolve(flags.storage ?? defaultNodeDataDir()),
+    dataDir: path.resolve(flags.storage ?? defaultNodeDataDir()),
     bootstrap: bootstrap.length > 0 ? bootstrap : base.bootstrap,
     host: flags.host ?? base.host,
     trustedKeys: [...new Set([...base.trustedKeys, ...trusted])],
