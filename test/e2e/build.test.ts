@@ -273,7 +273,7 @@ test('the default config.json of an artifact passes checkNodeConfig with the boa
   t.like(config, {
     version: 1,
     boardId: 'glinet-gl-mt6000',
-    storage: board.storagePath,
+    dataDir: board.storagePath,
     host: null,
     bootstrap: [],
     trustedKeys: [],
