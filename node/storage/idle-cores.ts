@@ -1,18 +1,8 @@
 // Closes cores that nobody on this node uses and no peer is fetching from, once more
 // than `max` are open, oldest first.
-//
-// upstream(corestore@7.12.5, hypercore@11.37.1): corestore opens a stored core for every
-// peer that replicates it (a household device opens each core it keeps on the connection
-// to the node), and keeps it open until both ends have stopped "downloading": hypercore
-// waits a random 20-40 s after the last session closed (NOT_DOWNLOADING_SLACK, on the
-// device too), then corestore's gc strikes 4 times at 2 s. A device keeping 1,000 cores
-// in 13 s had all 1,000 open on the node at once (about 250 MB RSS on Bare, measured);
-// the node cannot shorten the device's linger.
-//
-// A core closed here closes its replication channels. A peer that wants it again opens
-// it again (a reader asking for its next block: measured with the fetching check below
-// taken out), and the keeper's own syncs open theirs; a device that only appends to a
-// session it already holds open is heard again when it next connects.
+// upstream(corestore@7.12.5, hypercore@11.37.1): corestore keeps a core a peer opened
+// open for 20-40 s after both ends stop downloading; a device keeping 1,000 cores had
+// all 1,000 open on the node at once (docs/decisions/storage-open-cores.md).
 
 // What this uses of a corestore's open core (hypercore 11.37's Core, corestore 7.12.5).
 export interface OpenCore {

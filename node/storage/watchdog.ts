@@ -8,12 +8,8 @@ import type { HoldingEntry } from './holdings.ts'
 // Incomplete cores are tried again this often (a source may have come back).
 export const RETRY_MS = 30_000
 // upstream(hypercore@11.37.1): an incomplete core with no new block for this long gets a
-// fresh download range. When rocksdb fails a write (ENOSPC on a tmpfs, measured),
-// hypercore pauses the peer, asks it for a fork proof and unpauses it, but requests no
-// more blocks (replicator.js _handleData): with an idle writer the download never moves
-// again, even after rocksdb recovers. Adding a range makes the replicator send requests.
-// (Closing and reopening the core kept the same, unpaused peer: it worked only through
-// the new range, and a retry round later.)
+// fresh download range: after a failed storage write hypercore requests no more blocks
+// from the peer it paused (docs/decisions/storage-open-cores.md).
 export const STALL_MS = 20_000
 
 // What the round looks at in an open sync.

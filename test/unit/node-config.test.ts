@@ -129,7 +129,7 @@ test('storage_peer limits are the node\'s storagePeer in bytes, over the board\'
 })
 
 test('memtables are 16 MiB on boards with a 256 MiB memory budget and 4 MiB on smaller ones', (t) => {
-  const memtable = (id: string): number => checkNodeConfig({ ...defaultConfig(loadBoard(id)), storage: '/tmp/x' }).storagePeer.memtableBytes
+  const memtable = (id: string): number => checkNodeConfig({ ...defaultConfig(loadBoard(id)), dataDir: '/tmp/x' }).storagePeer.memtableBytes
   t.is(loadBoard('x86-64-mini-pc').memoryBudgetMb, 256)
   t.is(memtable('x86-64-mini-pc'), 16 * 1024 * 1024)
   t.is(loadBoard('raspberry-pi-4b').memoryBudgetMb, 128)
