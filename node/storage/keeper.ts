@@ -161,7 +161,12 @@ export function createKeeper (opts: KeeperOptions): Keeper {
     }
     holdings.set(entry)
     const sync = await slots.acquire(entry, via)
-    if (sync && !(await syncs.waitFound(sync, settings.findTimeoutMs))) {
+    if (sync === null) {
+      // No slot will come: the node is closing. Not acknowledged, so nothing of it stays.
+      if (holdings.get(id) === entry) holdings.delete(id)
+      return Refusal.CLOSING()
+    }
+    if (!(await syncs.waitFound(sync, settings.findTimeoutMs))) {
       await forget(entry)
       return Refusal.CORE_UNAVAILABLE(encodeKey(request.key), settings.findTimeoutMs / 1000)
     }

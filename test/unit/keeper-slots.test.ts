@@ -1,4 +1,5 @@
 // The keeper syncs at most maxOpenCores cores at once: the others wait for a slot, and
+import b4a from 'b4a'
 // no core waits forever, whoever follows the cores that hold the slots.
 import test from 'ava'
 import { coreKey, fakeDevice, keepFrom, keptEntry, settle, startKeeper, stateOf } from '../helpers/keeper-fakes.ts'
@@ -101,7 +102,7 @@ test('a kept core that is not complete is opened by the first retry round after 
   t.is(k.cores.open(held), 0)
 })
 
-test('closing the keeper ends a keep that waits for a slot, without opening its core', async (t) => {
+test('closing the keeper refuses a keep that waits for a slot with CLOSING, without opening or recording its core', async (t) => {
   const k = startKeeper(t, { maxOpenCores: 1 })
   const device = fakeDevice()
   t.is(await keepFrom(k, device, coreKey(1)), null)
@@ -114,5 +115,6 @@ test('closing the keeper ends a keep that waits for a slot, without opening its 
   await settle()
 
   t.is(k.cores.open(coreKey(2)), 0)
-  t.not(waited, 'waiting', 'the keep ended instead of hanging')
+  t.like(waited, { code: 'CLOSING' }, 'the keep ended with a refusal instead of hanging or being accepted')
+  t.is(k.holdings.get(b4a.toString(coreKey(2), 'hex')), undefined)
 })
