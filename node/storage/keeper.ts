@@ -116,7 +116,7 @@ export function createKeeper (opts: KeeperOptions): Keeper {
   }
 
   function fetch (entry: HoldingEntry): void {
-    void slots.acquire(entry, null).catch((err: Error) => log('sync-failed', { core: entry.key, reason: err.message }))
+    void slots.acquire(entry, null).catch((err: Error) => log('sync-failed', { core: encodeKey(b4a.from(entry.key, 'hex')), reason: err.message }))
   }
 
   async function forget (entry: HoldingEntry): Promise<void> {

@@ -67,7 +67,13 @@ export function startWatchdog<S extends Watched> (opts: WatchdogOptions<S>): Wat
     slots.fill()
   }
 
-  const stop = clock.every(RETRY_MS, retry)
-  clock.after(0, retry)
-  return { retry, stop }
+  const stopRounds = clock.every(RETRY_MS, retry)
+  const cancelFirst = clock.after(0, retry)
+  return {
+    retry,
+    stop () {
+      cancelFirst()
+      stopRounds()
+    }
+  }
 }
