@@ -1,6 +1,6 @@
 import fs from 'node:fs'
 import path from 'node:path'
-import { sleep } from '../bench/measure.ts'
+import { sleep } from './wait.ts'
 
 // A memory cgroup of its own, limited like the board's systemd unit limits the node
 // (MemoryMax = memory_budget_mb), for tests and the bench. Works with cgroup v1's memory
