@@ -1,7 +1,7 @@
 // The home storage peer at household scale: one Bare node asked to keep 1,000 small
 // encrypted cores by one device, the way `roost keep` does it for each core (open it,
 // serve it over the connection to the node, ask, wait until held, close it), with a
-// few keeps in flight at once (tools/bench/storage.ts keepSmallCores, which the bench
+// few keeps in flight at once (tools/harness/many-cores.ts keepSmallCores, which the bench
 // uses for the node's memory with 1,000 cores), within a Raspberry Pi 4 B's memory limit.
 import path from 'node:path'
 import b4a from 'b4a'

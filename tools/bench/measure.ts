@@ -1,13 +1,57 @@
-// Reading figures for `roost bench`: peak memory and CPU time of a running process
-// from the kernel, and the statistics the report gives (medians, percentiles).
+// Reading figures for `roost bench`: a running process's memory and CPU time from the
+// kernel (/proc), the machine's load, and the statistics the report gives (medians,
+// percentiles).
 import fs from 'node:fs'
+import os from 'node:os'
 import { HarnessError } from '../harness/errors.ts'
 
-// Peak resident set size of a running process, from the kernel.
-export function vmHwmKb (pid: number): number {
-  const match = /^VmHWM:\s+(\d+) kB$/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))
-  if (!match) throw HarnessError.CHECK_FAILED(`no VmHWM for pid ${pid}`)
+// A kB field of /proc/PID/status.
+function statusKb (pid: number, field: string): number {
+  const match = new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))
+  if (!match) throw HarnessError.CHECK_FAILED(`no ${field} for pid ${pid}`)
   return Number(match[1])
+}
+
+// Peak resident set size of a running process so far.
+export function vmHwmKb (pid: number): number {
+  return statusKb(pid, 'VmHWM')
+}
+
+// Resident set size of a running process now.
+export function vmRssKb (pid: number): number {
+  return statusKb(pid, 'VmRSS')
+}
+
+// Resident memory of the process's own (anonymous) pages and of mapped files: the
+// runtime binary and addons, pages the kernel can drop and read again under pressure.
+export function rssKinds (pid: number): { anonMiB: number, fileMiB: number } {
+  return { anonMiB: round(statusKb(pid, 'RssAnon') / 1024), fileMiB: round(statusKb(pid, 'RssFile') / 1024) }
+}
+
+export interface RssPart { part: string, mib: number }
+
+// Where a process's resident memory is, from /proc/PID/smaps. V8 takes its heap in
+// 256 KiB anonymous mappings, glibc's malloc grows [heap] (and 64 MiB arenas for
+// threads); the runtime binary and the addons are file mappings.
+export function rssBreakdown (pid: number): RssPart[] {
+  const parts = new Map<string, number>()
+  let part = ''
+  for (const line of fs.readFileSync(`/proc/${pid}/smaps`, 'utf8').split('\n')) {
+    const head = /^([0-9a-f]+)-([0-9a-f]+) \S+ \S+ \S+ \S+\s*(.*)$/.exec(line)
+    if (head) {
+      const kb = (parseInt(head[2], 16) - parseInt(head[1], 16)) / 1024
+      const name = head[3]
+      if (name === '[heap]') part = 'malloc heap'
+      else if (name === '') part = kb < 1024 ? 'small anonymous maps (V8 heap)' : 'large anonymous maps (malloc arenas, V8)'
+      else if (name.endsWith('/bin/bare')) part = 'bare binary'
+      else if (name.endsWith('.bare') || name.includes('.so')) part = 'addons and libraries'
+      else part = 'other'
+      continue
+    }
+    const rss = /^Rss:\s+(\d+) kB/.exec(line)
+    if (rss) parts.set(part, (parts.get(part) ?? 0) + Number(rss[1]))
+  }
+  return [...parts].map(([p, kb]) => ({ part: p, mib: round(kb / 1024) })).sort((a, b) => b.mib - a.mib)
 }
 
 // Linux reports utime and stime in USER_HZ ticks, which is 100 on every architecture
@@ -20,6 +64,11 @@ export function cpuMs (pid: number): number {
   // The command name may hold spaces and parentheses: count fields after the last ')'.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
   return (Number(fields[11]) + Number(fields[12])) * 1000 / USER_HZ
+}
+
+// The machine's 1, 5 and 15 minute load averages, as the report prints them.
+export function loadavg (): number[] {
+  return os.loadavg().map(twoDecimals)
 }
 
 export function median (values: number[]): number {
@@ -38,6 +87,6 @@ export function round (n: number): number {
   return Math.round(n * 10) / 10
 }
 
-export function sleep (ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms))
+export function twoDecimals (n: number): number {
+  return Number(n.toFixed(2))
 }

@@ -19,6 +19,8 @@ export interface NodeProcess {
   stop (timeoutMs?: number): Promise<{ code: number | null, signal: NodeJS.Signals | null }>
   // Waits for the process to end by itself; SIGKILL after the timeout.
   exited (timeoutMs?: number): Promise<{ code: number | null, signal: NodeJS.Signals | null }>
+  // Its last log lines, for an error that says what the node was doing.
+  lastLog (): string
 }
 
 export function watchNode (child: ChildProcess): NodeProcess {
@@ -73,5 +75,5 @@ export function watchNode (child: ChildProcess): NodeProcess {
     return result
   }
 
-  return { child, events, stderr, waitFor, stop, exited: exitedBy }
+  return { child, events, stderr, waitFor, stop, exited: exitedBy, lastLog: () => `node log: ${describe()}` }
 }

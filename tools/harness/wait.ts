@@ -1,5 +1,5 @@
 // Waiting, for the demo, the bench and the tests: every wait has a deadline and, when it
-// runs out, says what it waited for and the last error seen.
+// runs out, says what it waited for and the last error seen or what the processes logged.
 import { HarnessError } from './errors.ts'
 
 export function sleep (ms: number): Promise<void> {
@@ -21,4 +21,20 @@ export async function until<T> (what: string, check: () => Promise<T | undefined
     await sleep(everyMs)
   }
   throw HarnessError.WAIT_TIMEOUT(what, timeoutMs, lastError ? `last error: ${String(lastError)}` : '')
+}
+
+// Waits for `work` until `timeoutMs`, then fails with `what` and what `log` says the
+// processes involved last logged. Work that loses the race settles unobserved: the
+// caller stops what it was waiting on.
+export async function withDeadline<T> (what: string, work: Promise<T>, timeoutMs: number, log: () => string = () => ''): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const expired = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(HarnessError.WAIT_TIMEOUT(what, timeoutMs, log())), timeoutMs)
+  })
+  work.catch(() => {})
+  try {
+    return await Promise.race([work, expired])
+  } finally {
+    clearTimeout(timer)
+  }
 }

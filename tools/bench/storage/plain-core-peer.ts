@@ -1,4 +1,4 @@
-// A plain corestore peer for `roost bench` (tools/bench-storage.ts), bundled like the
+// A plain corestore peer for the storage section of `roost bench` (peers.ts), bundled like the
 // node for Bare or Node.js: the baseline the storage peer is compared with, and the
 // household device that writes and reads. No roost role runs here; corestore keeps
 // its default storage settings.
@@ -19,13 +19,13 @@ import b4a from 'b4a'
 import Corestore from 'corestore'
 import crypto from 'hypercore-crypto'
 import type { NoiseSecretStream } from 'hyperdht'
-import { parseBootstrap } from '../../node/config/bootstrap.ts'
-import { openControlChannel } from '../../node/protocol/channel.ts'
-import { createDht } from '../../node/network/dht.ts'
-import { loadOrCreateIdentity } from '../../node/identity/identity.ts'
-import { decodeKey, encodeKey } from '../../node/identity/keys.ts'
-import { coresPath, openStore } from '../../node/storage/corestore.ts'
-import { HarnessError } from '../harness/errors.ts'
+import { parseBootstrap } from '../../../node/config/bootstrap.ts'
+import { openControlChannel } from '../../../node/protocol/channel.ts'
+import { createDht } from '../../../node/network/dht.ts'
+import { loadOrCreateIdentity } from '../../../node/identity/identity.ts'
+import { decodeKey, encodeKey } from '../../../node/identity/keys.ts'
+import { coresPath, openStore } from '../../../node/storage/corestore.ts'
+import { HarnessError } from '../../harness/errors.ts'
 
 const BLOCK_BYTES = 64 * 1024
 // Blocks per append: large enough that the writer's own storage is not what is timed.

@@ -1,0 +1,145 @@
+// `roost bench`'s sections through their library functions with tiny settings: each
+// returns its figures with the keys the issue notes quote and sane values, leaves no
+// process or folder behind, and the report shows every figure. Behaviour, never
+// timings. Serial: the sections would compete for the machine's cores.
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import test, { type ExecutionContext } from 'ava'
+import { benchBridge } from '../../tools/bench/bridge/bridge.ts'
+import { benchNode } from '../../tools/bench/node.ts'
+import { renderJson, renderReport, type BenchFigures } from '../../tools/bench/report.ts'
+import { benchStorage } from '../../tools/bench/storage/storage.ts'
+
+// Runs a section with TMPDIR pointing at a fresh folder and its progress collected;
+// afterwards the folder must be empty and no process the section started still running.
+async function section<T> (t: ExecutionContext, run: (progress: (step: string) => void) => Promise<T>): Promise<{ figures: T, steps: string[] }> {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'roost-bench-test-'))
+  const before = process.env.TMPDIR
+  process.env.TMPDIR = tmp
+  t.teardown(() => {
+    if (before === undefined) delete process.env.TMPDIR
+    else process.env.TMPDIR = before
+    fs.rmSync(tmp, { recursive: true, force: true })
+  })
+  const steps: string[] = []
+  const figures = await run((step) => steps.push(step))
+  t.deepEqual(fs.readdirSync(tmp), [], 'every folder the section made is removed')
+  t.deepEqual(childProcesses(), [], 'every process the section started is stopped')
+  return { figures, steps }
+}
+
+// This process's children but esbuild's service, which the build keeps for the next one.
+function childProcesses (): string[] {
+  const pids = fs.readdirSync('/proc/self/task').flatMap((tid) => fs.readFileSync(`/proc/self/task/${tid}/children`, 'utf8').split(' ').filter(Boolean))
+  return pids.map((pid) => {
+    try {
+      return `${pid} ${fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim()}`
+    } catch {
+      return ''
+    }
+  }).filter((p) => p !== '' && !p.endsWith(' esbuild'))
+}
+
+// Every figure is in the report: changing any one leaf of the measured sections'
+// figures changes the text. The memory breakdowns name only parts of 0.5 MiB or more.
+function reportShowsEveryFigure (t: ExecutionContext, figures: BenchFigures): void {
+  const report = renderReport(figures)
+  t.notRegex(report, /undefined|NaN/)
+  const tinyPart = (at: string[]): boolean => at.at(-1) === 'part' && (valueAt(figures, [...at.slice(0, -1), 'mib']) as number) < 0.5
+  const measured = leaves(figures).filter((at) => at.length > 1 && !tinyPart(at))
+  const hidden = measured.filter((at) => renderReport(withChanged(figures, at)) === report)
+  t.deepEqual(hidden, [], 'figures the report does not show')
+}
+
+function leaves (value: unknown, at: string[] = []): string[][] {
+  if (value === null || typeof value !== 'object') return [at]
+  return Object.entries(value).flatMap(([key, v]) => leaves(v, [...at, key]))
+}
+
+function valueAt (value: unknown, at: string[]): unknown {
+  return at.reduce((o, key) => (o as Record<string, unknown>)[key], value)
+}
+
+function withChanged (figures: BenchFigures, at: string[]): BenchFigures {
+  const copy = structuredClone(figures)
+  const parent = valueAt(copy, at.slice(0, -1)) as Record<string, unknown>
+  const key = at[at.length - 1]
+  const old = parent[key]
+  parent[key] = typeof old === 'number' ? old * 2 + 1e6 : typeof old === 'boolean' ? !old : typeof old === 'string' ? `${old}✱` : 1e6
+  return copy
+}
+
+test.serial('the node section sizes every artifact and runs the node on Bare and Node.js; the report shows every figure', async (t) => {
+  const { figures: node, steps } = await section(t, (progress) => benchNode({ runs: 1, progress }))
+
+  t.deepEqual(Object.keys(JSON.parse(renderJson({ node, bridge: null, storage: null }))),
+    ['machine', 'runs', 'buildMs', 'sizes', 'readyMs', 'idleMaxRssMiB', 'emptyRuntimeMaxRssMiB'])
+  t.deepEqual(Object.keys(node.sizes), ['linux-x64 bare', 'linux-x64 node', 'linux-arm64 bare', 'linux-arm64 node'])
+  for (const size of Object.values(node.sizes)) t.true(size.bundleBytes > 0 && size.artifactBytes > size.bundleBytes)
+  t.true(node.sizes['linux-x64 bare'].runtimeIncluded)
+  t.false(node.sizes['linux-x64 node'].runtimeIncluded)
+  t.is(node.buildMs.all.length, 1)
+  for (const runtime of ['bare', 'node'] as const) {
+    t.true(node.readyMs[runtime] > 0)
+    t.true(node.idleMaxRssMiB[runtime] > node.emptyRuntimeMaxRssMiB[runtime], 'a node takes more than its empty runtime')
+    t.true(node.emptyRuntimeMaxRssMiB[runtime] > 0)
+  }
+  t.deepEqual(steps, ['node build run 1/1', 'node artifacts for linux-x64 and linux-arm64, Bare and Node.js',
+    'node idle run 1/1 (bare)', 'node idle run 1/1 (node)', 'node empty runtime (bare)', 'node empty runtime (node)'])
+  reportShowsEveryFigure(t, { node, bridge: null, storage: null })
+})
+
+test.serial('the bridge section gets every QoS 1 reading into the node\'s feed and to mosquitto_sub, and reads them remotely; the report shows every figure', async (t) => {
+  const messages = 500
+  const { figures: bridge, steps } = await section(t, (progress) => benchBridge({ messages, runs: 1, progress }))
+
+  t.deepEqual(Object.keys(JSON.parse(renderJson({ node: null, bridge, storage: null }))), ['bridge'])
+  t.is(bridge.messages, messages)
+  t.is(bridge.ingest.qos1.node.arrived, messages)
+  t.is(bridge.ingest.qos1.mosquittoSub.arrived, messages)
+  t.deepEqual(bridge.ingest.qos1.node.notes, [])
+  for (const qos of ['qos0', 'qos1'] as const) {
+    for (const who of ['node', 'mosquittoSub'] as const) {
+      const s = bridge.ingest[qos][who]
+      t.true(s.arrived > 0 && s.arrived <= messages, `${qos} ${who}: ${s.arrived} arrived`)
+      t.true(s.msgPerS > 0 && s.publisherMsgPerS > 0)
+      t.is(s.allMsgPerS.length, 1)
+    }
+  }
+  t.is(bridge.latency.readings, 500)
+  t.true(bridge.latency.missing < bridge.latency.readings)
+  t.true(bridge.latency.p50Ms <= bridge.latency.p99Ms && bridge.latency.p99Ms <= bridge.latency.maxMs)
+  t.true(bridge.maxRssMiB.idle > 0 && bridge.maxRssMiB.qos0Stream > 0 && bridge.maxRssMiB.qos1Stream > 0)
+  t.regex(bridge.broker.mosquitto, /^\d/)
+  t.true(steps.includes('bridge qos1 run 1/1 (node)') && steps.includes('bridge qos1 run 1/1 (mosquitto_sub)') && steps.includes('bridge latency run 1/1'))
+  reportShowsEveryFigure(t, { node: null, bridge, storage: null })
+})
+
+test.serial('the storage section replicates a core to the node and to plain corestore, fetches it after the writer exits and keeps every small core; the report shows every figure', async (t) => {
+  const cores = 20
+  const { figures: storage, steps } = await section(t, (progress) => benchStorage({ coreMiB: 8, cores, runs: 1, command: 'roost bench (test)', progress }))
+
+  t.deepEqual(Object.keys(JSON.parse(renderJson({ node: null, bridge: null, storage }))), ['storage'])
+  for (const receiver of ['node', 'plain', 'plainRoostStorage'] as const) {
+    const r = storage.replication[receiver]
+    t.true(r.mibPerS > 0 && r.maxRssMiB > 0, receiver)
+    t.is(r.allMibPerS.length, 1)
+  }
+  t.is(storage.fetchAfterWriterExit.mib, 8)
+  t.true(storage.fetchAfterWriterExit.fromNode.mibPerS > 0 && storage.fetchAfterWriterExit.fromPlain.mibPerS > 0)
+  const m = storage.manyCores
+  t.is(m.cores, cores)
+  t.true(m.peakOpenCores <= m.maxOpenCores)
+  t.true(m.empty.rssMiB > 0 && m.keepingMaxRssMiB >= m.empty.maxRssMiB)
+  t.true(m.restarted.anonMiB > 0 && m.restarted.fileMiB > 0 && m.restarted.breakdown.length > 0)
+  if ('skipped' in storage.limited) {
+    t.log(`memory limits not measured: ${storage.limited.skipped}`)
+  } else {
+    t.is(storage.limited.keeping.failed, null)
+    t.is(storage.limited.holding?.failed, null)
+    t.is(storage.limited.keeping.oomKills, 0)
+  }
+  t.true(steps.includes('storage replication run 1/1 (node)') && steps.some((s) => s.startsWith('storage many cores')))
+  reportShowsEveryFigure(t, { node: null, bridge: null, storage })
+})

@@ -1,0 +1,150 @@
+// The figures of `roost bench` as the command prints them: a text report, section by
+// section, or JSON whose shape and key names the issue notes quote (the node section's
+// figures at the top level, the others under "bridge" and "storage").
+import type { Runtime } from '../../targets/bundle.ts'
+import type { BridgeFigures, IngestFigures, SubscriberFigures } from './bridge/figures.ts'
+import type { RssPart } from './measure.ts'
+import type { NodeFigures } from './node.ts'
+import type { LimitedFigures, LimitedRun, StorageFigures, TransferFigures } from './storage/figures.ts'
+import { IDLE_MS as STORAGE_IDLE_MS } from './storage/peers.ts'
+
+// The sections that were measured; null for one that was not.
+export interface BenchFigures {
+  node: NodeFigures | null
+  bridge: BridgeFigures | null
+  storage: StorageFigures | null
+}
+
+export function renderJson (f: BenchFigures): string {
+  return JSON.stringify({ ...f.node, ...(f.bridge ? { bridge: f.bridge } : {}), ...(f.storage ? { storage: f.storage } : {}) }, null, 2) + '\n'
+}
+
+export function renderReport (f: BenchFigures): string {
+  return (f.node ? nodeReport(f.node) : '') + (f.bridge ? bridgeReport(f.bridge) : '') + (f.storage ? storageReport(f.storage) : '')
+}
+
+const RUNTIME_NAMES: Record<Runtime, string> = { bare: 'Bare', node: 'Node.js' }
+const count = (n: number): string => n.toLocaleString('en-US')
+const runsOf = (n: number): string => `${n} run${n === 1 ? '' : 's'}`
+
+function nodeReport (f: NodeFigures): string {
+  const mb = (b: number): string => `${(b / 1024 / 1024).toFixed(2)} MiB`
+  const lines = [
+    `machine: ${f.machine.cpus} × ${f.machine.model}, load ${f.machine.loadavg.join(' ')}, ${f.machine.node}; medians of ${runsOf(f.runs)}`,
+    '',
+    `build x86-64-mini-pc (bare):  ${f.buildMs.median.toFixed(0)} ms (every run: ${f.buildMs.all.map((ms) => ms.toFixed(0)).join(' ')})`,
+    '',
+    'artifact            bundle (minified JS)   whole artifact   runtime included',
+    ...Object.entries(f.sizes).map(([name, s]) =>
+      `${name.padEnd(20)}${mb(s.bundleBytes).padStart(20)}${mb(s.artifactBytes).padStart(17)}   ${s.runtimeIncluded ? 'yes' : 'no'}`),
+    '',
+    '                        Bare        Node.js     Bare/Node',
+    `start → ready (ms)  ${f.readyMs.bare.toFixed(0).padStart(7)}    ${f.readyMs.node.toFixed(0).padStart(9)}    ${(f.readyMs.bare / f.readyMs.node).toFixed(2)}`,
+    `idle node max RSS   ${f.idleMaxRssMiB.bare.toFixed(1).padStart(6)} MiB ${f.idleMaxRssMiB.node.toFixed(1).padStart(8)} MiB ${(f.idleMaxRssMiB.bare / f.idleMaxRssMiB.node).toFixed(2)}`,
+    `empty runtime RSS   ${f.emptyRuntimeMaxRssMiB.bare.toFixed(1).padStart(6)} MiB ${f.emptyRuntimeMaxRssMiB.node.toFixed(1).padStart(8)} MiB ${(f.emptyRuntimeMaxRssMiB.bare / f.emptyRuntimeMaxRssMiB.node).toFixed(2)}`,
+    '',
+    'targets: bundle ≤ 1.5 MB; idle node ≤ 48 MB max RSS on Bare (1 MiB = 1,048,576 bytes)',
+    ''
+  ]
+  return lines.join('\n')
+}
+
+function bridgeReport (b: BridgeFigures): string {
+  const rate = (n: number): string => count(Math.round(n)).padStart(11)
+  const qosName = { qos0: 'QoS 0', qos1: 'QoS 1' } as const
+  const whoName = { node: 'node', mosquittoSub: 'mosquitto_sub' } as const
+  const QOS = ['qos0', 'qos1'] as const
+  const streams = QOS.flatMap((qos) => (['node', 'mosquittoSub'] as const).map((who) => ({ label: `${qosName[qos]} ${whoName[who]}`, s: b.ingest[qos][who] })))
+  const ingestRow = (label: string, i: IngestFigures, aim: number): string =>
+    `${label.padEnd(8)}${rate(i.node.msgPerS)}${rate(i.mosquittoSub.msgPerS)}${i.nodeToMosquittoSub.toFixed(2).padStart(10)}` +
+    `${`${count(i.node.arrived)}/${count(b.messages)}`.padStart(15)}${`${count(i.mosquittoSub.arrived)}/${count(b.messages)}`.padStart(15)}` +
+    `${rate(i.node.publisherMsgPerS)}${`${i.node.cpuPercent}%`.padStart(7)}${`${i.node.brokerCpuPercent}%`.padStart(7)}   ≥ ${count(aim)}`
+  const l = b.latency
+  const lines = [
+    '',
+    `sensor bridge: ${count(b.messages)} readings per stream, medians of ${runsOf(b.runs)}; mosquitto ${b.broker.mosquitto} (${b.broker.settings.join(', ')}); ` +
+      `load ${b.loadavg.before.join(' ')} → ${b.loadavg.after.join(' ')}`,
+    '',
+    'ingest    node (Bare)  mosquitto_sub  node/sub   arrived: node  mosquitto_sub  publisher   node  broker   aim',
+    'msg/s          msg/s          msg/s                                                msg/s    CPU     CPU',
+    ingestRow(qosName.qos0, b.ingest.qos0, b.aims.qos0MsgPerS),
+    ingestRow(qosName.qos1, b.ingest.qos1, b.aims.qos1MsgPerS),
+    ...streams.flatMap(({ label, s }) => s.notes.map((note) => `  ${label}, ${note}`)),
+    `mosquitto_sub's streams: ${QOS.map((qos) => subStream(qosName[qos], b.ingest[qos].mosquittoSub)).join('; ')}`,
+    `every run (msg/s): ${streams.map(({ label, s }) => `${label} ${s.allMsgPerS.map(count).join(' ')}`).join('; ')}`,
+    '',
+    `publish → remote reader (${l.readings} QoS 1 readings at ${l.ratePerS}/s per run, all runs pooled): ` +
+      `p50 ${l.p50Ms} ms, p99 ${l.p99Ms} ms, max ${l.maxMs} ms (aim p99 ≤ ${b.aims.p99Ms} ms)` + (l.missing > 0 ? `; ${l.missing} never read` : ''),
+    `  of which publish → bridge received: p50 ${l.toBridgeP50Ms} ms, p99 ${l.toBridgeP99Ms} ms`,
+    `bridge node max RSS: idle ${b.maxRssMiB.idle.toFixed(1)} MiB, QoS 1 stream ${b.maxRssMiB.qos1Stream.toFixed(1)} MiB, QoS 0 stream ${b.maxRssMiB.qos0Stream.toFixed(1)} MiB`,
+    '',
+    'aims are from the issue, for context only; "publisher" in the table is how fast the publisher handed readings to the broker in the node\'s streams',
+    ''
+  ]
+  return lines.join('\n')
+}
+
+function subStream (qos: string, s: SubscriberFigures): string {
+  return `${qos} publisher ${count(s.publisherMsgPerS)} msg/s, mosquitto_sub CPU ${s.cpuPercent}%, broker CPU ${s.brokerCpuPercent}%`
+}
+
+function storageReport (f: StorageFigures): string {
+  const r = f.replication
+  const m = f.manyCores
+  const fetch = f.fetchAfterWriterExit
+  const row = (label: string, t: TransferFigures): string =>
+    `${label.padEnd(48)}${t.mibPerS.toFixed(1).padStart(7)}${`${t.cpuPercent}%`.padStart(7)}${`${t.maxRssMiB.toFixed(0)} MiB`.padStart(10)}    ${t.allMibPerS.join(' ')}`
+  const mib = (n: number | null): string => (n === null ? '' : `${n.toFixed(1)} MiB`).padStart(10)
+  const memRow = (label: string, rss: number | null, hwm: number): string => `${label.padEnd(56)}${mib(rss)}${mib(hwm)}`
+  const parts = (b: RssPart[]): string => b.filter((p) => p.mib >= 0.5).map((p) => `${p.part} ${p.mib.toFixed(1)}`).join(', ')
+  const idleS = STORAGE_IDLE_MS / 1000
+  const lines = [
+    '',
+    `storage peer: ${f.coreMiB} MiB encrypted core in ${f.blockBytes / 1024} KiB blocks, medians of ${runsOf(f.runs)}; ` +
+      `load ${f.loadavg.before.join(' ')} → ${f.loadavg.after.join(' ')}`,
+    `command: ${f.command}`,
+    `writer: ${RUNTIME_NAMES[f.writer.runtime]}, wrote the core in ${(f.writer.writeMs / 1000).toFixed(1)} s; each run sends it to a fresh receiver on the same testnet`,
+    '',
+    'writer → receiver                                 MiB/s    CPU   max RSS    every run (MiB/s)',
+    row('roost node (Bare)', r.node),
+    row('plain corestore (Bare)', r.plain),
+    row('plain corestore, Pi-class settings (Bare)', r.plainRoostStorage),
+    `roost node / plain corestore: ${r.nodeToPlain.toFixed(2)}; Pi-class settings (4 MiB memtables, as the node has on boards ` +
+      `below a 256 MiB memory budget) / plain: ${(r.plainRoostStorage.mibPerS / r.plain.mibPerS).toFixed(2)}. CPU in % of one core, while receiving`,
+    '',
+    `fetch ${fetch.mib} MiB after the writer's process exited (reader: ${RUNTIME_NAMES[fetch.reader]}, timed from an open connection)`,
+    `  from the roost node:       ${(fetch.fromNode.ms / 1000).toFixed(2)} s, ${fetch.fromNode.mibPerS.toFixed(1)} MiB/s (connect ${fetch.fromNode.connectMs} ms)`,
+    `  from the plain reader:     ${(fetch.fromPlain.ms / 1000).toFixed(2)} s, ${fetch.fromPlain.mibPerS.toFixed(1)} MiB/s (connect ${fetch.fromPlain.connectMs} ms)`,
+    '',
+    `${count(m.cores)} small encrypted cores kept by one device, ${m.keepsInFlight} keeps in flight, each closed once held: ` +
+      `${(m.keptMs / 1000).toFixed(1)} s`,
+    `  node status while keeping: openCores up to ${m.peakOpenCores}, syncing up to ${m.peakSyncing} (maxOpenCores ${m.maxOpenCores})`,
+    `${'  node memory'.padEnd(56)}${'VmRSS'.padStart(10)}${'VmHWM'.padStart(10)}`,
+    memRow(`  storage role, no cores yet, idle ${idleS} s`, m.empty.rssMiB, m.empty.maxRssMiB),
+    memRow('  while keeping', null, m.keepingMaxRssMiB),
+    memRow(`  device gone, ${m.idle.openCores} cores open after ${(m.idle.settleMs / 1000).toFixed(1)} s, idle ${idleS} s`, m.idle.rssMiB, m.idle.maxRssMiB),
+    `    ${parts(m.idle.breakdown)} (MiB)`,
+    memRow(`  restarted, all announced after ${(m.restarted.announceMs / 1000).toFixed(0)} s, idle ${idleS * 2} s`, m.restarted.rssMiB, m.restarted.maxRssMiB),
+    `    anonymous ${m.restarted.anonMiB.toFixed(1)} MiB, file-backed ${m.restarted.fileMiB.toFixed(1)} MiB: ${parts(m.restarted.breakdown)} (MiB)`,
+    ...limitedReport(f.limited, m.cores),
+    '',
+    `aim from the issue, for context only: a node holding 1,000 cores idle ≤ ${f.aims.idleRssMiB} MiB RSS`,
+    ''
+  ]
+  return lines.join('\n')
+}
+
+function limitedReport (l: LimitedFigures, cores: number): string[] {
+  if ('skipped' in l) return [`  under the boards' memory limits: not measured (${l.skipped})`]
+  const line = (what: string, r: LimitedRun): string =>
+    `    ${what}, ${r.board} (${r.limitMiB} MiB): at most ${r.maxChargedMiB.toFixed(1)} MiB charged, ${r.oomKills} OOM kills` +
+    (r.failed ? `; FAILED: ${r.failed}` : '')
+  return [
+    '  under the boards\' memory limits (a memory cgroup each, as the systemd unit sets MemoryMax; the Bare binary\'s',
+    '  and addons\' file pages, read before by other processes here, are charged outside it):',
+    line(`keeping ${count(cores)} new cores`, l.keeping),
+    l.holding === null
+      ? '    holding them after a restart: not run, keeping failed'
+      : line(`holding them after a restart${l.holding.announceMs !== null ? `, all announced after ${(l.holding.announceMs / 1000).toFixed(0)} s, idle ${STORAGE_IDLE_MS * 2 / 1000} s` : ''}`, l.holding)
+  ]
+}
