@@ -11,6 +11,7 @@ import { decodeKey } from '../../node/identity/keys.ts'
 import type { StoreCore } from '../../node/storage/corestore.ts'
 import { connectToNode, type NodeSession } from './connect.ts'
 import type { Device } from './device.ts'
+import { ClientError } from './errors.ts'
 
 export interface FeedListing { name: string, length: number, ref: FeedRef }
 
@@ -32,27 +33,39 @@ export interface FeedReader {
   close (): Promise<void>
 }
 
+// How long a reader waits for the node to say how long the feed is.
+const LENGTH_TIMEOUT_MS = 20_000
+
 // Without `decrypt` the reader gets the blocks as the node stores them: ciphertext.
-export async function openFeedReader (device: Device, ref: FeedRef, opts: { decrypt: boolean }): Promise<FeedReader> {
+export async function openFeedReader (device: Device, ref: FeedRef, opts: { decrypt: boolean, timeoutMs?: number }): Promise<FeedReader> {
   const session = await connectToNode(device, ref.nodeKey)
   // The reader keeps no copy: a throwaway store for this one read.
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'roost-reader-'))
   const store = new Corestore(dir) as unknown as { get (o: object): StoreCore, replicate (s: unknown): void, close (): Promise<void> }
   store.replicate(session.socket)
   const core = store.get({ key: ref.coreKey, ...(opts.decrypt ? { encryption: { key: ref.feedKey } } : {}) })
-  await core.ready()
-  // Learn the node's length before reading, so "everything so far" means what it has.
-  await (core as unknown as { update (o: object): Promise<boolean> }).update({ wait: true })
-  return {
-    core,
-    session,
-    async close () {
-      await core.close()
-      await store.close()
-      await session.close()
-      fs.rmSync(dir, { recursive: true, force: true })
-    }
+  const close = async (): Promise<void> => {
+    await core.close()
+    await store.close()
+    await session.close()
+    fs.rmSync(dir, { recursive: true, force: true })
   }
+  const timeoutMs = opts.timeoutMs ?? LENGTH_TIMEOUT_MS
+  let timer: ReturnType<typeof setTimeout> | undefined
+  try {
+    await core.ready()
+    // Learn the node's length before reading, so "everything so far" means what it has.
+    await Promise.race([
+      (core as unknown as { update (o: object): Promise<boolean> }).update({ wait: true }),
+      new Promise((_resolve, reject) => { timer = setTimeout(() => reject(ClientError.TIMEOUT(`the length of feed "${ref.name}"`, timeoutMs)), timeoutMs) })
+    ])
+  } catch (err) {
+    await close()
+    throw err
+  } finally {
+    clearTimeout(timer)
+  }
+  return { core, session, close }
 }
 
 // The readings of a feed from block `start` on, received at or after `since` (ms since
