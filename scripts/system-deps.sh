@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Makes sure the system tools the test suite runs for real are here: qemu for the
-# arm64 artifact, systemd-analyze for unit files, and the arm64 Node.js sysroot.
+# arm64 artifact, systemd-analyze for unit files, Mosquitto, mtools and dosfstools for
+# SD card images, OpenSSH for deploys, and the arm64 Node.js sysroot.
 # As root it installs what is missing with apt-get; otherwise it names the missing
 # packages and the command that installs them, and fails. Nothing is skipped.
 set -euo pipefail
@@ -12,10 +13,14 @@ declare -A needs=(
   [qemu-aarch64-static]=qemu-user-static
   [systemd-analyze]=systemd
   [mosquitto]=mosquitto [mosquitto_pub]=mosquitto-clients
+  [mkfs.fat]=dosfstools [mcopy]=mtools
+  [sshd]=openssh-server [ssh]=openssh-client
 )
+# Debian puts the daemons and mkfs tools in /usr/sbin, which a user's PATH may lack.
+have() { command -v "$1" >/dev/null 2>&1 || [[ -x /usr/sbin/$1 || -x /sbin/$1 ]]; }
 missing=()
 for tool in "${!needs[@]}"; do
-  command -v "$tool" >/dev/null 2>&1 || missing+=("${needs[$tool]}")
+  have "$tool" || missing+=("${needs[$tool]}")
 done
 need_sysroot=0
 [[ -x $sysroot/usr/bin/node ]] || need_sysroot=1
@@ -46,5 +51,5 @@ if (( need_sysroot )); then
   bash "$root/scripts/arm64-sysroot.sh" "$sysroot" >&2
 fi
 for tool in "${!needs[@]}"; do
-  command -v "$tool" >/dev/null 2>&1 || { echo "still missing after install: $tool" >&2; exit 1; }
+  have "$tool" || { echo "still missing after install: $tool" >&2; exit 1; }
 done
