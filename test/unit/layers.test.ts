@@ -11,8 +11,9 @@ const ALLOWED: Record<string, string[]> = {
   targets: ['targets', 'node'],
   'tools/config': ['tools/config', 'targets', 'node'],
   'tools/client': ['tools/client', 'node'],
+  'tools/provision': ['tools/provision', 'tools/config', 'targets', 'node'],
   'tools/harness': ['tools/harness', 'tools/client', 'tools/config', 'targets', 'node'],
-  'tools/bench': ['tools/bench', 'tools/harness', 'tools/client', 'tools/config', 'targets', 'node'],
+  'tools/bench': ['tools/bench', 'tools/harness', 'tools/provision', 'tools/client', 'tools/config', 'targets', 'node'],
   'tools/demo': ['tools/demo', 'tools/harness', 'tools/client', 'tools/config', 'targets', 'node'],
   'tools/cli': ['tools', 'targets', 'node']
 }
