@@ -7,7 +7,7 @@ import crypto from 'hypercore-crypto'
 import b4a from 'b4a'
 import { NodeError } from '../errors.ts'
 import { encodeKey } from './keys.ts'
-import { createSecretJson, readSecretJson, secretFileExists } from './secret-file.ts'
+import { createSecretJson, readSecretJson, replaceSecretJson, secretFileExists } from './secret-file.ts'
 
 export interface KeyPair { publicKey: Uint8Array, secretKey: Uint8Array }
 
@@ -38,15 +38,28 @@ export function loadIdentity (file: string): KeyPair {
   return keyPair
 }
 
-function createIdentity (file: string): KeyPair {
+// A new identity in `file`, which must not exist yet.
+export function createIdentity (file: string): KeyPair {
   const keyPair = crypto.keyPair()
-  createSecretJson(file, {
+  createSecretJson(file, identityBody(keyPair))
+  return keyPair
+}
+
+// A new identity in place of the one in `file` (provisioning's --rotate): the old key is
+// gone for good.
+export function rotateIdentity (file: string): KeyPair {
+  const keyPair = crypto.keyPair()
+  replaceSecretJson(file, identityBody(keyPair))
+  return keyPair
+}
+
+function identityBody (keyPair: KeyPair): Record<string, unknown> {
+  return {
     version: 1,
     publicKey: encodeKey(keyPair.publicKey),
     // An Ed25519 secret key is seed ‖ public key; the seed alone rebuilds the pair.
     secretKey: b4a.toString(keyPair.secretKey, 'hex')
-  })
-  return keyPair
+  }
 }
 
 function ensureStorage (dataDir: string): void {

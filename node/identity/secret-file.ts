@@ -2,6 +2,7 @@
 // refused when group or others can read them. Messages name the file, never its contents.
 import fs from '#fs'
 import b4a from 'b4a'
+import crypto from 'hypercore-crypto'
 import { NodeError } from '../errors.ts'
 
 export function secretFileExists (file: string): boolean {
@@ -27,13 +28,33 @@ export function readSecretJson (file: string): Record<string, unknown> {
   return parsed as Record<string, unknown>
 }
 
+// Written whole or not at all: the secret goes to a temporary file (mode 0600, synced)
+// that is then linked in under its name, so a crash or a kill midway never leaves a
+// half-written secret (which the node would refuse as corrupt) under that name. Linking
+// fails if the file appeared meanwhile: a secret is never overwritten.
 export function createSecretJson (file: string, body: Record<string, unknown>): void {
-  // 'wx' fails if the file appeared meanwhile: never overwrite a secret.
-  const fd = fs.openSync(file, 'wx', 0o600)
+  const tmp = writeTemporary(file, body)
+  try {
+    fs.linkSync(tmp, file)
+  } finally {
+    fs.unlinkSync(tmp)
+  }
+}
+
+// For the one place a secret is replaced on purpose (`roost provision --rotate`): the
+// new one takes the old one's name in one rename.
+export function replaceSecretJson (file: string, body: Record<string, unknown>): void {
+  fs.renameSync(writeTemporary(file, body), file)
+}
+
+function writeTemporary (file: string, body: Record<string, unknown>): string {
+  const tmp = `${file}.${b4a.toString(crypto.randomBytes(6), 'hex')}.tmp`
+  const fd = fs.openSync(tmp, 'wx', 0o600)
   try {
     fs.writeSync(fd, b4a.from(JSON.stringify(body) + '\n'))
     fs.fsyncSync(fd)
   } finally {
     fs.closeSync(fd)
   }
+  return tmp
 }

@@ -12,7 +12,7 @@ import { ClientError } from '../../tools/client/errors.ts'
 import { ConfigError } from '../../tools/config/errors.ts'
 import { HarnessError } from '../../tools/harness/errors.ts'
 
-const CATALOGUES = ['node/errors.ts', 'targets/errors.ts', 'tools/cli/errors.ts', 'tools/client/errors.ts', 'tools/config/errors.ts', 'tools/harness/errors.ts']
+const CATALOGUES = ['node/errors.ts', 'targets/errors.ts', 'tools/cli/errors.ts', 'tools/client/errors.ts', 'tools/config/errors.ts', 'tools/harness/errors.ts', 'tools/provision/errors.ts']
 
 function sources (dir: string): string[] {
   return fs.readdirSync(path.join(REPO_ROOT, dir), { recursive: true, encoding: 'utf8' })

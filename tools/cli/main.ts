@@ -13,6 +13,7 @@ import { id } from './commands/id.ts'
 import { invite } from './commands/invite.ts'
 import { keep } from './commands/keep.ts'
 import { pair } from './commands/pair.ts'
+import { provision } from './commands/provision.ts'
 import { ping } from './commands/ping.ts'
 import { restore } from './commands/restore.ts'
 import { run } from './commands/run.ts'
@@ -20,7 +21,7 @@ import { status } from './commands/status.ts'
 import { testnet } from './commands/testnet.ts'
 import { trust } from './commands/trust.ts'
 
-export const COMMANDS: Command[] = [boards, build, run, testnet, ping, status, feed, invite, pair, trust, keep, drop, backup, restore, id, demo, bench]
+export const COMMANDS: Command[] = [boards, build, provision, run, testnet, ping, status, feed, invite, pair, trust, keep, drop, backup, restore, id, demo, bench]
 
 export function overview (): string {
   const width = Math.max(...COMMANDS.map((c) => c.spec.name.length)) + 2

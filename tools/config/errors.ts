@@ -13,6 +13,8 @@ export class ConfigError extends RoostError {
   readonly file?: string
   readonly line?: number
   readonly field?: string
+  // For INVALID_FILE: each problem on its own.
+  problems: readonly ConfigError[] = []
 
   constructor (code: string, message: string, hint?: string, where: ConfigErrorWhere = {}) {
     super('ConfigError', code, message, hint)
@@ -33,6 +35,15 @@ export class ConfigError extends RoostError {
 
   static NOT_FOUND (file: string): ConfigError {
     return new ConfigError('NOT_FOUND', `${file}: no such file or folder`, undefined, { file })
+  }
+
+  // Several problems of one file, each with its line, field and fix, reported together.
+  static PROBLEMS (file: string, problems: readonly ConfigError[]): ConfigError {
+    const lines = problems.map((p) => p.hint === undefined ? p.message : `${p.message}\n  fix: ${p.hint}`)
+    const err = new ConfigError('INVALID_FILE', `${file}: ${problems.length} problems\n${lines.join('\n')}`,
+      'fix each line above; roost checks the whole file again', { file })
+    err.problems = problems
+    return err
   }
 
   static YAML_SYNTAX (file: string, line: number, reason: string, hint?: string): ConfigError {

@@ -16,7 +16,7 @@ import { defaultConfig } from '../../targets/artifact.ts'
 import type { Board } from './boards.ts'
 import { ConfigError } from './errors.ts'
 import { configFields, YAML_WORDS, yamlPath } from './node-keys.ts'
-import { parseYamlWithSchema } from './yaml.ts'
+import { parseYamlWithSchema, type CustomIssueParams } from './yaml.ts'
 
 const BROKER_EXAMPLE = 'mqtt://127.0.0.1:1883'
 
@@ -52,7 +52,8 @@ const storagePeerSchema = z.strictObject({
   memtable_mb: z.number().int().optional()
 })
 
-const fileSchema = z.strictObject({
+// The fields of a node config file; a fleet file's defaults and devices take them too.
+export const nodeConfigFields = z.strictObject({
   roles: z.array(z.enum(ROLES)).optional(),
   bootstrap: z.array(z.string()).optional(),
   host: z.string().min(1).optional(),
@@ -64,7 +65,7 @@ const fileSchema = z.strictObject({
   storage_peer: storagePeerSchema.optional()
 })
 
-type NodeConfigYaml = z.infer<typeof fileSchema>
+export type NodeConfigYaml = z.infer<typeof nodeConfigFields>
 // A file's fields under config.json's names: a bridge section has what zod required.
 type GivenFields = Partial<Omit<NodeConfigFile, 'bridge'>> & { bridge?: Partial<BridgeFields> & Pick<BridgeFields, 'broker' | 'rules'> }
 
@@ -72,33 +73,39 @@ type GivenFields = Partial<Omit<NodeConfigFile, 'bridge'>> & { bridge?: Partial<
 const SECRET_FIELDS = [yamlPath(['bridge', 'password']).join('.')]
 
 function nodeConfigSchema (board: Board): z.ZodType<NodeConfigFile> {
-  return fileSchema.superRefine((file, ctx) => {
-    // yaml.ts reports the first issue: the checks run in the order they have always had.
-    const report = (problems: Problem[]): void => {
-      for (const problem of problems) {
-        ctx.addIssue({
-          code: 'custom',
-          path: yamlPath(problem.path),
-          message: problem.reason,
-          params: { hint: problem.hint, got: problem.showsValue === true ? undefined : false }
-        })
-      }
-    }
-    const config = toConfigFile(file, board)
-    if (file.roles !== undefined) report(roleProblems(file.roles))
-    report(roleBridgeProblems(file, board))
-    report(bootstrapProblems(config.bootstrap))
-    report(hostProblems(config.host))
-    report(keyProblems(config))
-    if (file.storage !== undefined) report(dataDirProblems(config.dataDir))
-    if (config.bridge) report(bridgeProblems(config.bridge, YAML_WORDS))
-    if (file.storage_peer !== undefined) report(storagePeerProblems({ ...STORAGE_PEER_DEFAULTS, ...config.storagePeer }, YAML_WORDS))
+  return nodeConfigFields.superRefine((file, ctx) => {
+    for (const issue of nodeConfigIssues(file, board)) ctx.addIssue({ ...issue })
   }).transform((file) => toConfigFile(file, board))
+}
+
+// The values and how the fields go together, for a file whose shape zod has checked:
+// every problem, at the YAML path the user wrote. yaml.ts reports the first one of a
+// node config file, so the checks run in the order they have always had.
+export interface ConfigIssue { code: 'custom', path: PropertyKey[], message: string, params: CustomIssueParams }
+
+export function nodeConfigIssues (file: NodeConfigYaml, board: Board): ConfigIssue[] {
+  const config = toConfigFile(file, board)
+  const problems: Problem[] = [
+    ...(file.roles !== undefined ? roleProblems(file.roles) : []),
+    ...roleBridgeProblems(file, board),
+    ...bootstrapProblems(config.bootstrap),
+    ...hostProblems(config.host),
+    ...keyProblems(config),
+    ...(file.storage !== undefined ? dataDirProblems(config.dataDir) : []),
+    ...(config.bridge ? bridgeProblems(config.bridge, YAML_WORDS) : []),
+    ...(file.storage_peer !== undefined ? storagePeerProblems({ ...STORAGE_PEER_DEFAULTS, ...config.storagePeer }, YAML_WORDS) : [])
+  ]
+  return problems.map((problem) => ({
+    code: 'custom' as const,
+    path: yamlPath(problem.path),
+    message: problem.reason,
+    params: { hint: problem.hint, got: problem.showsValue === true ? undefined : false }
+  }))
 }
 
 // The board's default config with the file's values over it. A bridge section fills
 // what it leaves out as the node would read a config.json that lacks it.
-function toConfigFile (file: NodeConfigYaml, board: Board): NodeConfigFile {
+export function toConfigFile (file: NodeConfigYaml, board: Board): NodeConfigFile {
   const { bridge, storagePeer, ...given } = configFields(file) as GivenFields
   const defaults = defaultConfig(board)
   const config: NodeConfigFile = { ...defaults, ...given }

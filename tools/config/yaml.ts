@@ -28,6 +28,23 @@ export interface CustomIssueParams {
 }
 
 export function parseYamlWithSchema<T> (file: string, text: string, schema: z.ZodType<T>, opts: YamlSchemaOptions = {}): T {
+  const source = readYaml(file, text)
+  const result = schema.safeParse(source.data)
+  if (result.success) return result.data
+  throw source.problem(pickIssue(result.error.issues), schema, opts)
+}
+
+// A parsed YAML file that can place a problem at the line of the key it is about: for
+// checks that gather every problem of a file before reporting (a fleet file).
+export interface YamlSource {
+  file: string
+  data: unknown
+  // The problem as file:line: field: reason. `schema` is the file's whole schema, for the
+  // list of valid fields when a key is unknown; paths are from the file's root.
+  problem (issue: z.core.$ZodIssue, schema: z.core.$ZodType, opts?: YamlSchemaOptions): ConfigError
+}
+
+export function readYaml (file: string, text: string): YamlSource {
   const lineCounter = new LineCounter()
   const lineOf: LineOf = (offset) => lineCounter.linePos(offset).line
   // prettyErrors would append a source excerpt to the message; we report the line instead.
@@ -39,11 +56,20 @@ export function parseYamlWithSchema<T> (file: string, text: string, schema: z.Zo
     throw ConfigError.YAML_SYNTAX(file, lineOf(syntaxError.pos[0]),
       known?.reason ?? lowerFirst(syntaxError.message), known?.hint)
   }
-
   const data = toData(file, doc, lineOf)
-  const result = schema.safeParse(data)
-  if (result.success) return result.data
-  throw issueToError(file, doc, lineOf, data, schema, pickIssue(result.error.issues), opts)
+  return {
+    file,
+    data,
+    problem: (issue, schema, opts = {}) => issueToError(file, doc, lineOf, data, schema, issue, opts)
+  }
+}
+
+// Every problem of a file at once, in line order: one is thrown as it is, several as
+// one PROBLEMS error listing them all.
+export function throwProblems (file: string, problems: ConfigError[]): void {
+  const unique = [...new Map(problems.map((p) => [p.message, p])).values()].sort((a, b) => (a.line ?? 0) - (b.line ?? 0))
+  if (unique.length === 1) throw unique[0]
+  if (unique.length > 1) throw ConfigError.PROBLEMS(file, unique)
 }
 
 // The yaml package's wording for the mistakes people make by hand, with the fix.

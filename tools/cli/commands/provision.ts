@@ -1,0 +1,53 @@
+import path from 'node:path'
+import { encodeKey } from '../../../node/identity/keys.ts'
+import { loadFleet } from '../../config/fleet.ts'
+import { provision as provisionFleet } from '../../provision/provision.ts'
+import type { Inventory } from '../../provision/layout.ts'
+import { defineCommand, usageError } from '../args.ts'
+import { deviceFromFlags, NETWORK_FLAGS } from '../network-flags.ts'
+
+export const provision = defineCommand({
+  name: 'provision',
+  summary: 'Give every device of a fleet file its own identity, node config and artifact, and list their keys.',
+  details: 'Writes DIR/devices/NAME/ (identity.json, mode 0600, and config.json), one artifact per board in\n' +
+    'DIR/artifacts/, and DIR/inventory.json. Run again after editing the fleet file: only what changed is\n' +
+    'written, and no device gets a new key unless --rotate names it. The fleet\'s operator key is the\n' +
+    'file\'s operator_key, or this client\'s key (`roost id`).',
+  usage: 'roost provision --fleet FILE --out DIR [--rotate NAME] [--force] [--json]',
+  flags: {
+    fleet: { type: 'string', value: 'FILE', help: 'fleet file (YAML): fleet name, defaults and devices' },
+    out: { type: 'string', value: 'DIR', help: 'provisioning folder: new, empty, or this fleet\'s' },
+    rotate: { type: 'string', multiple: true, value: 'NAME', help: 'give this device a new identity (its old key stops working)' },
+    force: { type: 'boolean', help: 'write into a folder that holds another fleet or other files' },
+    json: { type: 'boolean', help: 'print the inventory as JSON instead of a table' },
+    identity: { ...NETWORK_FLAGS.identity, help: 'client identity whose key is the operator key when the file names none (default: ~/.local/share/roost/client)' }
+  }
+}, async (flags) => {
+  if (flags.fleet === undefined) throw usageError('provision', 'missing --fleet FILE')
+  if (flags.out === undefined) throw usageError('provision', 'missing --out DIR')
+  const fleet = loadFleet(flags.fleet)
+  const operatorKey = fleet.operatorKey ?? encodeKey(deviceFromFlags(flags).keyPair.publicKey)
+  const { inventory, written } = await provisionFleet({
+    fleet,
+    outDir: flags.out,
+    operatorKey,
+    rotate: flags.rotate,
+    force: flags.force,
+    onProgress: (line) => process.stderr.write(line + '\n')
+  })
+  if (flags.json === true) {
+    process.stdout.write(JSON.stringify(inventory, null, 2) + '\n')
+  } else {
+    process.stdout.write(inventoryTable(inventory))
+    process.stdout.write(`\n${inventory.devices.length} devices of fleet ${inventory.fleet} in ${path.resolve(flags.out)}; ` +
+      `${written.length === 0 ? 'nothing changed' : `${written.length} files written`}\n`)
+  }
+  return 0
+})
+
+export function inventoryTable (inventory: Inventory): string {
+  const header = ['NAME', 'BOARD', 'HOST', 'PUBLIC KEY', 'ROLES']
+  const rows = inventory.devices.map((d) => [d.name, d.board, d.host, d.publicKey ?? '(Lua agent: no node)', d.roles.join(',') || '-'])
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)))
+  return [header, ...rows].map((cells) => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()).join('\n') + '\n'
+}
