@@ -115,6 +115,7 @@ function provisionDevice (device: FleetDevice, outDir: string, operatorKey: stri
   // A Lua agent board runs no node: it has no node identity or config here.
   if (device.config === null) return { device: entry, keyState: 'Lua agent: no node' }
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 })
+  removeLeftovers(dir)
   const { keyPair, state } = identityOf(deviceIdentityFile(outDir, name), rotate)
   entry.publicKey = encodeKey(keyPair.publicKey)
   const config: NodeConfigFile = { ...device.config, operatorKey }
@@ -124,6 +125,12 @@ function provisionDevice (device: FleetDevice, outDir: string, operatorKey: stri
   const service = serviceFile(board, `${INSTALL_DIR}/bin/bare`)
   write(path.join(dir, service.name), service.text, service.mode)
   return { device: entry, keyState: `${state} ${entry.publicKey}` }
+}
+
+// A run killed while writing leaves its temporary files (whole or cut short, never under
+// a real name): the next run removes them.
+function removeLeftovers (dir: string): void {
+  for (const name of fs.readdirSync(dir)) if (name.endsWith('.tmp')) fs.rmSync(path.join(dir, name), { force: true })
 }
 
 function identityOf (file: string, rotate: boolean): { keyPair: KeyPair, state: string } {
