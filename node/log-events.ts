@@ -55,5 +55,14 @@ export interface LogEvents {
 
 export type LogEvent = keyof LogEvents
 
+// The events that report something going wrong on the node: the ones its health reply
+// lists as its last errors (recent-errors.ts). `fatal` is not here: the process ends.
+export const ERROR_EVENTS = [
+  'error', 'broker-error', 'peer-error', 'sync-failed', 'keep-failed', 'announce-failed',
+  'holdings-save-failed', 'reading-not-stored'
+] as const satisfies readonly LogEvent[]
+
+export type ErrorEvent = typeof ERROR_EVENTS[number]
+
 // One line as written: the time, the event and its fields.
 export type LogLine<E extends LogEvent = LogEvent> = { time: string, event: E } & LogEvents[E]

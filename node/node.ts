@@ -8,12 +8,14 @@ import { openControlChannel, type ControlHandlers } from './protocol/channel.ts'
 import type { NodeStatus } from './protocol/messages.ts'
 import { Refusal, type Refused } from './protocol/refusals.ts'
 import { createDht } from './network/dht.ts'
+import { nodeFacts, nodeHealth } from './health.ts'
 import { loadOrCreateIdentity, type KeyPair } from './identity/identity.ts'
 import { decodeKey, encodeKey } from './identity/keys.ts'
 import type { Logger } from './log.ts'
 import { watchPeers, type PeerWatch } from './network/peers.ts'
 import { hostName, roostVersion, runtimeName } from './platform/facts.ts'
 import { folderBytes } from './folder-bytes.ts'
+import { rememberErrors } from './recent-errors.ts'
 import type { BridgeRole } from './roles/bridge.ts'
 import type { StorageRole } from './roles/storage.ts'
 import { takeInvite } from './trust/invites.ts'
@@ -30,8 +32,11 @@ export interface RoostNode {
   status (): NodeStatus
 }
 
-export function createNode (config: NodeConfig, log: Logger): RoostNode {
+export function createNode (config: NodeConfig, baseLog: Logger): RoostNode {
   const startedAt = Date.now()
+  // Every part of the node logs through this, so its health can list its last errors.
+  const errors = rememberErrors(baseLog)
+  const log = errors.log
   // Identity errors (permissions, corruption) surface here, before anything listens.
   const identity = loadOrCreateIdentity(config.dataDir)
   const trust = openTrust(config.dataDir, config.trustedKeys, config.operatorKey)
@@ -40,6 +45,7 @@ export function createNode (config: NodeConfig, log: Logger): RoostNode {
   const connections = new Set<NoiseSecretStream>()
   // Log a refused key once per process, so a peer retrying cannot flood the log.
   const refusedLogged = new Set<string>()
+  const notOperatorLogged = new Set<string>()
 
   let dht: HyperDHT | null = null
   let server: Server | null = null
@@ -54,12 +60,7 @@ export function createNode (config: NodeConfig, log: Logger): RoostNode {
   function status (): NodeStatus {
     return {
       publicKey: keyPair.publicKey,
-      version: roostVersion,
-      boardId: config.boardId,
-      host: hostName(),
-      runtime: runtimeName,
-      roles: config.roles,
-      uptimeMs: Date.now() - startedAt,
+      ...nodeFacts(config, startedAt),
       storageBytes: folderBytes(config.dataDir),
       connections: connections.size,
       feeds: bridgeRole ? bridgeRole.feeds.list().map(({ name, length }) => ({ name, length })) : [],
@@ -86,8 +87,21 @@ export function createNode (config: NodeConfig, log: Logger): RoostNode {
     return Refusal.NOT_TRUSTED(remote)
   }
 
+  // Health shows memory, errors and uptime: the operator's to see, not every trusted key's.
+  function refuseNotOperator (remotePublicKey: Uint8Array): Refused | null {
+    if (isOperator(remotePublicKey)) return null
+    const remote = encodeKey(remotePublicKey)
+    if (!notOperatorLogged.has(remote)) {
+      notOperatorLogged.add(remote)
+      log('refused', { peer: remote, request: 'health', reason: 'not the operator key' })
+    }
+    return Refusal.NOT_OPERATOR(remote)
+  }
+
   const handlers: ControlHandlers = {
     status: (remote) => refuseUntrusted(remote, 'status') ?? status(),
+    health: (remote) => refuseNotOperator(remote) ??
+      nodeHealth({ config, startedAt, errors, bridge: () => bridgeRole, storage: () => storageRole }),
     feeds: (remote) => {
       const refused = refuseUntrusted(remote, 'feeds')
       if (refused) return refused

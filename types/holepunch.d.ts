@@ -136,7 +136,14 @@ declare module 'bare-hrtime' {
 }
 
 declare module 'bare-os' {
-  const os: { platform (): string, arch (): string }
+  const os: {
+    platform (): string
+    arch (): string
+    // Bytes, from libuv and V8.
+    memoryUsage (): { rss: number, heapTotal: number, heapUsed: number, external: number }
+    // maxRSS in KiB on Linux, as getrusage(2) reports it.
+    resourceUsage (): { maxRSS: number }
+  }
   export default os
 }
 

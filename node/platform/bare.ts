@@ -12,11 +12,24 @@ declare const Bare: {
   on (event: 'uncaughtException' | 'unhandledRejection', handler: (err: unknown) => void): void
 }
 
+// getrusage(2) reports the peak RSS in KiB on Linux, the only OS roost's boards run.
+const KIB = 1024
+
 export const platform: Platform = {
   runtime: 'bare',
   argv: Bare.argv.slice(2),
   hostName: () => `${os.platform()}-${os.arch()}`,
   nowMs: () => Number(hrtime.bigint()) / 1e6,
+  // bare-os asks libuv for the RSS and V8 for the heap: no /proc reading, no bare-process.
+  memory: () => {
+    const usage = os.memoryUsage()
+    return {
+      rssBytes: usage.rss,
+      peakRssBytes: os.resourceUsage().maxRSS * KIB,
+      heapUsedBytes: usage.heapUsed,
+      heapTotalBytes: usage.heapTotal
+    }
+  },
   writeStdout: (text) => { writeAll((data, offset) => fs.writeSync(1, data, offset), b4a.from(text)) },
   exit: (code) => Bare.exit(code),
   onSignal: (signal, handler) => {

@@ -8,6 +8,16 @@ export const platform: Platform = {
   argv: process.argv.slice(2),
   hostName: () => `${os.platform()}-${os.arch()}`,
   nowMs: () => Number(process.hrtime.bigint()) / 1e6,
+  memory: () => {
+    const usage = process.memoryUsage()
+    return {
+      rssBytes: usage.rss,
+      // KiB, as getrusage(2) reports it on Linux.
+      peakRssBytes: process.resourceUsage().maxRSS * 1024,
+      heapUsedBytes: usage.heapUsed,
+      heapTotalBytes: usage.heapTotal
+    }
+  },
   writeStdout: (text) => { writeAll((data, offset) => fs.writeSync(1, data, offset), Buffer.from(text)) },
   exit: (code) => process.exit(code),
   onSignal: (signal, handler) => { process.on(signal, handler) },

@@ -7,6 +7,8 @@ import type { NoiseSecretStream } from 'hyperdht'
 import { nowMs } from '../platform/clock.ts'
 import { NodeError } from '../errors.ts'
 import type { Codec } from './codec.ts'
+import * as hm from './health-messages.ts'
+import type { NodeHealth } from './health-messages.ts'
 import * as proto from './messages.ts'
 import type { FeedsReply, NodeStatus, PublishRequest } from './messages.ts'
 import { Refusal, type Refused } from './refusals.ts'
@@ -22,6 +24,7 @@ export interface ControlHandlers {
   keep?: (remotePublicKey: Uint8Array, request: Omit<KeepRequest, 'id'>) => Promise<Refused | null>
   drop?: (remotePublicKey: Uint8Array, key: Uint8Array) => Promise<Refused | null>
   holdings?: (remotePublicKey: Uint8Array, keys: Uint8Array[]) => Promise<Omit<HoldingsReply, 'id'> | Refused>
+  health?: (remotePublicKey: Uint8Array) => NodeHealth | Refused
 }
 
 export interface ControlChannel {
@@ -35,6 +38,7 @@ export interface ControlChannel {
   drop (key: Uint8Array): Promise<void>
   // Every core the caller may see, or only the ones named.
   holdings (keys?: Uint8Array[]): Promise<Omit<HoldingsReply, 'id'>>
+  health (): Promise<NodeHealth>
   close (): void
 }
 
@@ -50,6 +54,7 @@ interface Requests {
   keep: [KeepRequest, sp.Done]
   drop: [sp.DropRequest, sp.Done]
   holdings: [sp.HoldingsRequest, HoldingsReply]
+  health: [hm.HealthRequest, hm.HealthReply]
 }
 type Kind = keyof Requests
 type Ask<K extends Kind> = Requests[K][0]
@@ -114,6 +119,8 @@ export function openControlChannel (socket: NoiseSecretStream, handlers: Control
   const done = answers(sp.done)
   const holdingsRequest = asks('holdings', sp.holdingsRequest)
   const holdingsReply = answers(sp.holdingsReply)
+  const healthRequest = asks('health', hm.healthRequest)
+  const healthReply = answers(hm.healthReply)
 
   // What a timeout calls each kind, and its two messages.
   const kinds: { [K in Kind]: { what: string, ask: Message<Ask<K>>, answer: Message<Answer<K>> } } = {
@@ -124,7 +131,8 @@ export function openControlChannel (socket: NoiseSecretStream, handlers: Control
     pair: { what: 'pair', ask: pairRequest, answer: done },
     keep: { what: 'keep', ask: keepRequest, answer: done },
     drop: { what: 'drop', ask: dropRequest, answer: done },
-    holdings: { what: 'holdings', ask: holdingsRequest, answer: holdingsReply }
+    holdings: { what: 'holdings', ask: holdingsRequest, answer: holdingsReply },
+    health: { what: 'health', ask: healthRequest, answer: healthReply }
   }
 
   function request<K extends Kind> (kind: K, message: Body<Ask<K>>): Promise<Body<Answer<K>>> {
@@ -169,7 +177,7 @@ export function openControlChannel (socket: NoiseSecretStream, handlers: Control
 
   // Pings are answered for anyone; the handlers answer the rest.
   respond('ping', () => ({}))
-  const { status, feeds, publish, pair, keep, drop, holdings } = handlers
+  const { status, feeds, publish, pair, keep, drop, holdings, health } = handlers
   if (status) respond('status', (peer) => { const s = status(peer); return isRefused(s) ? s : { status: s } })
   if (feeds) respond('feeds', feeds)
   if (publish) respond('publish', async (peer, message) => await publish(peer, message) ?? {})
@@ -177,6 +185,7 @@ export function openControlChannel (socket: NoiseSecretStream, handlers: Control
   if (keep) respond('keep', async (peer, message) => await keep(peer, message) ?? {})
   if (drop) respond('drop', async (peer, { key }) => await drop(peer, key) ?? {})
   if (holdings) respond('holdings', (peer, { keys }) => holdings(peer, keys))
+  if (health) respond('health', (peer) => { const h = health(peer); return isRefused(h) ? h : { health: h } })
   channel.open()
 
   return {
@@ -193,6 +202,7 @@ export function openControlChannel (socket: NoiseSecretStream, handlers: Control
     async keep (core) { await request('keep', core) },
     async drop (key) { await request('drop', { key }) },
     holdings (keys = []) { return request('holdings', { keys }) },
+    async health () { return (await request('health', {})).health },
     close () { channel.close() }
   }
 }

@@ -73,3 +73,54 @@ export function optionalWithFlag<T extends Record<F, boolean>, F extends keyof T
     }
   }
 }
+
+// A value that may be absent: a leading 0 for none, 1 then the value.
+export function maybe<T> (what: string, codec: Codec<T>): Codec<T | null> {
+  return {
+    preencode (state, value) {
+      c.uint.preencode(state, value === null ? 0 : 1)
+      if (value !== null) codec.preencode(state, value)
+    },
+    encode (state, value) {
+      c.uint.encode(state, value === null ? 0 : 1)
+      if (value !== null) codec.encode(state, value)
+    },
+    decode (state) {
+      const tag = c.uint.decode(state)
+      if (tag === 0) return null
+      if (tag > 1) throw NodeError.MALFORMED(what)
+      return codec.decode(state)
+    }
+  }
+}
+
+// A message part that a later roost may extend: its format number, then its fields. A
+// later roost appends new fields after these and writes a higher number; this one reads
+// the fields it knows from any format and leaves the rest, which compact-encoding and
+// protomux never look at. Only trailing bytes are left unread, so an extendable part
+// must end its message.
+export const FIRST_FORMAT = 1
+
+export function extendable<T> (what: string, fields: Fields<T>): Codec<T> {
+  const body = struct(what, fields)
+  return {
+    preencode (state, value) {
+      c.uint.preencode(state, FIRST_FORMAT)
+      body.preencode(state, value)
+    },
+    encode (state, value) {
+      c.uint.encode(state, FIRST_FORMAT)
+      body.encode(state, value)
+    },
+    decode (state) {
+      let format: number
+      try {
+        format = c.uint.decode(state)
+      } catch (err) {
+        throw NodeError.MALFORMED(what, err)
+      }
+      if (format < FIRST_FORMAT) throw NodeError.MALFORMED(what)
+      return body.decode(state)
+    }
+  }
+}

@@ -6,7 +6,7 @@ import type { InviteRefusalCode } from '../trust/invites.ts'
 export interface Refused { code: RefusalCode, message: string }
 
 export type RefusalCode =
-  | 'NOT_TRUSTED' | 'NOT_SERVED' | 'FAILED' | 'CLOSING' | 'BAD_REQUEST'
+  | 'NOT_TRUSTED' | 'NOT_OPERATOR' | 'NOT_SERVED' | 'FAILED' | 'CLOSING' | 'BAD_REQUEST'
   | 'NO_FEEDS' | 'NO_BRIDGE' | 'COMMAND_REFUSED' | 'NO_STORAGE'
   | InviteRefusalCode
   | 'QUOTA_CORES' | 'QUOTA_BYTES' | 'BUDGET_FULL' | 'DISK_FULL' | 'CORE_UNAVAILABLE' | 'NOT_SAVED'
@@ -18,6 +18,9 @@ function refused (code: RefusalCode, message: string): Refused {
 
 export const Refusal = {
   NOT_TRUSTED: (key: string) => refused('NOT_TRUSTED', `this node does not trust key ${key}`),
+  // Only the fleet's operator key may see a node's health (memory, errors, uptime): a
+  // trusted household key may not.
+  NOT_OPERATOR: (key: string) => refused('NOT_OPERATOR', `only this node's operator key may ask for its health, not ${key}`),
   // The peer has no handler for that request (a node talking to a client, say).
   NOT_SERVED: () => refused('NOT_SERVED', 'this peer does not serve that request'),
   // Something failed on the answering side (a full disk, say): an answer, not a timeout.

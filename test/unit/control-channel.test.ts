@@ -5,6 +5,7 @@ import { mock } from 'node:test'
 import test, { type ExecutionContext } from 'ava'
 import { openControlChannel, type ControlChannel, type ControlHandlers } from '../../node/protocol/channel.ts'
 import type { NodeStatus } from '../../node/protocol/messages.ts'
+import type { NodeHealth } from '../../node/protocol/health-messages.ts'
 import { Refusal } from '../../node/protocol/refusals.ts'
 import { streamPair, type FramedEnd } from '../helpers/stream-pair.ts'
 
@@ -15,6 +16,11 @@ const never = <T> (): Promise<T> => new Promise<T>(() => {})
 const status: NodeStatus = {
   publicKey: key(0xaa), version: '0.1.0', boardId: 'pi', host: 'linux-x64', runtime: 'bare', roles: [],
   uptimeMs: 5, storageBytes: 0, connections: 1, feeds: [], bridge: null, storage: null
+}
+
+const health: NodeHealth = {
+  version: '0.1.0', boardId: 'pi', host: 'linux-x64', runtime: 'bare', roles: [], uptimeMs: 5, dataBytes: 0, budgetBytes: 1,
+  coresKept: null, feeds: null, broker: null, errors: [], memory: { rssBytes: 1, peakRssBytes: 2, heapUsedBytes: 3, heapTotalBytes: 4 }
 }
 
 interface Connected { client: ControlChannel, node: ControlChannel, clientEnd: FramedEnd, nodeEnd: FramedEnd }
@@ -29,7 +35,8 @@ async function connect (t: ExecutionContext, handlers: ControlHandlers): Promise
 
 // The frames of f00ed79, whose channels added their messages in this order: ping 0,
 // pong 1, status 2 and 3, refusal 4, feeds 5 and 6, publish 7 and 8, pair 9, keep 10,
-// drop 11, done 12, holdings 13 and 14. Each frame is the channel, the type, the message.
+// drop 11, done 12, holdings 13 and 14; then health 15 and 16, added after f00ed79. Each
+// frame is the channel, the type, the message.
 test('every request and its answer travel as the message types deployed nodes use', async (t) => {
   const { client, clientEnd, nodeEnd } = await connect(t, {
     status: () => status,
@@ -38,7 +45,8 @@ test('every request and its answer travel as the message types deployed nodes us
     pair: async () => null,
     keep: async () => Refusal.QUOTA_CORES(1, 1),
     drop: async () => null,
-    holdings: async () => ({ holdings: [], usage: { cores: 0, bytes: 0, coresLimit: 1, bytesLimit: 2 } })
+    holdings: async () => ({ holdings: [], usage: { cores: 0, bytes: 0, coresLimit: 1, bytesLimit: 2 } }),
+    health: () => health
   })
   const exchanges: Array<[() => Promise<unknown>, string, string]> = [
     [() => client.ping(), '010001', '010101'],
@@ -50,7 +58,8 @@ test('every request and its answer travel as the message types deployed nodes us
       '010a064444444444444444444444444444444444444444444444444444444444444444010200',
       '0104060b51554f54415f434f52455342796f7572206b6579206d6179206b656570206174206d6f7374203120636f726573206f6e2074686973206e6f646520616e6420616c7265616479206b656570732031'],
     [() => client.drop(key(0x44)), '010b074444444444444444444444444444444444444444444444444444444444444444', '010c07'],
-    [() => client.holdings(), '010d0800', '010e080000000102']
+    [() => client.holdings(), '010d0800', '010e080000000102'],
+    [() => client.health(), '010f09', '0110090105302e312e30027069096c696e75782d7836340462617265000500010000000001020304']
   ]
   for (const [call, request, answer] of exchanges) {
     const asked = clientEnd.sent.length
@@ -109,4 +118,11 @@ test.serial('a request not answered within 10 s fails with TIMEOUT', async (t) =
   const waiting = client.holdings()
   mock.timers.tick(10_000)
   await t.throwsAsync(waiting, { code: 'TIMEOUT', message: 'no answer to holdings within 10 s' })
+})
+
+test('the health reaches the caller as a value, and a refusal of it with its code', async (t) => {
+  const { client } = await connect(t, { health: () => health })
+  t.deepEqual(await client.health(), health)
+  const refused = await connect(t, { health: () => Refusal.NOT_OPERATOR('yyyy') })
+  await t.throwsAsync(refused.client.health(), { code: 'NOT_OPERATOR', message: 'only this node\'s operator key may ask for its health, not yyyy' })
 })

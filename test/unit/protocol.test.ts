@@ -7,6 +7,8 @@ import type { Codec } from '../../node/protocol/codec.ts'
 import * as m from '../../node/protocol/messages.ts'
 import type { NodeStatus } from '../../node/protocol/messages.ts'
 import * as s from '../../node/protocol/storage-messages.ts'
+import * as h from '../../node/protocol/health-messages.ts'
+import type { NodeHealth } from '../../node/protocol/health-messages.ts'
 
 const key = (byte: number): Uint8Array => new Uint8Array(32).fill(byte)
 const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex')
@@ -19,6 +21,14 @@ const status: NodeStatus = {
   publicKey: key(0xaa), version: '0.1.0', boardId: 'raspberry-pi-4b', host: 'linux-arm64', runtime: 'bare 1.31.0',
   roles: ['storage', 'bridge'], uptimeMs: 86_400_000, storageBytes: 300_000, connections: 3,
   feeds: [{ name: 'meters', length: 42 }], bridge, storage
+}
+
+const health: NodeHealth = {
+  version: '0.1.0', boardId: 'raspberry-pi-4b', host: 'linux-arm64', runtime: 'bare',
+  roles: ['storage', 'bridge'], uptimeMs: 86_400_000, dataBytes: 300_000, budgetBytes: 1_000_000_000, coresKept: 12,
+  feeds: [{ name: 'meters', length: 42 }], broker: { connected: true, reconnects: 2, lastErrorCode: 'ECONNREFUSED' },
+  errors: [{ event: 'broker-error', code: 'ECONNREFUSED', atMs: 1_700_000_000_000 }, { event: 'sync-failed', code: null, atMs: 1_700_000_001_000 }],
+  memory: { rssBytes: 41_000_000, peakRssBytes: 52_000_000, heapUsedBytes: 9_000_000, heapTotalBytes: 12_000_000 }
 }
 
 const goldens: Array<{ name: string, decode (bytes: Uint8Array): unknown, wire: string }> = []
@@ -64,6 +74,16 @@ golden('a holdings reply', s.holdingsReply, {
   ],
   usage: { cores: 2, bytes: 66_176, coresLimit: 100, bytesLimit: 1_000_000 }
 }, '0e0244444444444444444444444444444444444444444444444444444444444444445555555555555555555555555555555555555555555555555555555555555555fde803fde803fe00000100ff0068e5cf8b0100000101666666666666666666666666666666666666666666666666666666666666666655555555555555555555555555555555555555555555555555555555555555550a00fd800200000402fe8002010064fe40420f00')
+golden('a health request', h.healthRequest, { id: 15 }, '0f')
+// Format 1, then the fields in the order of the table.
+const HEALTH = '100105302e312e300f7261737062657272792d70692d34620b6c696e75782d61726d36340462617265020773746f7261676506627269646765fe005c2605fee0930400fe00ca9a3b010c0101066d65746572732a0202010c45434f4e4e52454655534544020c62726f6b65722d6572726f72010c45434f4e4e52454655534544ff0068e5cf8b0100000b73796e632d6661696c656400ffe86be5cf8b010000fe409c7102fe00751903fe40548900fe001bb700'
+golden('a health reply of a storage and bridge node with a connected broker and two errors', h.healthReply, { id: 16, health }, HEALTH)
+golden('a health reply of a node with no roles and no errors', h.healthReply,
+  { id: 17, health: { ...health, roles: [], coresKept: null, feeds: null, broker: null, errors: [] } },
+  '110105302e312e300f7261737062657272792d70692d34620b6c696e75782d61726d3634046261726500fe005c2605fee0930400fe00ca9a3b00000000fe409c7102fe00751903fe40548900fe001bb700')
+golden('a health reply with a disconnected broker that has logged no error', h.healthReply,
+  { id: 18, health: { ...health, feeds: [], broker: { connected: false, reconnects: 0, lastErrorCode: null } } },
+  '120105302e312e300f7261737062657272792d70692d34620b6c696e75782d61726d36340462617265020773746f7261676506627269646765fe005c2605fee0930400fe00ca9a3b010c0100010000020c62726f6b65722d6572726f72010c45434f4e4e52454655534544ff0068e5cf8b0100000b73796e632d6661696c656400ffe86be5cf8b010000fe409c7102fe00751903fe40548900fe001bb700')
 
 // A damaged message, or one from a newer roost, is MALFORMED, not compact-encoding's
 // plain Error: the connection that sent it is dropped and the node keeps serving.
@@ -89,4 +109,21 @@ test('a status reply with an unknown storage tag is malformed', (t) => {
 test('a holding in an unknown state is malformed', (t) => {
   const holding = '44'.repeat(32) + '55'.repeat(32) + '0a' + '00' + 'fd8002' + '00' + '00'
   t.throws(() => c.decode(s.holdingsReply, bytes('0e01' + holding + '05' + '0100010a')), { code: 'MALFORMED', message: 'malformed holding state' })
+})
+
+// A later roost appends fields to the health and raises its format: this one still reads
+// the fields it knows, so a newer node answers an older `roost fleet status`.
+test('a health reply of a later format, with fields appended, reads as the fields this roost knows', (t) => {
+  const later = HEALTH.slice(0, 2) + '02' + HEALTH.slice(4) + '07' + '0c6c617465722d6669656c64'
+  t.deepEqual(c.decode(h.healthReply, bytes(later)), { id: 16, health })
+})
+
+test('a health reply of format 0 is malformed', (t) => {
+  t.throws(() => c.decode(h.healthReply, bytes(HEALTH.slice(0, 2) + '00' + HEALTH.slice(4))), { code: 'MALFORMED', message: 'malformed node health' })
+})
+
+test('a recent error with an unknown code tag is malformed', (t) => {
+  // The reply with no roles above, up to its list of errors.
+  const noErrors = '110105302e312e300f7261737062657272792d70692d34620b6c696e75782d61726d3634046261726500fe005c2605fee0930400fe00ca9a3b000000'
+  t.throws(() => c.decode(h.healthReply, bytes(noErrors + '01' + '056572726f72' + '0201')), { code: 'MALFORMED', message: 'malformed error code' })
 })

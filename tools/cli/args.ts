@@ -20,6 +20,9 @@ export interface CommandSpec {
   usage: string
   flags: Record<string, FlagSpec>
   positionals?: number
+  // The exit code of a usage mistake, for a command whose exit code 1 means a result
+  // (some devices down, say); 1 otherwise, like every other failure.
+  usageExitCode?: number
 }
 
 type FlagValue<F extends FlagSpec> =

@@ -9,6 +9,7 @@ import { build } from './commands/build.ts'
 import { demo } from './commands/demo.ts'
 import { drop } from './commands/drop.ts'
 import { feed } from './commands/feed.ts'
+import { fleet } from './commands/fleet.ts'
 import { id } from './commands/id.ts'
 import { invite } from './commands/invite.ts'
 import { keep } from './commands/keep.ts'
@@ -21,7 +22,7 @@ import { status } from './commands/status.ts'
 import { testnet } from './commands/testnet.ts'
 import { trust } from './commands/trust.ts'
 
-export const COMMANDS: Command[] = [boards, build, provision, run, testnet, ping, status, feed, invite, pair, trust, keep, drop, backup, restore, id, demo, bench]
+export const COMMANDS: Command[] = [boards, build, provision, run, testnet, ping, status, fleet, feed, invite, pair, trust, keep, drop, backup, restore, id, demo, bench]
 
 export function overview (): string {
   const width = Math.max(...COMMANDS.map((c) => c.spec.name.length)) + 2
@@ -38,13 +39,14 @@ export function overview (): string {
 
 export async function main (argv: string[]): Promise<number> {
   const debug = argv.includes('--debug')
+  let command: Command | undefined
   try {
     const [name, ...rest] = argv
     if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
       process.stdout.write(overview())
       return name === undefined ? 2 : 0
     }
-    const command = COMMANDS.find((c) => c.spec.name === name)
+    command = COMMANDS.find((c) => c.spec.name === name)
     if (!command) {
       throw CliError.UNKNOWN_COMMAND(name, COMMANDS.map((c) => c.spec.name))
     }
@@ -54,6 +56,6 @@ export async function main (argv: string[]): Promise<number> {
     if (debug || typeof e.code !== 'string') process.stderr.write((e.stack ?? String(e)) + '\n')
     else process.stderr.write(`${e.code}: ${e.message}\n`)
     if (e.hint) process.stderr.write(`hint: ${e.hint}\n`)
-    return 1
+    return e.code === 'USAGE' ? command?.spec.usageExitCode ?? 1 : 1
   }
 }

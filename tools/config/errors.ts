@@ -46,6 +46,12 @@ export class ConfigError extends RoostError {
     return err
   }
 
+  // `roost fleet status` and the install paths read what `roost provision` wrote.
+  static NO_INVENTORY (file: string): ConfigError {
+    return new ConfigError('NOT_FOUND', `${file}: no such file or folder`,
+      'pass the inventory.json that `roost provision --fleet FILE --out DIR` wrote in DIR', { file })
+  }
+
   static YAML_SYNTAX (file: string, line: number, reason: string, hint?: string): ConfigError {
     return new ConfigError('YAML_SYNTAX', `${file}:${line}: ${reason}`, hint, { file, line })
   }
