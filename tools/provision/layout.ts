@@ -4,6 +4,7 @@
 //   DIR/fleet.json               which fleet this folder belongs to (name, operator key)
 //   DIR/inventory.json           every device: name, board, host, public key, roles, paths
 //   DIR/artifacts/<board>/       the board's artifact (roost build), shared by its devices
+//                                (<board>-node/ when provisioned with --runtime node)
 //   DIR/devices/<name>/identity.json   the device's secret key (mode 0600, never printed)
 //   DIR/devices/<name>/config.json     the device's node config (config.json of the artifact
 //                                      format, with dataDir = the board's storage path)
@@ -15,6 +16,7 @@
 import path from 'node:path'
 import { IDENTITY_FILE } from '../../node/identity/identity.ts'
 import type { Role } from '../../node/config/types.ts'
+import type { Runtime } from '../../targets/bundle.ts'
 import type { BoardProgram, Host } from '../config/boards.ts'
 
 export const FLEET_FILE = 'fleet.json'
@@ -60,8 +62,12 @@ export function inventoryFile (outDir: string): string {
   return path.join(outDir, INVENTORY_FILE)
 }
 
-export function artifactDir (outDir: string, boardId: string): string {
-  return path.join(outDir, 'artifacts', boardId)
+export function artifactName (boardId: string, runtime: Runtime = 'bare'): string {
+  return runtime === 'bare' ? boardId : `${boardId}-node`
+}
+
+export function artifactDir (outDir: string, boardId: string, runtime: Runtime = 'bare'): string {
+  return path.join(outDir, 'artifacts', artifactName(boardId, runtime))
 }
 
 export function deviceDir (outDir: string, name: string): string {

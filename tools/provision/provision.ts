@@ -12,12 +12,13 @@ import { createIdentity, loadIdentity, rotateIdentity, type KeyPair } from '../.
 import { encodeKey } from '../../node/identity/keys.ts'
 import { secretFileExists } from '../../node/identity/secret-file.ts'
 import { buildArtifact, type Manifest } from '../../targets/artifact.ts'
+import type { Runtime } from '../../targets/bundle.ts'
 import { INSTALL_DIR, serviceFile } from '../../targets/service.ts'
 import type { Board } from '../config/boards.ts'
 import type { Fleet, FleetDevice } from '../config/fleet.ts'
 import { ProvisionError } from './errors.ts'
 import {
-  artifactDir, deviceConfigFile, deviceDir, deviceIdentityFile, fleetFile, inventoryFile,
+  artifactDir, artifactName, deviceConfigFile, deviceDir, deviceIdentityFile, fleetFile, inventoryFile,
   type FleetMarker, type Inventory, type InventoryDevice
 } from './layout.ts'
 
@@ -30,6 +31,8 @@ export interface ProvisionOptions {
   rotate?: readonly string[]
   // Provision into a folder that holds another fleet, or something else.
   force?: boolean
+  // The JavaScript runtime of the artifacts (default: Bare; Node.js for hosts that have it).
+  runtime?: Runtime
   // One line per board built and per device provisioned.
   onProgress?: (line: string) => void
 }
@@ -42,6 +45,7 @@ export interface ProvisionResult {
 
 export async function provision (opts: ProvisionOptions): Promise<ProvisionResult> {
   const { fleet, operatorKey } = opts
+  const runtime = opts.runtime ?? 'bare'
   const outDir = path.resolve(opts.outDir)
   const say = opts.onProgress ?? (() => {})
   const names = fleet.devices.map((d) => d.name)
@@ -62,11 +66,11 @@ export async function provision (opts: ProvisionOptions): Promise<ProvisionResul
     if (board.program === 'bare' && !built.has(board.id)) {
       built.add(board.id)
       const started = performance.now()
-      const changed = await buildShared(board, outDir)
-      if (changed) written.push(`artifacts/${board.id}/`)
+      const changed = await buildShared(board, runtime, outDir)
+      if (changed) written.push(`artifacts/${artifactName(board.id, runtime)}/`)
       say(`board ${board.id} (${board.host}): artifact ${changed ? 'built' : 'unchanged'} in ${((performance.now() - started) / 1000).toFixed(1)} s`)
     }
-    const entry = provisionDevice(device, outDir, operatorKey, opts.rotate?.includes(device.name) === true, write)
+    const entry = provisionDevice(device, outDir, operatorKey, runtime, opts.rotate?.includes(device.name) === true, write)
     devices.push(entry.device)
     say(`[${i + 1}/${fleet.devices.length}] ${device.name.padEnd(20)} ${board.id.padEnd(22)} ${entry.keyState}`)
   }
@@ -98,7 +102,7 @@ function checkFolder (outDir: string, fleet: string, force: boolean): void {
 
 type WriteFile = (file: string, text: string, mode?: number) => void
 
-function provisionDevice (device: FleetDevice, outDir: string, operatorKey: string, rotate: boolean, write: WriteFile):
+function provisionDevice (device: FleetDevice, outDir: string, operatorKey: string, runtime: Runtime, rotate: boolean, write: WriteFile):
 { device: InventoryDevice, keyState: string } {
   const { name, board } = device
   const dir = deviceDir(outDir, name)
@@ -109,7 +113,7 @@ function provisionDevice (device: FleetDevice, outDir: string, operatorKey: stri
     program: board.program,
     publicKey: null,
     roles: device.config?.roles ?? [],
-    artifact: board.program === 'bare' ? `artifacts/${board.id}` : null,
+    artifact: board.program === 'bare' ? `artifacts/${artifactName(board.id, runtime)}` : null,
     device: `devices/${name}`
   }
   // A Lua agent board runs no node: it has no node identity or config here.
@@ -122,7 +126,7 @@ function provisionDevice (device: FleetDevice, outDir: string, operatorKey: stri
   // A broker password written into the fleet file is a secret in this file too.
   write(deviceConfigFile(outDir, name), json(config), config.bridge?.password != null ? 0o600 : 0o644)
   // The unit or init script of this device: its memory budget may differ from its board's.
-  const service = serviceFile(board, `${INSTALL_DIR}/bin/bare`)
+  const service = serviceFile(board, runtime === 'bare' ? `${INSTALL_DIR}/bin/bare` : '/usr/bin/node')
   write(path.join(dir, service.name), service.text, service.mode)
   return { device: entry, keyState: `${state} ${entry.publicKey}` }
 }
@@ -142,12 +146,12 @@ function identityOf (file: string, rotate: boolean): { keyPair: KeyPair, state: 
 
 // The board's artifact, built once per run into a staging folder and moved into place
 // only when it differs from the one there (builds are byte-identical for the same inputs).
-async function buildShared (board: Board, outDir: string): Promise<boolean> {
-  const final = artifactDir(outDir, board.id)
-  const staging = path.join(outDir, '.staging', board.id)
+async function buildShared (board: Board, runtime: Runtime, outDir: string): Promise<boolean> {
+  const final = artifactDir(outDir, board.id, runtime)
+  const staging = path.join(outDir, '.staging', artifactName(board.id, runtime))
   fs.rmSync(staging, { recursive: true, force: true })
   try {
-    const { manifest } = await buildArtifact({ board, runtime: 'bare', outDir: staging })
+    const { manifest } = await buildArtifact({ board, runtime, outDir: staging })
     if (sameFiles(manifest, path.join(final, 'manifest.json'))) return false
     fs.mkdirSync(path.dirname(final), { recursive: true })
     const old = `${final}.old`

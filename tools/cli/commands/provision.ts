@@ -5,6 +5,7 @@ import { provision as provisionFleet } from '../../provision/provision.ts'
 import type { Inventory } from '../../provision/layout.ts'
 import { defineCommand, usageError } from '../args.ts'
 import { deviceFromFlags, NETWORK_FLAGS } from '../network-flags.ts'
+import { runtimeFlag } from './build.ts'
 
 export const provision = defineCommand({
   name: 'provision',
@@ -13,13 +14,14 @@ export const provision = defineCommand({
     'DIR/artifacts/, and DIR/inventory.json. Run again after editing the fleet file: only what changed is\n' +
     'written, and no device gets a new key unless --rotate names it. The fleet\'s operator key is the\n' +
     'file\'s operator_key, or this client\'s key (`roost id`).',
-  usage: 'roost provision --fleet FILE --out DIR [--rotate NAME] [--force] [--json]',
+  usage: 'roost provision --fleet FILE --out DIR [--rotate NAME] [--force] [--runtime bare|node] [--json]',
   flags: {
     fleet: { type: 'string', value: 'FILE', help: 'fleet file (YAML): fleet name, defaults and devices' },
     out: { type: 'string', value: 'DIR', help: 'provisioning folder: new, empty, or this fleet\'s' },
     rotate: { type: 'string', multiple: true, value: 'NAME', help: 'give this device a new identity (its old key stops working)' },
     force: { type: 'boolean', help: 'write into a folder that holds another fleet or other files' },
     json: { type: 'boolean', help: 'print the inventory as JSON instead of a table' },
+    runtime: { type: 'string', value: 'bare|node', help: 'JavaScript runtime of the artifacts (default: bare; node for devices that run Node.js)' },
     identity: { ...NETWORK_FLAGS.identity, help: 'client identity whose key is the operator key when the file names none (default: ~/.local/share/roost/client)' }
   }
 }, async (flags) => {
@@ -33,6 +35,7 @@ export const provision = defineCommand({
     operatorKey,
     rotate: flags.rotate,
     force: flags.force,
+    runtime: runtimeFlag('provision', flags.runtime),
     onProgress: (line) => process.stderr.write(line + '\n')
   })
   if (flags.json === true) {
