@@ -50,8 +50,7 @@ export function flash (opts: FlashOptions): FlashResult {
   const dev = loadFlashDevice(opts.outDir, opts.deviceName)
   const boot = openBootPartition(opts.bootPath)
   try {
-    const detected = opts.os === undefined ? detectRelease(boot) : null
-    const release = opts.os ?? detected?.release ?? 'trixie'
+    const { release, because } = opts.os === undefined ? detectRelease(boot) : { release: opts.os, because: null }
     const artifact = artifactFiles(dev.artifactDir)
 
     const folder = planFolder(boot, [...artifact, ...roostFiles(dev, release, wifi !== null)])
@@ -71,7 +70,7 @@ export function flash (opts: FlashOptions): FlashResult {
       board: dev.board,
       boot: { where: boot.where, kind: boot.kind },
       release,
-      detectedBy: detected?.because ?? null,
+      detectedBy: because,
       artifact: { files: artifact.length, bytes: artifact.reduce((sum, f) => sum + f.data.length, 0) },
       wifi: wifi === null ? null : { ssid: wifi.ssid, country: wifi.country },
       written: [...folder.write, ...hooks, ...last].map((f) => f.path),
