@@ -52,3 +52,9 @@ export function localFiles (base: string): Map<string, BootFile> {
   }
   return files
 }
+
+// The folders a '/'-separated path lies in, outermost first: a/b/c → a, a/b.
+export function parentFolders (name: string): string[] {
+  const parts = name.split('/').slice(0, -1)
+  return parts.map((_, i) => parts.slice(0, i + 1).join('/'))
+}

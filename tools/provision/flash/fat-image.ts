@@ -6,7 +6,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { ProvisionError } from '../errors.ts'
-import { localFiles } from './boot-folder.ts'
+import { localFiles, parentFolders } from './boot-folder.ts'
 import type { BootPartition } from './boot-partition.ts'
 
 const SECTOR = 512
@@ -20,6 +20,8 @@ export function openFatImage (file: string): BootPartition {
   const image = offset === 0 ? file : `${file}@@${offset}`
   const temp = fs.mkdtempSync(path.join(os.tmpdir(), 'roost-flash-'))
   let listing: Set<string> | null = null
+  // What this run read or wrote, so that each file is read out of the image once.
+  const known = new Map<string, Buffer | null>()
   // Every folder of the image, '/'-separated without a leading slash, read once.
   const folders = (): Set<string> => {
     listing ??= new Set(mtools('mdir', ['-/', '-b', '-i', image, '::/']).toString('utf8').split('\n')
@@ -31,12 +33,12 @@ export function openFatImage (file: string): BootPartition {
     where: file,
     kind: 'FAT image',
     readFile (name) {
-      const result = run('mtype', ['-i', image, `::/${name}`])
-      if (result.status !== 0) {
-        if (/not found/i.test(result.stderr)) return null
-        throw ProvisionError.TOOL_FAILED(`mtype ::/${name}`, firstLine(result.stderr))
+      if (!known.has(name)) {
+        const result = run('mtype', ['-i', image, `::/${name}`])
+        if (result.status !== 0 && !/not found/i.test(result.stderr)) throw ProvisionError.TOOL_FAILED(`mtype ::/${name}`, firstLine(result.stderr))
+        known.set(name, result.status === 0 ? result.stdout : null)
       }
-      return result.stdout
+      return known.get(name) ?? null
     },
     listFiles (dir) {
       if (!folders().has(dir)) return new Map()
@@ -54,11 +56,11 @@ export function openFatImage (file: string): BootPartition {
       return { freeBytes: Number(free[1].replace(/ /g, '')), clusterBytes: sectorBytes * sectorsPerCluster }
     },
     write (files) {
-      const known = folders()
-      const newFolders = [...new Set(files.flatMap(({ path: name }) => parents(name)))].filter((dir) => !known.has(dir))
+      const made = folders()
+      const newFolders = [...new Set(files.flatMap(({ path: name }) => parentFolders(name)))].filter((dir) => !made.has(dir))
       if (newFolders.length > 0) {
         mtools('mmd', ['-i', image, ...newFolders.map((dir) => `::/${dir}`)])
-        for (const dir of newFolders) known.add(dir)
+        for (const dir of newFolders) made.add(dir)
       }
       // One mcopy per target folder; the staged copies keep their names so that mcopy
       // puts each under its own name.
@@ -73,10 +75,12 @@ export function openFatImage (file: string): BootPartition {
       for (const [dir, staged] of byFolder) {
         mtools('mcopy', ['-o', '-i', image, ...staged, dir === '.' ? '::/' : `::/${dir}/`])
       }
+      for (const { path: name, data } of files) known.set(name, data)
       fs.rmSync(path.join(temp, 'write'), { recursive: true, force: true })
     },
     remove (names) {
       if (names.length > 0) mtools('mdel', ['-i', image, ...names.map((name) => `::/${name}`)])
+      for (const name of names) known.set(name, null)
     },
     close () {
       fs.rmSync(temp, { recursive: true, force: true })
@@ -132,11 +136,6 @@ function readSector (file: string, offset: number): Buffer | null {
   } finally {
     fs.closeSync(fd)
   }
-}
-
-function parents (name: string): string[] {
-  const parts = name.split('/').slice(0, -1)
-  return parts.map((_, i) => parts.slice(0, i + 1).join('/'))
 }
 
 interface ToolResult { status: number | null, stdout: Buffer, stderr: string }

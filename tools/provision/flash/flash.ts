@@ -8,6 +8,7 @@ import path from 'node:path'
 import type { Board } from '../../config/boards.ts'
 import { ProvisionError } from '../errors.ts'
 import type { InventoryDevice } from '../layout.ts'
+import { parentFolders } from './boot-folder.ts'
 import { openBootPartition, type BootFile, type BootPartition } from './boot-partition.ts'
 import { metaData, networkConfig, NOCLOUD_CMDLINE, userData } from './cloud-init.ts'
 import { addCmdlineEntries } from './cmdline.ts'
@@ -133,7 +134,7 @@ function checkSpace (boot: BootPartition, folder: FolderPlan, others: Wanted[]):
   let needed = writes.reduce((sum, f) => sum + clusters(f.data.length) - clusters(oldSize(f.path)), 0)
   needed -= folder.remove.reduce((sum, name) => sum + clusters(oldSize(name)), 0)
 
-  const knownFolders = new Set([...folder.existing.keys()].flatMap(parentsOf))
+  const knownFolders = new Set([...folder.existing.keys()].flatMap(parentFolders))
   const children = new Map<string, Set<string>>()
   for (const f of folder.write) {
     const names = f.path.split('/')
@@ -147,11 +148,6 @@ function checkSpace (boot: BootPartition, folder: FolderPlan, others: Wanted[]):
     needed += clusters((2 + [...names].reduce((n, name) => n + 1 + Math.ceil(name.length / 13), 0)) * 32)
   }
   if (needed > freeBytes) throw ProvisionError.NO_SPACE(boot.where, freeBytes, needed)
-}
-
-function parentsOf (name: string): string[] {
-  const parts = name.split('/').slice(0, -1)
-  return parts.map((_, i) => parts.slice(0, i + 1).join('/'))
 }
 
 function sameBytes (a: Buffer | null, b: Buffer): boolean {
