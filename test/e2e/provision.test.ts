@@ -129,7 +129,7 @@ test.serial('--rotate of a device the fleet does not have is refused, naming the
   const s = setup(t, fleetYaml('home', [{ name: 'a', board: 'raspberry-pi-4b' }]))
   const result = await s.run('--rotate', 'kitchen')
   t.is(result.code, 1)
-  t.is(result.stderr, 'UNKNOWN_DEVICE: no device named "kitchen" (devices: a)\nhint: use a name from the fleet file or the inventory\n')
+  t.is(result.stderr, 'NOT_IN_FLEET: no device named "kitchen" in the fleet (devices: a)\nhint: use a name from the fleet file\n')
   t.false(fs.existsSync(s.out))
 })
 

@@ -11,6 +11,7 @@ import { CliError } from '../../tools/cli/errors.ts'
 import { ClientError } from '../../tools/client/errors.ts'
 import { ConfigError } from '../../tools/config/errors.ts'
 import { HarnessError } from '../../tools/harness/errors.ts'
+import { ProvisionError } from '../../tools/provision/errors.ts'
 
 const CATALOGUES = ['node/errors.ts', 'targets/errors.ts', 'tools/cli/errors.ts', 'tools/client/errors.ts', 'tools/config/errors.ts', 'tools/harness/errors.ts', 'tools/provision/errors.ts']
 
@@ -45,7 +46,8 @@ test('no wire refusal is written outside the refusal catalogue', (t) => {
 test('every catalogue is a RoostError with a code, a message and its hint', (t) => {
   const errors: RoostError[] = [
     NodeError.BAD_BOOTSTRAP('x'), BuildError.BUNDLE_FAILED('x'), ConfigError.NOT_FOUND('x'),
-    CliError.USAGE('x', 'y'), ClientError.NOT_A_BACKUP(), HarnessError.CHECK_FAILED('x')
+    CliError.USAGE('x', 'y'), ClientError.NOT_A_BACKUP(), HarnessError.CHECK_FAILED('x'),
+    ProvisionError.NOT_A_FLEET_FOLDER('x')
   ]
   for (const err of errors) {
     t.true(err instanceof RoostError, err.name)
@@ -109,4 +111,10 @@ test('harness catalogue: a wait that runs out says what it waited for and the la
   const err = HarnessError.WAIT_TIMEOUT('"ready"', 30_000, 'log: [{"event":"starting"}]')
   t.is(err.code, 'WAIT_TIMEOUT')
   t.is(err.message, 'no "ready" within 30000 ms; log: [{"event":"starting"}]')
+})
+
+test('provision catalogue: a boot partition too small says what it has and what is needed', (t) => {
+  const err = ProvisionError.NO_SPACE('sd.img', 7_000_000, 25_297_818)
+  t.is(err.code, 'NO_SPACE')
+  t.is(err.message, 'sd.img has 7,000,000 bytes (6.7 MiB) free; this device\'s files need 25,297,818 bytes (24.1 MiB)')
 })

@@ -9,6 +9,7 @@ import { build } from './commands/build.ts'
 import { demo } from './commands/demo.ts'
 import { drop } from './commands/drop.ts'
 import { feed } from './commands/feed.ts'
+import { flash } from './commands/flash.ts'
 import { fleet } from './commands/fleet.ts'
 import { id } from './commands/id.ts'
 import { invite } from './commands/invite.ts'
@@ -22,7 +23,7 @@ import { status } from './commands/status.ts'
 import { testnet } from './commands/testnet.ts'
 import { trust } from './commands/trust.ts'
 
-export const COMMANDS: Command[] = [boards, build, provision, run, testnet, ping, status, fleet, feed, invite, pair, trust, keep, drop, backup, restore, id, demo, bench]
+export const COMMANDS: Command[] = [boards, build, provision, flash, run, testnet, ping, status, fleet, feed, invite, pair, trust, keep, drop, backup, restore, id, demo, bench]
 
 export function overview (): string {
   const width = Math.max(...COMMANDS.map((c) => c.spec.name.length)) + 2

@@ -34,7 +34,7 @@ const INIT_OF_OS: Record<OsFamily, InitSystem> = {
   openwrt: 'procd'
 }
 
-const OS_NAMES: Record<OsFamily, string> = {
+export const OS_NAMES: Record<OsFamily, string> = {
   debian: 'Debian',
   'raspberry-pi-os': 'Raspberry Pi OS',
   openwrt: 'OpenWrt'

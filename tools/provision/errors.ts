@@ -1,5 +1,6 @@
-// Errors of provisioning and the install paths: the output folder, the devices named on
-// the command line, and what is written onto a device.
+// Errors of provisioning and of the install paths that read its folder (tools/provision/
+// layout.ts). Messages name files, devices and numbers, never a
+// secret: not an identity's key, not a Wi-Fi passphrase.
 import { RoostError } from '../../node/errors.ts'
 
 export class ProvisionError extends RoostError {
@@ -18,13 +19,127 @@ export class ProvisionError extends RoostError {
       'pass a new or empty --out folder, or --force to write into it anyway')
   }
 
-  static UNKNOWN_DEVICE (name: string, names: readonly string[]): ProvisionError {
-    return new ProvisionError('UNKNOWN_DEVICE', `no device named "${name}" (devices: ${names.join(', ') || 'none'})`,
-      'use a name from the fleet file or the inventory')
+  // --rotate NAME for a device the fleet file does not have.
+  static NOT_IN_FLEET (name: string, names: readonly string[]): ProvisionError {
+    return new ProvisionError('NOT_IN_FLEET', `no device named "${name}" in the fleet (devices: ${names.join(', ') || 'none'})`,
+      'use a name from the fleet file')
   }
 
-  static BAD_INVENTORY (file: string, reason: string): ProvisionError {
-    return new ProvisionError('BAD_INVENTORY', `${file} is not a roost inventory: ${reason}`,
-      'run `roost provision --fleet FILE --out DIR` to write it again')
+  static FILE_CORRUPT (file: string, reason: string): ProvisionError {
+    return new ProvisionError('FILE_CORRUPT', `${file} cannot be read: ${reason}`,
+      'run `roost provision` again: it rewrites what is damaged and keeps every identity')
   }
+
+  static UNKNOWN_DEVICE (name: string, file: string, names: readonly string[]): ProvisionError {
+    return new ProvisionError('UNKNOWN_DEVICE',
+      `no device named "${name}" in ${file} (devices: ${names.length === 0 ? 'none' : names.join(', ')})`,
+      'pass --device with one of the listed names, or add the device to the fleet file and run `roost provision`')
+  }
+
+  static NOT_RASPBERRY_PI (name: string, boardId: string, osName: string): ProvisionError {
+    return new ProvisionError('NOT_RASPBERRY_PI',
+      `device "${name}" is a ${boardId} running ${osName}: roost flash writes Raspberry Pi OS boot partitions only`,
+      'install it with the artifact\'s install.sh (or its package) instead')
+  }
+
+  static DEVICE_FILE_MISSING (name: string, file: string): ProvisionError {
+    return new ProvisionError('DEVICE_FILE_MISSING', `device "${name}" has no ${file}`,
+      'run `roost provision` again: it completes a device that was provisioned only in part')
+  }
+
+  static IDENTITY_MISMATCH (name: string, file: string): ProvisionError {
+    return new ProvisionError('IDENTITY_MISMATCH',
+      `the identity in ${file} is not the public key the inventory lists for device "${name}"`,
+      'run `roost provision` again so that the inventory matches the identities on disk')
+  }
+
+  // Never a block or character device, with or without a flag: writing one by mistake
+  // (the wrong /dev/sdX) destroys a disk, and the mounted folder does the same job.
+  static BOOT_IS_DEVICE (bootPath: string, kind: string): ProvisionError {
+    return new ProvisionError('BOOT_IS_DEVICE', `${bootPath} is a ${kind}: roost flash never writes to devices`,
+      'mount the SD card\'s boot partition (the FAT one, labelled bootfs) and pass its folder, e.g. --boot /media/$USER/bootfs')
+  }
+
+  static BOOT_NOT_FOUND (bootPath: string): ProvisionError {
+    return new ProvisionError('BOOT_NOT_FOUND', `${bootPath}: no such folder or file`,
+      'pass the mounted boot partition\'s folder, or a FAT image file')
+  }
+
+  static BOOT_NOT_FAT (bootPath: string, reason: string): ProvisionError {
+    return new ProvisionError('BOOT_NOT_FAT', `${bootPath} is not a FAT image: ${reason}`,
+      'pass a FAT file system image (the boot partition\'s), a whole SD card image whose first partition is FAT, or the mounted boot partition\'s folder')
+  }
+
+  static IMAGE_IN_USE (file: string, loop: string): ProvisionError {
+    return new ProvisionError('IMAGE_IN_USE', `${file} is attached to ${loop} (and may be mounted): writing it now could corrupt it`,
+      `unmount it and detach the loop device (losetup -d ${loop}), or pass the mounted folder instead`)
+  }
+
+  static NOT_A_BOOT_PARTITION (bootPath: string, reason: string): ProvisionError {
+    return new ProvisionError('NOT_A_BOOT_PARTITION', `${bootPath} is not a Raspberry Pi OS boot partition: ${reason}`,
+      'pass the boot partition (the FAT one with cmdline.txt and config.txt) of a freshly written Raspberry Pi OS card or image')
+  }
+
+  static OS_UNKNOWN (bootPath: string, clues: string): ProvisionError {
+    return new ProvisionError('OS_UNKNOWN', `cannot tell which Raspberry Pi OS release ${bootPath} holds: ${clues}`,
+      'say it with --os trixie (cloud-init files on the boot partition) or --os bookworm (firstrun.sh)')
+  }
+
+  static OS_TOO_OLD (bootPath: string): ProvisionError {
+    return new ProvisionError('OS_TOO_OLD',
+      `${bootPath} holds Raspberry Pi OS Bullseye or older (its config.txt documents /boot/overlays), which mounts the boot partition at /boot`,
+      'write a current Raspberry Pi OS (Trixie, or Bookworm) to the card, then run roost flash again')
+  }
+
+  static CMDLINE_MULTILINE (file: string, lines: number): ProvisionError {
+    return new ProvisionError('CMDLINE_MULTILINE', `${file} has ${lines} lines; the firmware reads only the first`,
+      'join its lines into one, then run roost flash again')
+  }
+
+  static CMDLINE_CONFLICT (file: string, token: string, wanted: string): ProvisionError {
+    return new ProvisionError('CMDLINE_CONFLICT', `${file} already has ${token}, where roost flash needs ${wanted}`,
+      'remove that entry from cmdline.txt if nothing else needs it, then run roost flash again')
+  }
+
+  static FIRSTRUN_FOREIGN (file: string): ProvisionError {
+    return new ProvisionError('FIRSTRUN_FOREIGN',
+      `${file} was not written by roost and has no "rm -f /boot/firstrun.sh" line to add roost's step before`,
+      'start from a freshly written card, or move firstrun.sh away and run roost flash again')
+  }
+
+  static CLOUD_INIT_FILE (file: string, reason: string): ProvisionError {
+    return new ProvisionError('CLOUD_INIT_FILE', `${file} cannot be extended: ${reason}`,
+      'start from a freshly written card, or fix the file so that it is cloud-config YAML')
+  }
+
+  static NO_SPACE (bootPath: string, freeBytes: number, neededBytes: number): ProvisionError {
+    return new ProvisionError('NO_SPACE',
+      `${bootPath} has ${bytes(freeBytes)} free; this device's files need ${bytes(neededBytes)}`,
+      'use the boot partition of a real Raspberry Pi OS card (512 MiB), or a larger image')
+  }
+
+  static WIFI_FILE (file: string, reason: string): ProvisionError {
+    return new ProvisionError('WIFI_FILE', `Wi-Fi file ${file}: ${reason}`,
+      'write three lines: ssid=NAME, psk=PASSPHRASE (8 to 63 characters) and country=XX (two letters, e.g. GB)')
+  }
+
+  static WIFI_PERMISSIONS (file: string, mode: number): ProvisionError {
+    return new ProvisionError('WIFI_PERMISSIONS',
+      `Wi-Fi file ${file} is readable by group or others (mode ${(mode & 0o777).toString(8).padStart(3, '0')})`,
+      `run: chmod 600 ${file}`)
+  }
+
+  static TOOL_MISSING (tool: string): ProvisionError {
+    return new ProvisionError('TOOL_MISSING', `${tool} is not installed (FAT images are written with mtools)`,
+      'install mtools (Debian: apt-get install mtools), or mount the boot partition and pass its folder')
+  }
+
+  static TOOL_FAILED (command: string, reason: string): ProvisionError {
+    return new ProvisionError('TOOL_FAILED', `${command} failed: ${reason}`)
+  }
+}
+
+function bytes (n: number): string {
+  const mib = n / 1024 / 1024
+  return `${n.toLocaleString('en-US')} bytes (${mib.toFixed(1)} MiB)`
 }

@@ -50,7 +50,7 @@ export async function provision (opts: ProvisionOptions): Promise<ProvisionResul
   const say = opts.onProgress ?? (() => {})
   const names = fleet.devices.map((d) => d.name)
   for (const name of opts.rotate ?? []) {
-    if (!names.includes(name)) throw ProvisionError.UNKNOWN_DEVICE(name, names)
+    if (!names.includes(name)) throw ProvisionError.NOT_IN_FLEET(name, names)
   }
   checkFolder(outDir, fleet.name, opts.force === true)
   const written: string[] = []
