@@ -14,6 +14,7 @@ import { deviceAt } from '../../tools/client/device.ts'
 import type { Inventory } from '../../tools/provision/layout.ts'
 import { roost } from '../helpers/cli.ts'
 import { tmpDir } from '../helpers/tmp.ts'
+import { makeBootImage, readImageFile, TRIXIE } from '../helpers/boot-partition.ts'
 
 const OPERATOR = 'yapb8kntdzp3nmnzgj7f57u3d5yxsnd98kzmjkw6wcdmdxu3ey7o'
 const TRUSTED = 'pn98rpqjai7xydn8u7ymdbuxfm9yjhhmoehh3t17xcyargseqkdo'
@@ -225,4 +226,16 @@ test.serial('a fleet file with several problems is refused with one line each an
   t.true(lines.includes(`${s.fleetFile}:4: devices.1.memory_budget_mb: expected less than the RAM of raspberry-pi-4b (1024 MB), got 4096`), result.stderr)
   t.is(lines.at(-1), 'hint: fix each line above; roost checks the whole file again')
   t.false(fs.existsSync(s.out))
+})
+
+test.serial('a device that roost provision wrote flashes onto a Raspberry Pi OS image with its own key', async (t) => {
+  const s = setup(t, fleetYaml('home', [{ name: 'kitchen', board: 'raspberry-pi-4b' }, { name: 'closet', board: 'x86-64-mini-pc' }]))
+  t.is((await s.run()).code, 0)
+  const image = makeBootImage(t, TRIXIE)
+  const flashed = await roost(['flash', '--device', 'kitchen', '--boot', image, '--out', s.out], { home: s.home, timeoutMs: 120_000 })
+  t.is(flashed.code, 0, flashed.stderr)
+  const identity = JSON.parse(readImageFile(image, 'roost/identity.json')) as { publicKey: string }
+  t.is(identity.publicKey, inventory(s.out).devices.find((d) => d.name === 'kitchen')?.publicKey ?? 'none')
+  const notPi = await roost(['flash', '--device', 'closet', '--boot', image, '--out', s.out], { home: s.home })
+  t.is(notPi.stderr.split('\n')[0], 'NOT_RASPBERRY_PI: device "closet" is a x86-64-mini-pc running Debian: roost flash writes Raspberry Pi OS boot partitions only')
 })
