@@ -44,4 +44,17 @@ export class BuildError extends RoostError {
     return new BuildError('OUT_DIR_NOT_ARTIFACT', `${dir} exists and is not a roost artifact; the build will not replace it`,
       'pass --out with a new or empty folder, or one that holds an earlier roost build')
   }
+
+  // A dependency bump brought native code that needs a library install.sh and the .ipk
+  // do not know how to get on the device.
+  static UNKNOWN_SHARED_LIBRARY (library: string, file: string): BuildError {
+    return new BuildError('UNKNOWN_SHARED_LIBRARY', `${file} needs the shared library ${library}, which no device package is known to provide`,
+      'add it with its Debian and OpenWrt packages to targets/shared-libs.ts')
+  }
+
+  static SCRIPT_PLACEHOLDERS (script: string, missing: string[], unused: string[]): BuildError {
+    const parts = [...(missing.length > 0 ? [`no value for ${missing.join(', ')}`] : []), ...(unused.length > 0 ? [`no placeholder for ${unused.join(', ')}`] : [])]
+    return new BuildError('SCRIPT_PLACEHOLDERS', `targets/scripts/${script}: ${parts.join('; ')}`,
+      'the script and the code that fills it disagree: change them together')
+  }
 }

@@ -1,4 +1,7 @@
 // Service files that start the node on boot under the board's init system.
+import { INSTALL_DIR, SERVICE_USER } from './device-paths.ts'
+import { procdScript } from './procd.ts'
+
 export interface ServiceBoard {
   id: string
   name: string
@@ -7,15 +10,12 @@ export interface ServiceBoard {
   memoryBudgetMb: number
 }
 
-export const INSTALL_DIR = '/opt/roost'
-
-// The system user the node runs as on systemd boards; install.sh creates it.
-export const SERVICE_USER = 'roost'
+export { INSTALL_DIR, SERVICE_USER }
 
 export function serviceFile (board: ServiceBoard, runtimeCommand: string): { name: string, text: string, mode: number } {
   const command = `${runtimeCommand} ${INSTALL_DIR}/roost-node.cjs --config ${INSTALL_DIR}/config.json`
   if (board.init === 'systemd') return { name: 'roost.service', text: systemdUnit(board, command), mode: 0o644 }
-  return { name: 'roost.init', text: procdScript(board, command), mode: 0o755 }
+  return { name: 'roost.init', text: procdScript(board, runtimeCommand), mode: 0o755 }
 }
 
 // Hardened for a node that listens on UDP, talks to a local MQTT broker over TCP and
@@ -86,27 +86,5 @@ SystemCallErrorNumber=EPERM
 
 [Install]
 WantedBy=multi-user.target
-`
-}
-
-function procdScript (board: ServiceBoard, command: string): string {
-  return `#!/bin/sh /etc/rc.common
-# roost home peer (${board.name}); install as /etc/init.d/roost, then
-# /etc/init.d/roost enable && /etc/init.d/roost start
-START=95
-STOP=10
-USE_PROCD=1
-
-start_service() {
-	mkdir -p ${board.storagePath}
-	chmod 700 ${board.storagePath}
-	procd_open_instance
-	procd_set_param command ${command}
-	procd_set_param respawn 3600 5 5
-	procd_set_param stdout 1
-	procd_set_param stderr 1
-	procd_set_param term_timeout 10
-	procd_close_instance
-}
 `
 }
