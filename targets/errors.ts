@@ -57,4 +57,27 @@ export class BuildError extends RoostError {
     return new BuildError('SCRIPT_PLACEHOLDERS', `targets/scripts/${script}: ${parts.join('; ')}`,
       'the script and the code that fills it disagree: change them together')
   }
+
+  static TAR_PATH_TOO_LONG (entryPath: string): BuildError {
+    return new BuildError('TAR_PATH_TOO_LONG', `${entryPath} is too long for a ustar entry (100 bytes of name, 155 of folder)`,
+      'shorten the path in the artifact, or teach targets/tar.ts GNU long names')
+  }
+
+  static NOT_OPENWRT_BOARD (boardId: string): BuildError {
+    return new BuildError('NOT_OPENWRT_BOARD', `board ${boardId} is not an OpenWrt board with an openwrt_arch: an .ipk is only for those`,
+      'install on Debian and Raspberry Pi OS with the artifact\'s install.sh')
+  }
+
+  static NOT_AN_ARTIFACT (dir: string): BuildError {
+    return new BuildError('NOT_AN_ARTIFACT', `${dir} has no roost manifest.json`, 'build the artifact first: roost build --board ID')
+  }
+
+  static ARTIFACT_OF_ANOTHER_BOARD (dir: string, found: string, wanted: string): BuildError {
+    return new BuildError('ARTIFACT_OF_ANOTHER_BOARD', `${dir} is an artifact for ${found}, not for ${wanted}`)
+  }
+
+  static ARTIFACT_DAMAGED (dir: string, file: string): BuildError {
+    return new BuildError('ARTIFACT_DAMAGED', `${dir}/${file} is missing or differs from the artifact's manifest.json`,
+      'build the artifact again: roost build --board ID')
+  }
 }
