@@ -10,7 +10,7 @@ import { BuildError } from './errors.ts'
 import { installNotes } from './install-notes.ts'
 import { INSTALL_SCRIPT, installScript } from './install-script.ts'
 import { INSTALL_DIR, serviceFile, type ServiceBoard } from './service.ts'
-import { sharedLibraries, type SharedLibrary } from './shared-libs.ts'
+import { deviceNeeds, type SharedLibrary } from './shared-libs.ts'
 
 export interface ArtifactBoard extends ServiceBoard {
   host: string
@@ -37,8 +37,10 @@ export interface Manifest {
   runtime: { name: Runtime, version: string, included: boolean, file?: string, install?: string }
   bundle: { file: string, bytes: number }
   addons: Array<{ name: string, version: string, file: string, machine: string }>
-  // What the addons and the runtime need from the device beyond the C library.
+  // What the addons and the runtime need from the device beyond the C library, and the
+  // oldest glibc they load with (null: they name no glibc version).
   libraries: SharedLibrary[]
+  glibc: string | null
   files: ManifestFile[]
 }
 
@@ -97,10 +99,10 @@ async function writeArtifact (opts: ArtifactOptions, outDir: string): Promise<Ma
   const service = serviceFile(board, runtimeCommand)
   writeFile(outDir, service.name, service.text, service.mode)
   writeFile(outDir, 'config.json', JSON.stringify(opts.config ?? defaultConfig(board), null, 2) + '\n', 0o644)
-  const libraries = sharedLibraries(outDir, [...addons.map((addon) => addon.file), ...(runtimeInfo.file ? [runtimeInfo.file] : [])])
+  const { libraries, glibc } = deviceNeeds(outDir, [...addons.map((addon) => addon.file), ...(runtimeInfo.file ? [runtimeInfo.file] : [])])
   writeFile(outDir, 'INSTALL.md', installNotes({ board, runtime, runtimeInfo, serviceName: service.name, libraries }), 0o644)
   if (board.init === 'systemd') {
-    const script = installScript({ version, boardId: board.id, host: board.host, unitName: service.name, runtime: runtimeInfo, libraries, files: listFiles(outDir) })
+    const script = installScript({ version, boardId: board.id, host: board.host, unitName: service.name, runtime: runtimeInfo, libraries, glibc, files: listFiles(outDir) })
     writeFile(outDir, INSTALL_SCRIPT, script, 0o755)
   }
 
@@ -113,6 +115,7 @@ async function writeArtifact (opts: ArtifactOptions, outDir: string): Promise<Ma
     bundle: { file: BUNDLE_FILE, bytes: bundle.bundleBytes },
     addons,
     libraries,
+    glibc,
     files: listFiles(outDir)
   }
   writeFile(outDir, 'manifest.json', JSON.stringify(manifest, null, 2) + '\n', 0o644)

@@ -32,9 +32,17 @@ export function elfMachine (file: string): string {
   return MACHINES[machine] ?? `unknown(${machine})`
 }
 
-// The shared libraries an ELF file names as DT_NEEDED, in the order it names them: what
-// the device must have installed before the file can load.
-export function elfNeeded (file: string): string[] {
+export interface ElfDynamic {
+  // DT_NEEDED, in the order the file names them.
+  needed: string[]
+  // The newest GLIBC_x.y symbol version it references (its dynamic strings hold the
+  // name of every version it needs), or null.
+  glibc: string | null
+}
+
+// What an ELF file needs from the device before it can load: shared libraries, and a
+// C library at least this new.
+export function elfDynamic (file: string): ElfDynamic {
   const fd = fs.openSync(file, 'r')
   try {
     const read = (offset: number, length: number): Buffer => {
@@ -43,7 +51,7 @@ export function elfNeeded (file: string): string[] {
       return bytes
     }
     const ident = read(0, 64)
-    if (ident.readUInt32BE(0) !== 0x7f454c46) return []
+    if (ident.readUInt32BE(0) !== 0x7f454c46) return { needed: [], glibc: null }
     const wide = ident[4] === 2
     const le = ident[5] === 1
     const u16 = (b: Buffer, at: number): number => le ? b.readUInt16LE(at) : b.readUInt16BE(at)
@@ -75,10 +83,20 @@ export function elfNeeded (file: string): string[] {
         const start = word(entries, at + entrySize / 2)
         needed.push(strings.toString('latin1', start, strings.indexOf(0, start)))
       }
-      return needed
+      const glibc = strings.toString('latin1').split('\0').filter((name) => /^GLIBC_\d+\.\d+(\.\d+)?$/.test(name)).map((name) => name.slice(6))
+      return { needed, glibc: glibc.sort(byVersion).at(-1) ?? null }
     }
-    return []
+    return { needed: [], glibc: null }
   } finally {
     fs.closeSync(fd)
   }
+}
+
+export function byVersion (a: string, b: string): number {
+  const x = a.split('.').map(Number)
+  const y = b.split('.').map(Number)
+  for (let i = 0; i < Math.max(x.length, y.length); i++) {
+    if ((x[i] ?? 0) !== (y[i] ?? 0)) return (x[i] ?? 0) - (y[i] ?? 0)
+  }
+  return 0
 }

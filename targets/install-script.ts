@@ -22,6 +22,7 @@ export interface InstallScriptInput {
   unitName: string
   runtime: Manifest['runtime']
   libraries: SharedLibrary[]
+  glibc: string | null
   // Every file of the artifact but install.sh and manifest.json.
   files: ManifestFile[]
 }
@@ -37,6 +38,7 @@ export function installScript (input: InstallScriptInput): string {
     MACHINE: arch.machine,
     DPKG_ARCH: arch.dpkg,
     LIB_DIRS: [`/lib/${arch.triplet}`, `/usr/lib/${arch.triplet}`, '/lib64', '/usr/lib64', '/lib', '/usr/lib'].join(' '),
+    GLIBC: input.glibc ?? '',
     LIBRARIES: input.libraries.map((lib) => `${lib.name}:${lib.debian}:${lib.neededBy.join(',')}`).join(' '),
     // The manifest's file list and this script add a few KiB; the margin covers them.
     ARTIFACT_KB: String(Math.ceil(bytes / 1024)),

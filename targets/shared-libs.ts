@@ -1,9 +1,10 @@
-// The shared libraries the artifact's native code needs beyond the C library, read
-// from the ELF files themselves, each with the package that provides it on Debian and
-// on OpenWrt: install.sh checks for them and the .ipk depends on them.
+// What the artifact's native code needs from the device, read from the ELF files
+// themselves: the shared libraries beyond the C library, each with the package that
+// provides it on Debian and on OpenWrt, and the oldest glibc that has every symbol
+// version it uses. install.sh checks for them and the .ipk depends on them.
 import path from 'node:path'
 import { byCodeUnit } from './bundle.ts'
-import { elfNeeded } from './elf.ts'
+import { byVersion, elfDynamic } from './elf.ts'
 import { BuildError } from './errors.ts'
 
 export interface SharedLibrary {
@@ -24,11 +25,16 @@ const PACKAGES: Record<string, { debian: string, openwrt: string }> = {
 // glibc's own libraries and loader: present wherever the system's C library is.
 const C_LIBRARY = /^(libc|libm|libdl|libpthread|librt)\.so\.\d+$|^ld-linux[-\w.]*\.so\.\d+$/
 
+export interface DeviceNeeds { libraries: SharedLibrary[], glibc: string | null }
+
 // files: the artifact's ELF files, relative to outDir.
-export function sharedLibraries (outDir: string, files: string[]): SharedLibrary[] {
+export function deviceNeeds (outDir: string, files: string[]): DeviceNeeds {
   const byName = new Map<string, SharedLibrary>()
+  const glibc: string[] = []
   for (const file of files) {
-    for (const name of elfNeeded(path.join(outDir, file))) {
+    const dynamic = elfDynamic(path.join(outDir, file))
+    if (dynamic.glibc !== null) glibc.push(dynamic.glibc)
+    for (const name of dynamic.needed) {
       if (C_LIBRARY.test(name)) continue
       const packages = PACKAGES[name]
       if (packages === undefined) throw BuildError.UNKNOWN_SHARED_LIBRARY(name, file)
@@ -38,9 +44,10 @@ export function sharedLibraries (outDir: string, files: string[]): SharedLibrary
       byName.set(name, library)
     }
   }
-  return [...byName.values()]
+  const libraries = [...byName.values()]
     .map((library) => ({ ...library, neededBy: library.neededBy.sort(byCodeUnit) }))
     .sort((a, b) => byCodeUnit(a.name, b.name))
+  return { libraries, glibc: glibc.sort(byVersion).at(-1) ?? null }
 }
 
 // node_modules/rocksdb-native/prebuilds/… → rocksdb-native; bin/bare → bare.

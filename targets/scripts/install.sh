@@ -9,7 +9,8 @@
 # Test-only overrides, never needed on a device: ROOST_INSTALL_UNAME_M stands for
 # `uname -m`, ROOST_INSTALL_DPKG_ARCH for `dpkg --print-architecture`,
 # ROOST_INSTALL_LIB_PATH for the folders searched for shared libraries (space-separated),
-# ROOST_INSTALL_FREE_KB for the free KiB of every file system.
+# ROOST_INSTALL_GLIBC for the glibc version, ROOST_INSTALL_FREE_KB for the free KiB of
+# every file system.
 set -eu
 
 # Filled in by the build (targets/install-script.ts).
@@ -19,6 +20,8 @@ HOST=@HOST@
 MACHINE=@MACHINE@
 DPKG_ARCH=@DPKG_ARCH@
 LIB_DIRS=@LIB_DIRS@
+# the oldest glibc with every symbol version the native code uses ('' if none)
+GLIBC=@GLIBC@
 # name:debian-package:needed-by, space-separated
 LIBRARIES=@LIBRARIES@
 ARTIFACT_KB=@ARTIFACT_KB@
@@ -102,6 +105,12 @@ existing_parent() {
 
 mib() { echo $((($1 + 1023) / 1024)); }
 
+version_at_least() { # HAVE WANT, both major.minor
+	have_major=${1%%.*} have_minor=${1#*.} want_major=${2%%.*} want_minor=${2#*.}
+	have_minor=${have_minor%%.*} want_minor=${want_minor%%.*}
+	[ "$have_major" -gt "$want_major" ] || { [ "$have_major" -eq "$want_major" ] && [ "$have_minor" -ge "$want_minor" ]; }
+}
+
 # --- prerequisites: all of them are checked, then all problems are reported at once
 
 root=no
@@ -122,6 +131,15 @@ else
 	dpkg_arch=${ROOST_INSTALL_DPKG_ARCH:-$(dpkg --print-architecture 2>/dev/null || true)}
 	if [ -n "$dpkg_arch" ] && [ "$dpkg_arch" != "$DPKG_ARCH" ]; then
 		problem "the kernel is $machine but the system's packages are $dpkg_arch (a 32-bit OS on a 64-bit kernel): install the 64-bit ($DPKG_ARCH) OS"
+	fi
+fi
+
+if [ -n "$GLIBC" ]; then
+	glibc=${ROOST_INSTALL_GLIBC:-$(getconf GNU_LIBC_VERSION 2> /dev/null | sed -n 's/^glibc //p')}
+	if [ -z "$glibc" ]; then
+		problem "this system's C library is not glibc: the native addons need glibc $GLIBC or newer (Debian 12 or Raspberry Pi OS bookworm and later)"
+	elif ! version_at_least "$glibc" "$GLIBC"; then
+		problem "glibc $glibc is too old: the native addons need glibc $GLIBC or newer: upgrade to Debian 12 or Raspberry Pi OS bookworm (or later)"
 	fi
 fi
 

@@ -258,6 +258,12 @@ test('the manifest names the shared libraries the addons need beyond the C libra
   t.deepEqual(manifest.libraries[0], { name: 'libatomic.so.1', debian: 'libatomic1', openwrt: 'libatomic1', neededBy: ['rocksdb-native'] })
 })
 
+test('the manifest names the oldest glibc the arm64 addons load with', async (t) => {
+  const { manifest } = await sharedArtifact('raspberry-pi-4b')
+  // rocksdb-native, bare-dns and bare-tls use GLIBC_2.34 symbols (readelf -V).
+  t.is(manifest.glibc, '2.34')
+})
+
 test('the default config.json of an artifact passes checkNodeConfig with the board\'s storage path and roles', async (t) => {
   const { outDir } = await sharedArtifact('glinet-gl-mt6000')
   const board = loadBoard('glinet-gl-mt6000')

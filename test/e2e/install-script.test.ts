@@ -26,6 +26,7 @@ function piDevice (t: ExecutionContext, opts: { libraries?: string[], bare?: boo
   return {
     ROOST_INSTALL_UNAME_M: 'aarch64',
     ROOST_INSTALL_DPKG_ARCH: 'arm64',
+    ROOST_INSTALL_GLIBC: '2.36',
     ROOST_INSTALL_LIB_PATH: libDir,
     // Explicit, so no bare of the developer's (node_modules/.bin under npm test) is found.
     PATH: `${binDir}:/usr/sbin:/usr/bin:/sbin:/bin`
@@ -181,6 +182,12 @@ test('32-bit packages on a 64-bit kernel are refused with the 64-bit OS to insta
   const prefix = tmpDir(t)
   const run = installAs(await pi(), ['--prefix', prefix], { env: { ...piDevice(t), ROOST_INSTALL_DPKG_ARCH: 'armhf' } })
   assertRefused(t, run, prefix, 'the kernel is aarch64 but the system\'s packages are armhf (a 32-bit OS on a 64-bit kernel): install the 64-bit (arm64) OS')
+})
+
+test('a glibc older than the addons need is refused with the OS to upgrade to', async (t) => {
+  const prefix = tmpDir(t)
+  const run = installAs(await pi(), ['--prefix', prefix], { env: { ...piDevice(t), ROOST_INSTALL_GLIBC: '2.31' } })
+  assertRefused(t, run, prefix, 'glibc 2.31 is too old: the native addons need glibc 2.34 or newer: upgrade to Debian 12 or Raspberry Pi OS bookworm (or later)')
 })
 
 test('a missing libatomic is named with the package that installs it', async (t) => {
