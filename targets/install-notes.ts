@@ -40,12 +40,12 @@ function systemdNotes (board: NotesBoard, serviceName: string, libraries: Shared
     '## With install.sh', '',
     'Copy this folder to the device (scp -r, a USB stick) and run in it, as root:', '',
     ...fence(`sudo sh ${INSTALL_SCRIPT} [--config FILE] [--identity FILE] [--no-start]`),
-    'It checks everything first and changes nothing while something is missing: the CPU and',
-    `a 64-bit OS, the shared libraries (\`apt-get install ${apt}\`), the runtime, free space,`,
-    `and this folder's files against manifest.json. Then it installs the folder in ${INSTALL_DIR},`,
-    `creates the system user ${SERVICE_USER}, puts the config (and a provisioned identity) in place,`,
-    `installs the hardened unit and enables and starts ${serviceName}. A second run changes`,
-    `nothing. \`sh ${INSTALL_SCRIPT} --help\` lists its options.`, '',
+    'It checks everything first and changes nothing while something is missing: the CPU,',
+    'a 64-bit OS, glibc, the shared libraries, the runtime, free space, and this folder\'s',
+    `files against manifest.json. Then it installs the folder in ${INSTALL_DIR}, creates the`,
+    `system user ${SERVICE_USER}, puts the config (and a provisioned identity) in place, installs`,
+    `the hardened unit and enables and starts ${serviceName}. A second run changes nothing.`,
+    `\`sh ${INSTALL_SCRIPT} --help\` lists its options.`, '',
     '## By hand', '',
     ...fence(
       `apt-get install ${apt}`,
@@ -61,8 +61,8 @@ function procdNotes (board: NotesBoard, libraries: SharedLibrary[]): string[] {
   const opkg = libraries.map((lib) => lib.openwrt).join(' ')
   return [
     '## With the package', '',
-    '`roost provision` makes an .ipk of this folder for each device (its config and identity',
-    'inside); `opkg install` it. Settings are in ' + UCI_FILE + '.', '',
+    'roost packages this folder as an .ipk for opkg (targets/ipk.ts; per device, with its',
+    `config and identity, through roost provision): \`opkg install\` it. Settings: ${UCI_FILE}.`, '',
     '## By hand', '',
     `Copy this folder to ${INSTALL_DIR} on the router, then:`, '',
     ...fence(
@@ -71,7 +71,8 @@ function procdNotes (board: NotesBoard, libraries: SharedLibrary[]): string[] {
       `${INIT_FILE} enable && ${INIT_FILE} start`,
       'logread -e roost -f'),
     `List ${board.storagePath} in /etc/sysupgrade.conf so that a sysupgrade keeps the node's keys.`, '',
-    'The linux-arm64 addons and Bare runtime from npm are built against glibc, and OpenWrt\'s',
-    'C library is musl: until musl builds exist, the node does not load on a stock OpenWrt.', ''
+    'The linux-arm64 addons from npm are linked against glibc (GLIBC_2.34 symbols) and',
+    'OpenWrt\'s C library is musl: until musl builds exist, the node is not expected to load',
+    'on a stock OpenWrt router.', ''
   ]
 }
