@@ -172,7 +172,8 @@ fi
 if [ ! -f "$artifact/manifest.json" ]; then
 	problem "$artifact has no manifest.json: copy the whole artifact folder (roost build writes it)"
 else
-	awk -F'"' '/"path":/ { p = $4 } /"sha256":/ { print $4 "  " p }' "$artifact/manifest.json" > "$work/sums"
+	# Not config.json: --config replaces it, and a run from $INSTALL_DIR finds that one.
+	awk -F'"' '/"path":/ { p = $4 } /"sha256":/ && p != "config.json" { print $4 "  " p }' "$artifact/manifest.json" > "$work/sums"
 	for damaged in $(cd "$artifact" && sha256sum -c "$work/sums" 2>/dev/null | sed -n 's/: FAILED.*$//p'); do
 		problem "$damaged is missing or differs from manifest.json: copy the artifact folder again"
 	done

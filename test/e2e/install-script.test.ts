@@ -152,6 +152,19 @@ test('--config installs that config and lets the unit write its data folder', as
   t.false(unit.includes('ReadWritePaths=/var/lib/roost'))
 })
 
+test('run again from the installed folder, where --config left the device\'s config, install.sh changes nothing', async (t) => {
+  const prefix = tmpDir(t)
+  const env = piDevice(t)
+  const config = path.join(tmpDir(t), 'config.json')
+  fs.writeFileSync(config, fs.readFileSync(path.join(await pi(), 'config.json'), 'utf8').replace('"trustedKeys": []', '"trustedKeys": [ ]'))
+  t.is(installAs(await pi(), ['--prefix', prefix, '--config', config], { env }).code, 0)
+  const before = snapshot(prefix)
+  const again = installAs(path.join(prefix, 'opt/roost'), ['--prefix', prefix], { env })
+  t.is(again.code, 0, again.stderr)
+  t.true(again.stdout.startsWith('nothing to change: '), again.stdout)
+  t.deepEqual(snapshot(prefix), before)
+})
+
 test('files an earlier version installed and this one has not are removed', async (t) => {
   const prefix = tmpDir(t)
   const env = piDevice(t)
