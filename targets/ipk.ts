@@ -60,7 +60,7 @@ export function buildIpk (opts: IpkOptions): IpkResult {
   const controlTar = tar(withFolders([
     { path: './conffiles', mode: 0o644, data: Buffer.from(`${UCI_FILE}\n`) },
     { path: './control', mode: 0o644, data: Buffer.from(Object.entries(control).map(([key, value]) => `${key}: ${value}\n`).join('')) },
-    { path: './postinst', mode: 0o755, data: Buffer.from(fillScript('postinst', { DATA_DIR: board.storagePath, INSTALL_DIR, RUNTIME_INSTALL: manifest.runtime.install ?? '' })) },
+    { path: './postinst', mode: 0o755, data: Buffer.from(fillScript('postinst', { DATA_DIR: dataDir(opts), INSTALL_DIR, RUNTIME_INSTALL: manifest.runtime.install ?? '' })) },
     { path: './prerm', mode: 0o755, data: Buffer.from(fillScript('prerm', {})) }
   ]))
   // The order OpenWrt's ipkg-build writes.
@@ -109,10 +109,21 @@ function dataFiles (opts: IpkOptions, manifest: Manifest): TarEntry[] {
   files.push(
     { path: `.${INSTALL_DIR}/manifest.json`, mode: 0o644, data: fs.readFileSync(path.join(opts.artifactDir, 'manifest.json')) },
     { path: `.${INIT_FILE}`, mode: 0o755, data: fs.readFileSync(path.join(opts.artifactDir, 'roost.init')) },
-    { path: `.${UCI_FILE}`, mode: 0o644, data: Buffer.from(uciConfig(board)) }
+    { path: `.${UCI_FILE}`, mode: 0o644, data: Buffer.from(uciConfig({ name: board.name, storagePath: dataDir(opts) })) }
   )
   if (device?.identityFile !== undefined) files.push({ path: `.${STAGED_IDENTITY}`, mode: 0o600, data: fs.readFileSync(device.identityFile) })
   return files
+}
+
+// The init script passes UCI's data_dir to the node (--storage), so a device's config
+// that keeps its data elsewhere than the board's storage path sets it there.
+function dataDir ({ board, device }: IpkOptions): string {
+  if (device === undefined) return board.storagePath
+  try {
+    const { dataDir } = JSON.parse(fs.readFileSync(device.configFile, 'utf8')) as { dataDir?: unknown }
+    if (typeof dataDir === 'string' && path.posix.isAbsolute(dataDir)) return dataDir
+  } catch {}
+  return board.storagePath
 }
 
 // Every file with the folders above it, each once, in code-unit order (a folder sorts

@@ -113,15 +113,17 @@ test('the procd script respawns the node without a limit and reads its settings 
   }
 })
 
-test('a per-device package carries the device\'s config and its identity, mode 0600, to be moved into the data folder', async (t) => {
+test('a per-device package carries the device\'s config, its data folder in UCI, and its identity, mode 0600, to be moved there', async (t) => {
   const config = path.join(tmpDir(t), 'config.json')
-  fs.writeFileSync(config, '{"version":1,"dataDir":"/srv/roost"}\n')
+  fs.writeFileSync(config, '{"version":1,"dataDir":"/mnt/nvme/roost"}\n')
   const { file: identity } = loadOrCreateIdentity(tmpDir(t))
   const { dir, modes, control } = unpack(t, (await ipkFor(t, 'bananapi-bpi-r4', { name: 'attic', configFile: config, identityFile: identity })).file)
   t.is(fs.readFileSync(path.join(dir, 'data/opt/roost/config.json'), 'utf8'), fs.readFileSync(config, 'utf8'))
   t.true(fs.readFileSync(path.join(dir, 'data/opt/roost/identity.json')).equals(fs.readFileSync(identity)))
   t.is(modes['./opt/roost/identity.json'], '-rw------- 0/0')
   t.is(control.Description, 'roost home peer for Banana Pi BPI-R4 (device attic)')
+  t.true(fs.readFileSync(path.join(dir, 'data/etc/config/roost'), 'utf8').split('\n').includes("\toption data_dir '/mnt/nvme/roost'"))
+  t.true(fs.readFileSync(path.join(dir, 'control/postinst'), 'utf8').split('\n').includes("DATA_DIR='/mnt/nvme/roost'"))
 })
 
 test('building the same package twice gives the same bytes', async (t) => {
