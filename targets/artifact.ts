@@ -7,7 +7,10 @@ import type { NodeConfigFile } from '../node/config/types.ts'
 import { bundleNode, BUNDLE_FILE, byCodeUnit, REPO_ROOT, type Runtime } from './bundle.ts'
 import { elfMachine, HOST_MACHINE } from './elf.ts'
 import { BuildError } from './errors.ts'
+import { installNotes } from './install-notes.ts'
+import { INSTALL_SCRIPT, installScript } from './install-script.ts'
 import { INSTALL_DIR, serviceFile, type ServiceBoard } from './service.ts'
+import { deviceNeeds, type SharedLibrary } from './shared-libs.ts'
 
 export interface ArtifactBoard extends ServiceBoard {
   host: string
@@ -34,6 +37,10 @@ export interface Manifest {
   runtime: { name: Runtime, version: string, included: boolean, file?: string, install?: string }
   bundle: { file: string, bytes: number }
   addons: Array<{ name: string, version: string, file: string, machine: string }>
+  // What the addons and the runtime need from the device beyond the C library, and the
+  // oldest glibc they load with (null: they name no glibc version).
+  libraries: SharedLibrary[]
+  glibc: string | null
   files: ManifestFile[]
 }
 
@@ -92,7 +99,12 @@ async function writeArtifact (opts: ArtifactOptions, outDir: string): Promise<Ma
   const service = serviceFile(board, runtimeCommand)
   writeFile(outDir, service.name, service.text, service.mode)
   writeFile(outDir, 'config.json', JSON.stringify(opts.config ?? defaultConfig(board), null, 2) + '\n', 0o644)
-  writeFile(outDir, 'INSTALL.md', installNotes(board, runtime, runtimeInfo, service.name), 0o644)
+  const { libraries, glibc } = deviceNeeds(outDir, [...addons.map((addon) => addon.file), ...(runtimeInfo.file ? [runtimeInfo.file] : [])])
+  writeFile(outDir, 'INSTALL.md', installNotes({ board, runtime, runtimeInfo, serviceName: service.name, libraries }), 0o644)
+  if (board.init === 'systemd') {
+    const script = installScript({ version, boardId: board.id, host: board.host, unitName: service.name, runtime: runtimeInfo, libraries, glibc, files: listFiles(outDir) })
+    writeFile(outDir, INSTALL_SCRIPT, script, 0o755)
+  }
 
   const manifest: Manifest = {
     name: 'roost',
@@ -102,6 +114,8 @@ async function writeArtifact (opts: ArtifactOptions, outDir: string): Promise<Ma
     runtime: runtimeInfo,
     bundle: { file: BUNDLE_FILE, bytes: bundle.bundleBytes },
     addons,
+    libraries,
+    glibc,
     files: listFiles(outDir)
   }
   writeFile(outDir, 'manifest.json', JSON.stringify(manifest, null, 2) + '\n', 0o644)
@@ -159,28 +173,6 @@ function copyBareRuntime (host: string, outDir: string, machine: string): Manife
 
 function nodeRuntimeInfo (): Manifest['runtime'] {
   return { name: 'node', version: '>=18', included: false, install: 'apt-get install nodejs (Debian 12 ships Node.js 18)' }
-}
-
-function installNotes (board: ArtifactBoard, runtime: Runtime, info: Manifest['runtime'], serviceName: string): string {
-  const lines = [
-    `# roost for ${board.name} (${board.id}, ${board.host}, ${runtime})`,
-    '',
-    `Copy this folder to ${INSTALL_DIR} on the device.`,
-    ''
-  ]
-  if (!info.included) lines.push('The runtime is not in this artifact. Install it on the device:', '', '```', info.install ?? '', '```', '')
-  if (board.host === 'linux-arm64' && board.init === 'procd') {
-    lines.push('rocksdb-native needs libatomic on the device: `opkg install libatomic1`.', '')
-  }
-  if (board.init === 'systemd') {
-    lines.push('```', `install -m 644 ${INSTALL_DIR}/${serviceName} /etc/systemd/system/roost.service`,
-      'systemctl daemon-reload && systemctl enable --now roost', 'journalctl -u roost -f    # one JSON object per line', '```')
-  } else {
-    lines.push('```', `install -m 755 ${INSTALL_DIR}/${serviceName} /etc/init.d/roost`,
-      '/etc/init.d/roost enable && /etc/init.d/roost start', 'logread -e roost -f', '```')
-  }
-  lines.push('', `Keys and data live in ${board.storagePath}; identity.json there is the node's secret key (mode 0600).`, '')
-  return lines.join('\n')
 }
 
 function writeFile (outDir: string, name: string, text: string, mode: number): void {

@@ -44,4 +44,40 @@ export class BuildError extends RoostError {
     return new BuildError('OUT_DIR_NOT_ARTIFACT', `${dir} exists and is not a roost artifact; the build will not replace it`,
       'pass --out with a new or empty folder, or one that holds an earlier roost build')
   }
+
+  // A dependency bump brought native code that needs a library install.sh and the .ipk
+  // do not know how to get on the device.
+  static UNKNOWN_SHARED_LIBRARY (library: string, file: string): BuildError {
+    return new BuildError('UNKNOWN_SHARED_LIBRARY', `${file} needs the shared library ${library}, which no device package is known to provide`,
+      'add it with its Debian and OpenWrt packages to targets/shared-libs.ts')
+  }
+
+  static SCRIPT_PLACEHOLDERS (script: string, missing: string[], unused: string[]): BuildError {
+    const parts = [...(missing.length > 0 ? [`no value for ${missing.join(', ')}`] : []), ...(unused.length > 0 ? [`no placeholder for ${unused.join(', ')}`] : [])]
+    return new BuildError('SCRIPT_PLACEHOLDERS', `targets/scripts/${script}: ${parts.join('; ')}`,
+      'the script and the code that fills it disagree: change them together')
+  }
+
+  static TAR_PATH_TOO_LONG (entryPath: string): BuildError {
+    return new BuildError('TAR_PATH_TOO_LONG', `${entryPath} is too long for a ustar entry (100 bytes of name, 155 of folder)`,
+      'shorten the path in the artifact, or teach targets/tar.ts GNU long names')
+  }
+
+  static NOT_OPENWRT_BOARD (boardId: string): BuildError {
+    return new BuildError('NOT_OPENWRT_BOARD', `board ${boardId} is not an OpenWrt board with an openwrt_arch: an .ipk is only for those`,
+      'install on Debian and Raspberry Pi OS with the artifact\'s install.sh')
+  }
+
+  static NOT_AN_ARTIFACT (dir: string): BuildError {
+    return new BuildError('NOT_AN_ARTIFACT', `${dir} has no roost manifest.json`, 'build the artifact first: roost build --board ID')
+  }
+
+  static ARTIFACT_OF_ANOTHER_BOARD (dir: string, found: string, wanted: string): BuildError {
+    return new BuildError('ARTIFACT_OF_ANOTHER_BOARD', `${dir} is an artifact for ${found}, not for ${wanted}`)
+  }
+
+  static ARTIFACT_DAMAGED (dir: string, file: string): BuildError {
+    return new BuildError('ARTIFACT_DAMAGED', `${dir}/${file} is missing or differs from the artifact's manifest.json`,
+      'build the artifact again: roost build --board ID')
+  }
 }

@@ -2,16 +2,16 @@ import test from 'ava'
 import { spawnSync } from 'node:child_process'
 import crypto from 'node:crypto'
 import fs from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
 import { checkNodeConfig } from '../../node/config/check.ts'
-import { buildArtifact, type ArtifactResult, type Manifest } from '../../targets/artifact.ts'
-import { BUNDLE_FILE, byCodeUnit, REPO_ROOT, type Runtime } from '../../targets/bundle.ts'
+import { buildArtifact, type Manifest } from '../../targets/artifact.ts'
+import { BUNDLE_FILE, byCodeUnit, REPO_ROOT } from '../../targets/bundle.ts'
 import { BARE_PATCHED_MODULES } from '../../targets/bare/builtins.ts'
 import { applyPatches } from '../../targets/bare/node-packages.ts'
 import { elfMachine } from '../../targets/elf.ts'
 import { BuildError } from '../../targets/errors.ts'
 import { loadBoard } from '../../tools/config/boards.ts'
+import { sharedArtifact } from '../helpers/artifacts.ts'
 import { tmpDir } from '../helpers/tmp.ts'
 
 // The size budget for the device bundle from the issue: 1.5 MiB.
@@ -19,28 +19,6 @@ const BUNDLE_BUDGET_BYTES = 1_572_864
 
 const EM_X86_64 = 62
 const EM_AARCH64 = 183
-
-// Several tests read one build of a board, so the build runs once per file. Its folder
-// outlives any single test, so it cannot come from tmpDir(t) (its teardown would remove
-// it when the first test ends, and ava allows no teardown in hooks); it is removed
-// after all tests of this file instead, passed or failed.
-const sharedBuilds = new Map<string, Promise<ArtifactResult>>()
-const sharedDirs: string[] = []
-test.after.always(() => {
-  for (const dir of sharedDirs) fs.rmSync(dir, { recursive: true, force: true })
-})
-
-function sharedArtifact (boardId: string, runtime: Runtime = 'bare'): Promise<ArtifactResult> {
-  const key = `${boardId}-${runtime}`
-  let build = sharedBuilds.get(key)
-  if (!build) {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'roost-test-'))
-    sharedDirs.push(dir)
-    build = buildArtifact({ board: loadBoard(boardId), runtime, outDir: path.join(dir, key) })
-    sharedBuilds.set(key, build)
-  }
-  return build
-}
 
 // Every file under dir, '/'-separated and sorted, as the manifest names them.
 function filesUnder (dir: string, base: string = dir): string[] {
@@ -258,12 +236,32 @@ test('the glinet-gl-mt6000 procd init script is valid shell that starts the Bare
   t.true(script.startsWith('#!/bin/sh /etc/rc.common\n'))
   const lines = script.split('\n').map((line) => line.trim())
   t.true(lines.includes('USE_PROCD=1'))
-  t.true(lines.includes('procd_set_param command /opt/roost/bin/bare /opt/roost/roost-node.cjs --config /opt/roost/config.json'), script)
-  t.true(lines.includes('mkdir -p /srv/roost'), script)
+  t.true(lines.includes('procd_set_param command /opt/roost/bin/bare /opt/roost/roost-node.cjs --config "$config" --storage "$data_dir"'), script)
+  t.true(lines.includes('config_get data_dir main data_dir /srv/roost'), script)
   const result = run('sh', ['-n', file])
   t.false(result.missing, 'sh is not installed')
   t.is(result.stderr, '', result.stderr)
   t.is(result.code, 0, result.stderr)
+})
+
+test('a systemd artifact carries install.sh (mode 0755, in the manifest); a procd artifact does not', async (t) => {
+  const pi = await sharedArtifact('raspberry-pi-4b')
+  t.is(fs.statSync(path.join(pi.outDir, 'install.sh')).mode & 0o777, 0o755)
+  t.true(pi.manifest.files.some((f) => f.path === 'install.sh'))
+  const router = await sharedArtifact('glinet-gl-mt6000')
+  t.false(fs.existsSync(path.join(router.outDir, 'install.sh')))
+})
+
+test('the manifest names the shared libraries the addons need beyond the C library, with their packages', async (t) => {
+  const { manifest } = await sharedArtifact('raspberry-pi-4b')
+  t.deepEqual(manifest.libraries.map((lib) => lib.name), ['libatomic.so.1', 'libgcc_s.so.1', 'libstdc++.so.6'])
+  t.deepEqual(manifest.libraries[0], { name: 'libatomic.so.1', debian: 'libatomic1', openwrt: 'libatomic1', neededBy: ['rocksdb-native'] })
+})
+
+test('the manifest names the oldest glibc the arm64 addons load with', async (t) => {
+  const { manifest } = await sharedArtifact('raspberry-pi-4b')
+  // rocksdb-native, bare-dns and bare-tls use GLIBC_2.34 symbols (readelf -V).
+  t.is(manifest.glibc, '2.34')
 })
 
 test('the default config.json of an artifact passes checkNodeConfig with the board\'s storage path and roles', async (t) => {

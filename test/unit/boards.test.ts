@@ -24,7 +24,7 @@ const VALID_BOARD = [
   'storage_budget_mb: 4096' //         12
 ]
 
-const FIELDS = 'id, name, cpu, host, os, init, ram_mb, storage_path, memory_budget_mb, runtime, default_roles, storage_budget_mb'
+const FIELDS = 'id, name, cpu, host, os, init, ram_mb, storage_path, memory_budget_mb, runtime, default_roles, storage_budget_mb, openwrt_arch'
 
 function withLines (changes: Record<number, string | null>, lines: string[] = VALID_BOARD): string[] {
   return lines.flatMap((line, i) => {
@@ -100,9 +100,10 @@ test('the board table aligns its columns under the header', (t) => {
     memoryBudgetMb: 256,
     storageBudgetMb: null,
     program: 'bare',
-    defaultRoles: []
+    defaultRoles: [],
+    openwrtArch: null
   }
-  const agent: Board = { ...base, id: 'b', name: 'Router B', host: 'linux-mips', os: 'openwrt', init: 'procd', ramMb: 128, memoryBudgetMb: 4, program: 'lua-agent' }
+  const agent: Board = { ...base, id: 'b', name: 'Router B', host: 'linux-mips', os: 'openwrt', init: 'procd', ramMb: 128, memoryBudgetMb: 4, program: 'lua-agent', openwrtArch: 'mips_24kc' }
   t.is(formatBoardTable([base, agent]), [
     'ID       NAME      HOST        OS          RAM  RUNTIME',
     'a-board  A         linux-x64   Debian     4 GB  bare',
@@ -222,6 +223,35 @@ test('an init system that does not match the OS is refused', (t) => {
   const { dir, file } = writeBoard(t, withLines({ 6: 'init: procd' }))
   const err = configError(t, () => loadBoard('test-board', dir))
   t.is(err.message, `${file}:6: init: expected systemd, the init system of Debian, got "procd"`)
+})
+
+test('an OpenWrt board without openwrt_arch is refused with the target\'s CPU_TYPE as the hint', (t) => {
+  const { dir, file } = writeBoard(t, withLines({ 5: 'os: openwrt', 6: 'init: procd' }))
+  const err = configError(t, () => loadBoard('test-board', dir))
+  t.is(err.message, `${file}:1: openwrt_arch: required field is missing`)
+  t.is(err.hint, 'add openwrt_arch: the CPU_TYPE of the board\'s OpenWrt target, e.g. aarch64_cortex-a53 for mediatek/filogic')
+})
+
+test('an openwrt_arch of another CPU family than the host is refused', (t) => {
+  const { dir, file } = writeBoard(t, withLines({ 5: 'os: openwrt', 6: 'init: procd\nopenwrt_arch: mips_24kc' }))
+  const err = configError(t, () => loadBoard('test-board', dir))
+  t.is(err.message, `${file}:7: openwrt_arch: expected an architecture starting with aarch64_ for host linux-arm64, got "mips_24kc"`)
+})
+
+test('openwrt_arch on a board that is not OpenWrt is refused', (t) => {
+  const { dir, file } = writeBoard(t, [...VALID_BOARD, 'openwrt_arch: aarch64_generic'])
+  const err = configError(t, () => loadBoard('test-board', dir))
+  t.is(err.message, `${file}:13: openwrt_arch: only for os: openwrt, got "aarch64_generic"`)
+})
+
+test('every OpenWrt board names its package architecture', (t) => {
+  const archs = Object.fromEntries(loadBoards().filter((board) => board.os === 'openwrt').map((board) => [board.id, board.openwrtArch]))
+  t.deepEqual(archs, {
+    'bananapi-bpi-r4': 'aarch64_cortex-a53',
+    'glinet-gl-mt6000': 'aarch64_cortex-a53',
+    'linksys-wrt3200acm': 'arm_cortex-a9_vfpv3-d16',
+    'tplink-archer-c7-v5': 'mips_24kc'
+  })
 })
 
 test('a YAML syntax error names the file and line', (t) => {

@@ -54,6 +54,9 @@ export interface Board {
   defaultRoles: Role[]
   // What the storage role may use of the board's disk for users' cores; null without one.
   storageBudgetMb: number | null
+  // The package architecture opkg installs for (OpenWrt's target CPU_TYPE, e.g.
+  // aarch64_cortex-a53); null for boards that are not OpenWrt.
+  openwrtArch: string | null
 }
 
 export const BOARD_CONFIG_DIR: string = path.join(REPO_ROOT, 'board-configs')
@@ -74,7 +77,8 @@ function boardSchema (fileId: string): z.ZodType<Board> {
     memory_budget_mb: z.number().int().positive(),
     runtime: z.enum(BOARD_PROGRAMS),
     default_roles: z.array(z.enum(ROLES)),
-    storage_budget_mb: z.number().int().positive().optional()
+    storage_budget_mb: z.number().int().positive().optional(),
+    openwrt_arch: z.string().regex(/^[a-z0-9_-]+$/).optional()
   }).superRefine((board, ctx) => {
     const fail = (field: keyof typeof board, message: string, hint?: string): void => {
       ctx.addIssue({ code: 'custom', path: [field], message, input: board[field], params: { hint } })
@@ -111,6 +115,7 @@ function boardSchema (fileId: string): z.ZodType<Board> {
     if (board.init !== INIT_OF_OS[board.os]) {
       fail('init', `expected ${INIT_OF_OS[board.os]}, the init system of ${OS_NAMES[board.os]}`)
     }
+    checkOpenwrtArch(board.os, board.host, board.openwrt_arch, fail)
   }).transform((board): Board => ({
     id: board.id,
     name: board.name,
@@ -123,8 +128,32 @@ function boardSchema (fileId: string): z.ZodType<Board> {
     memoryBudgetMb: board.memory_budget_mb,
     program: board.runtime,
     defaultRoles: board.default_roles,
-    storageBudgetMb: board.storage_budget_mb ?? null
+    storageBudgetMb: board.storage_budget_mb ?? null,
+    openwrtArch: board.openwrt_arch ?? null
   }))
+}
+
+// opkg refuses a package whose Architecture the router does not list, so an OpenWrt
+// board names its package architecture, and its CPU family must be the host's.
+const OPENWRT_ARCH_PREFIX: Record<Host, string> = {
+  'linux-arm64': 'aarch64_',
+  'linux-x64': 'x86_64',
+  'linux-arm': 'arm_',
+  'linux-mips': 'mips_',
+  'linux-mipsel': 'mipsel_'
+}
+
+function checkOpenwrtArch (os: OsFamily, host: Host, arch: string | undefined, fail: (field: 'openwrt_arch', message: string, hint?: string) => void): void {
+  if (os !== 'openwrt') {
+    if (arch !== undefined) fail('openwrt_arch', 'only for os: openwrt', 'remove it')
+    return
+  }
+  if (arch === undefined) {
+    fail('openwrt_arch', 'expected the OpenWrt package architecture for os: openwrt',
+      'add openwrt_arch: the CPU_TYPE of the board\'s OpenWrt target, e.g. aarch64_cortex-a53 for mediatek/filogic')
+  } else if (!arch.startsWith(OPENWRT_ARCH_PREFIX[host])) {
+    fail('openwrt_arch', `expected an architecture starting with ${OPENWRT_ARCH_PREFIX[host]} for host ${host}`)
+  }
 }
 
 export function parseBoard (file: string, text: string): Board {
