@@ -1,6 +1,6 @@
 #!/bin/sh
 # Installs this roost artifact on Debian or Raspberry Pi OS, by hand or over SSH:
-#   sudo sh install.sh [--config FILE] [--identity FILE] [--no-start] [--prefix DIR]
+#   sudo sh install.sh [--config FILE] [--identity FILE] [--unit FILE] [--no-start] [--prefix DIR]
 # It checks every prerequisite first and changes nothing while one is missing; a second
 # run with the same inputs changes nothing and says so.
 # Exit codes: 0 installed (or nothing to change), 1 a missing prerequisite or a refusal,
@@ -38,31 +38,33 @@ UNIT_DIR=/etc/systemd/system
 
 usage() {
 	echo "install.sh: $1" >&2
-	echo "usage: sh install.sh [--config FILE] [--identity FILE] [--no-start] [--prefix DIR]" >&2
+	echo "usage: sh install.sh [--config FILE] [--identity FILE] [--unit FILE] [--no-start] [--prefix DIR]" >&2
 	exit 2
 }
 
 help() {
 	cat <<EOF
-usage: sh install.sh [--config FILE] [--identity FILE] [--no-start] [--prefix DIR]
+usage: sh install.sh [--config FILE] [--identity FILE] [--unit FILE] [--no-start] [--prefix DIR]
 Installs roost $VERSION for $BOARD ($HOST) in $INSTALL_DIR as a systemd service.
   --config FILE    the device's config.json (default: the artifact's config.json)
   --identity FILE  a provisioned identity.json, put in the config's data folder (mode 0600)
+  --unit FILE      the device's own roost.service from roost provision (its memory budget)
   --no-start       install and enable, but do not start or restart the node
   --prefix DIR     install into DIR as if it were /, without root: no system user,
                    no chown and no systemctl (for tests, images and staging)
 EOF
 }
 
-prefix='' config='' identity='' start=yes
+prefix='' config='' identity='' unit_file='' start=yes
 while [ $# -gt 0 ]; do
 	case $1 in
-	--prefix | --config | --identity)
+	--prefix | --config | --identity | --unit)
 		if [ $# -lt 2 ] || [ -z "$2" ]; then usage "$1 needs a value"; fi
 		case $1 in
 		--prefix) prefix=$2 ;;
 		--config) config=$2 ;;
 		--identity) identity=$2 ;;
+		--unit) unit_file=$2 ;;
 		esac
 		shift 2
 		;;
@@ -79,6 +81,8 @@ fi
 
 artifact=$(cd "$(dirname "$0")" && pwd)
 config=${config:-$artifact/config.json}
+unit_file=${unit_file:-$artifact/$UNIT}
+[ -f "$unit_file" ] || usage "--unit $unit_file is not a file"
 umask 022
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -309,7 +313,7 @@ if [ -n "$identity" ]; then
 fi
 
 # The unit lets the node write only the data folder, so it names the config's.
-sed "s|^ReadWritePaths=.*|ReadWritePaths=$data_dir|" "$artifact/$UNIT" > "$work/$UNIT"
+sed "s|^ReadWritePaths=.*|ReadWritePaths=$data_dir|" "$unit_file" > "$work/$UNIT"
 put "$work/$UNIT" "$prefix$UNIT_DIR/$UNIT" 644
 unit_changed=$put_changed
 [ "$unit_changed" = no ] || changed "$UNIT_DIR/$UNIT"

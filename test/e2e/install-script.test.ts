@@ -152,6 +152,19 @@ test('--config installs that config and lets the unit write its data folder', as
   t.false(unit.includes('ReadWritePaths=/var/lib/roost'))
 })
 
+test('--unit installs the device\'s own unit, with its memory budget, still writing only its data folder', async (t) => {
+  const prefix = tmpDir(t)
+  const artifact = await pi()
+  const unitFile = path.join(tmpDir(t), 'roost.service')
+  fs.writeFileSync(unitFile, fs.readFileSync(path.join(artifact, 'roost.service'), 'utf8').replace(/^MemoryMax=.*$/m, 'MemoryMax=100M'))
+  const run = installAs(artifact, ['--prefix', prefix, '--unit', unitFile], { env: piDevice(t) })
+  t.is(run.code, 0, run.stderr)
+  const unit = fs.readFileSync(path.join(prefix, 'etc/systemd/system/roost.service'), 'utf8').split('\n')
+  t.true(unit.includes('MemoryMax=100M'))
+  t.true(unit.includes('ReadWritePaths=/var/lib/roost'))
+  t.is(installAs(artifact, ['--prefix', prefix, '--unit', path.join(prefix, 'nope.service')], { env: piDevice(t) }).code, 2)
+})
+
 test('run again from the installed folder, where --config left the device\'s config, install.sh changes nothing', async (t) => {
   const prefix = tmpDir(t)
   const env = piDevice(t)
