@@ -18,6 +18,7 @@ import { artifactDir, deviceConfigFile, deviceDir, deviceIdentityFile, inventory
 import { BOOKWORM, TRIXIE, extractImage, imageFiles, imageHas, makeBootFolder, makeBootImage, readImageFile } from '../helpers/boot-partition.ts'
 import { roost, type CliResult } from '../helpers/cli.ts'
 import { tmpDir } from '../helpers/tmp.ts'
+import { serviceFile } from '../../targets/service.ts'
 
 const PI = 'raspberry-pi-4b'
 const PASSPHRASE = 'correct horse battery staple'
@@ -35,6 +36,8 @@ async function provision (dir: string): Promise<Inventory> {
     const board = loadBoard(boardId)
     const { keyPair } = loadOrCreateIdentity(deviceDir(dir, name))
     fs.writeFileSync(deviceConfigFile(dir, name), JSON.stringify(defaultConfig(board), null, 2) + '\n')
+    const unit = serviceFile(board, '/opt/roost/bin/bare')
+    fs.writeFileSync(path.join(deviceDir(dir, name), unit.name), unit.text)
     return {
       name,
       board: board.id,

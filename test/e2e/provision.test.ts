@@ -228,14 +228,16 @@ test.serial('a fleet file with several problems is refused with one line each an
   t.false(fs.existsSync(s.out))
 })
 
-test.serial('a device that roost provision wrote flashes onto a Raspberry Pi OS image with its own key', async (t) => {
-  const s = setup(t, fleetYaml('home', [{ name: 'kitchen', board: 'raspberry-pi-4b' }, { name: 'closet', board: 'x86-64-mini-pc' }]))
+test.serial('a device that roost provision wrote flashes onto a Raspberry Pi OS image with its own key and unit', async (t) => {
+  const s = setup(t, fleetYaml('home', [{ name: 'kitchen', board: 'raspberry-pi-4b', extra: 'memory_budget_mb: 100' }, { name: 'closet', board: 'x86-64-mini-pc' }]))
   t.is((await s.run()).code, 0)
   const image = makeBootImage(t, TRIXIE)
   const flashed = await roost(['flash', '--device', 'kitchen', '--boot', image, '--out', s.out], { home: s.home, timeoutMs: 120_000 })
   t.is(flashed.code, 0, flashed.stderr)
   const identity = JSON.parse(readImageFile(image, 'roost/identity.json')) as { publicKey: string }
   t.is(identity.publicKey, inventory(s.out).devices.find((d) => d.name === 'kitchen')?.publicKey ?? 'none')
+  t.true(readImageFile(image, 'roost/roost.service').split('\n').includes('MemoryMax=100M'), 'the device\'s own memory budget')
+  t.regex(readImageFile(image, 'roost/first-boot.sh'), /--unit "\$here\/roost\.service"/)
   const notPi = await roost(['flash', '--device', 'closet', '--boot', image, '--out', s.out], { home: s.home })
   t.is(notPi.stderr.split('\n')[0], 'NOT_RASPBERRY_PI: device "closet" is a x86-64-mini-pc running Debian: roost flash writes Raspberry Pi OS boot partitions only')
 })

@@ -19,6 +19,8 @@ export interface FlashDevice {
   config: Buffer
   dataDir: string
   identity: Buffer
+  // The device's own unit (its memory budget may differ from its board's).
+  unit: Buffer
 }
 
 export function loadFlashDevice (outDir: string, name: string): FlashDevice {
@@ -41,7 +43,9 @@ export function loadFlashDevice (outDir: string, name: string): FlashDevice {
   const keyPair = loadIdentity(identityFile)
   if (encodeKey(keyPair.publicKey) !== device.publicKey) throw ProvisionError.IDENTITY_MISMATCH(name, identityFile)
   const config = readConfig(configFile)
-  return { device, board, artifactDir: artifact, config: config.text, dataDir: config.dataDir, identity: fs.readFileSync(identityFile) }
+  const unitFile = path.join(outDir, device.device, 'roost.service')
+  if (!fs.existsSync(unitFile)) throw ProvisionError.DEVICE_FILE_MISSING(name, unitFile)
+  return { device, board, artifactDir: artifact, config: config.text, dataDir: config.dataDir, identity: fs.readFileSync(identityFile), unit: fs.readFileSync(unitFile) }
 }
 
 function readConfig (file: string): { text: Buffer, dataDir: string } {

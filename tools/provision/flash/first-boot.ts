@@ -49,7 +49,7 @@ fi
 
 start=
 if [ "\${1:-}" = --no-start ]; then start=--no-start; fi
-sh "$here/artifact/install.sh" --config "$here/config.json" --identity "$staged" $start
+sh "$here/artifact/install.sh" --config "$here/config.json" --identity "$staged" --unit "$here/roost.service" $start
 status=$?
 if [ "$status" -ne 0 ]; then
   echo "roost: install.sh failed ($status); the identity waits in $staged (mode 600) for a rerun"

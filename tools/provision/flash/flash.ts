@@ -94,6 +94,7 @@ function roostFiles (dev: FlashDevice, release: OsRelease, wifi: boolean): Wante
   return [
     { path: `${ROOST_FOLDER}/config.json`, data: dev.config },
     { path: `${ROOST_FOLDER}/identity.json`, data: dev.identity },
+    { path: `${ROOST_FOLDER}/roost.service`, data: dev.unit },
     { path: `${ROOST_FOLDER}/first-boot.sh`, data: Buffer.from(firstBootScript(about)) },
     { path: `${ROOST_FOLDER}/README.txt`, data: Buffer.from(readme(about, release, wifi)) }
   ]
