@@ -36,6 +36,12 @@ export class ProvisionError extends RoostError {
       'pass --device with one of the listed names, or add the device to the fleet file and run `roost provision`')
   }
 
+  // A Lua agent board: it has no node identity, config or artifact to install.
+  static NO_NODE (name: string, boardId: string): ProvisionError {
+    return new ProvisionError('NO_NODE', `device "${name}" is a ${boardId}, which runs the Lua agent, not a roost node`,
+      'the Lua agent is installed on its own; the node that takes its readings is provisioned like any other')
+  }
+
   static NOT_RASPBERRY_PI (name: string, boardId: string, osName: string): ProvisionError {
     return new ProvisionError('NOT_RASPBERRY_PI',
       `device "${name}" is a ${boardId} running ${osName}: roost flash writes Raspberry Pi OS boot partitions only`,

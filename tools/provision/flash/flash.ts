@@ -5,7 +5,7 @@
 // card pulled out midway boots as plain Raspberry Pi OS.
 import fs from 'node:fs'
 import path from 'node:path'
-import type { Board } from '../../config/boards.ts'
+import { OS_NAMES, type Board } from '../../config/boards.ts'
 import { ProvisionError } from '../errors.ts'
 import type { InventoryDevice } from '../layout.ts'
 import { parentFolders } from './boot-folder.ts'
@@ -13,7 +13,7 @@ import { openBootPartition, type BootFile, type BootPartition } from './boot-par
 import { metaData, networkConfig, NOCLOUD_CMDLINE, userData } from './cloud-init.ts'
 import { addCmdlineEntries } from './cmdline.ts'
 import { detectRelease, type OsRelease } from './detect.ts'
-import { loadFlashDevice, type FlashDevice } from './device.ts'
+import { loadProvisionedDevice, type ProvisionedDevice } from '../device.ts'
 import { firstBootScript, readme, ROOST_FOLDER } from './first-boot.ts'
 import { FIRSTRUN_CMDLINE, FIRSTRUN_FILE, firstrunScript } from './firstrun.ts'
 import { readWifiFile, type Wifi } from './wifi.ts'
@@ -48,7 +48,9 @@ interface Wanted { path: string, data: Buffer }
 
 export function flash (opts: FlashOptions): FlashResult {
   const wifi = opts.wifiFile === undefined ? null : readWifiFile(opts.wifiFile)
-  const dev = loadFlashDevice(opts.outDir, opts.deviceName)
+  const dev = loadProvisionedDevice(opts.outDir, opts.deviceName, (board) => {
+    if (board.os !== 'raspberry-pi-os') throw ProvisionError.NOT_RASPBERRY_PI(opts.deviceName, board.id, OS_NAMES[board.os])
+  })
   const boot = openBootPartition(opts.bootPath)
   try {
     const { release, because } = opts.os === undefined ? detectRelease(boot) : { release: opts.os, because: null }
@@ -89,18 +91,18 @@ function artifactFiles (dir: string): Wanted[] {
     .map((rel) => ({ path: `${ROOST_FOLDER}/artifact/${rel.split(path.sep).join('/')}`, data: fs.readFileSync(path.join(dir, rel)) }))
 }
 
-function roostFiles (dev: FlashDevice, release: OsRelease, wifi: boolean): Wanted[] {
+function roostFiles (dev: ProvisionedDevice, release: OsRelease, wifi: boolean): Wanted[] {
   const about = { name: dev.device.name, boardId: dev.board.id, publicKey: dev.device.publicKey ?? '', dataDir: dev.dataDir }
   return [
     { path: `${ROOST_FOLDER}/config.json`, data: dev.config },
-    { path: `${ROOST_FOLDER}/identity.json`, data: dev.identity },
-    { path: `${ROOST_FOLDER}/roost.service`, data: dev.unit },
+    { path: `${ROOST_FOLDER}/identity.json`, data: fs.readFileSync(dev.identityFile) },
+    { path: `${ROOST_FOLDER}/roost.service`, data: fs.readFileSync(dev.serviceFile) },
     { path: `${ROOST_FOLDER}/first-boot.sh`, data: Buffer.from(firstBootScript(about)) },
     { path: `${ROOST_FOLDER}/README.txt`, data: Buffer.from(readme(about, release, wifi)) }
   ]
 }
 
-function cloudInitFiles (boot: BootPartition, dev: FlashDevice, wifi: Wifi | null): Wanted[] {
+function cloudInitFiles (boot: BootPartition, dev: ProvisionedDevice, wifi: Wifi | null): Wanted[] {
   const files: Array<{ path: string, data: Buffer | null }> = [
     { path: 'user-data', data: userData(boot.readFile('user-data'), dev.device.name) },
     { path: 'meta-data', data: boot.readFile('meta-data') === null ? metaData(dev.device.name) : null },
