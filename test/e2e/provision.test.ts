@@ -1,7 +1,7 @@
 // roost provision through the real CLI: a mixed fleet, idempotence by the bytes and times
 // of every file, --rotate, a device added later, a run killed midway, and the folders it
 // refuses. Artifacts are built for real (one per board).
-import { spawn } from 'node:child_process'
+import { execFileSync, spawn } from 'node:child_process'
 import crypto from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
@@ -240,4 +240,25 @@ test.serial('a device that roost provision wrote flashes onto a Raspberry Pi OS 
   t.regex(readImageFile(image, 'roost/first-boot.sh'), /--unit "\$here\/roost\.service"/)
   const notPi = await roost(['flash', '--device', 'closet', '--boot', image, '--out', s.out], { home: s.home })
   t.is(notPi.stderr.split('\n')[0], 'NOT_RASPBERRY_PI: device "closet" is a x86-64-mini-pc running Debian: roost flash writes Raspberry Pi OS boot partitions only')
+})
+
+test.serial('roost package makes a provisioned router its own .ipk, mode 0600, with its identity; unchanged on a second run', async (t) => {
+  const s = setup(t, fleetYaml('home', [{ name: 'router', board: 'glinet-gl-mt6000' }, { name: 'pi', board: 'raspberry-pi-4b' }]))
+  t.is((await s.run()).code, 0)
+  const made = await roost(['package', '--device', 'router', '--out', s.out], { home: s.home, timeoutMs: 120_000 })
+  t.is(made.code, 0, made.stderr)
+  const [file] = fs.readdirSync(path.join(s.out, 'packages', 'router'))
+  t.regex(file, /^roost_.*_aarch64_cortex-a53\.ipk$/)
+  const ipk = path.join(s.out, 'packages', 'router', file)
+  t.is(fs.statSync(ipk).mode & 0o777, 0o600)
+  const unpacked = tmpDir(t)
+  execFileSync('tar', ['-xzf', ipk, '-C', unpacked])
+  execFileSync('tar', ['-xzf', path.join(unpacked, 'data.tar.gz'), '-C', unpacked])
+  const identities = fs.readdirSync(unpacked, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('identity.json'))
+  t.is(identities.length, 1, identities.join(', '))
+  t.is(encodeKey(loadIdentity(path.join(unpacked, identities[0])).publicKey), inventory(s.out).devices.find((d) => d.name === 'router')?.publicKey ?? 'none')
+  const again = await roost(['package', '--device', 'router', '--out', s.out], { home: s.home, timeoutMs: 120_000 })
+  t.regex(again.stdout, /^unchanged: /)
+  const pi = await roost(['package', '--device', 'pi', '--out', s.out], { home: s.home })
+  t.is(pi.stderr.split('\n')[0], 'NOT_OPENWRT: device "pi" is a raspberry-pi-4b, not an OpenWrt router: roost package makes OpenWrt packages only')
 })

@@ -14,6 +14,7 @@ import { fleet } from './commands/fleet.ts'
 import { id } from './commands/id.ts'
 import { invite } from './commands/invite.ts'
 import { keep } from './commands/keep.ts'
+import { pkg } from './commands/package.ts'
 import { pair } from './commands/pair.ts'
 import { provision } from './commands/provision.ts'
 import { ping } from './commands/ping.ts'
@@ -23,7 +24,7 @@ import { status } from './commands/status.ts'
 import { testnet } from './commands/testnet.ts'
 import { trust } from './commands/trust.ts'
 
-export const COMMANDS: Command[] = [boards, build, provision, flash, run, testnet, ping, status, fleet, feed, invite, pair, trust, keep, drop, backup, restore, id, demo, bench]
+export const COMMANDS: Command[] = [boards, build, provision, flash, pkg, run, testnet, ping, status, fleet, feed, invite, pair, trust, keep, drop, backup, restore, id, demo, bench]
 
 export function overview (): string {
   const width = Math.max(...COMMANDS.map((c) => c.spec.name.length)) + 2

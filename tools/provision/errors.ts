@@ -42,6 +42,11 @@ export class ProvisionError extends RoostError {
       'the Lua agent is installed on its own; the node that takes its readings is provisioned like any other')
   }
 
+  static NOT_OPENWRT (name: string, boardId: string): ProvisionError {
+    return new ProvisionError('NOT_OPENWRT', `device "${name}" is a ${boardId}, not an OpenWrt router: roost package makes OpenWrt packages only`,
+      'install it with roost deploy, or with the artifact\'s install.sh')
+  }
+
   static NOT_RASPBERRY_PI (name: string, boardId: string, osName: string): ProvisionError {
     return new ProvisionError('NOT_RASPBERRY_PI',
       `device "${name}" is a ${boardId} running ${osName}: roost flash writes Raspberry Pi OS boot partitions only`,

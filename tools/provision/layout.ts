@@ -19,6 +19,9 @@ import type { Role } from '../../node/config/types.ts'
 import type { Runtime } from '../../targets/bundle.ts'
 import type { BoardProgram, Host } from '../config/boards.ts'
 
+// The provisioning folder the commands use when --out names none, relative to where they run.
+export const DEFAULT_PROVISION_DIR = 'provision'
+
 export const FLEET_FILE = 'fleet.json'
 export const INVENTORY_FILE = 'inventory.json'
 export const DEVICE_CONFIG_FILE = 'config.json'

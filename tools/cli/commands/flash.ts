@@ -2,10 +2,10 @@ import path from 'node:path'
 import { OS_RELEASES, type OsRelease } from '../../provision/flash/detect.ts'
 import { BOOT_MOUNT, FIRST_BOOT_LOG, FIRST_BOOT_SCRIPT } from '../../provision/flash/first-boot.ts'
 import { flash as flashDevice, type FlashResult } from '../../provision/flash/flash.ts'
+import { DEFAULT_PROVISION_DIR } from '../../provision/layout.ts'
 import { defineCommand, usageError } from '../args.ts'
 
 // Where `roost provision` writes when given no --out.
-const DEFAULT_PROVISION_DIR = 'provision'
 
 export const flash = defineCommand({
   name: 'flash',

@@ -2,7 +2,7 @@ import path from 'node:path'
 import { encodeKey } from '../../../node/identity/keys.ts'
 import { loadFleet } from '../../config/fleet.ts'
 import { provision as provisionFleet } from '../../provision/provision.ts'
-import type { Inventory } from '../../provision/layout.ts'
+import { DEFAULT_PROVISION_DIR, type Inventory } from '../../provision/layout.ts'
 import { defineCommand, usageError } from '../args.ts'
 import { deviceFromFlags, NETWORK_FLAGS } from '../network-flags.ts'
 import { runtimeFlag } from './build.ts'
@@ -14,10 +14,10 @@ export const provision = defineCommand({
     'DIR/artifacts/, and DIR/inventory.json. Run again after editing the fleet file: only what changed is\n' +
     'written, and no device gets a new key unless --rotate names it. The fleet\'s operator key is the\n' +
     'file\'s operator_key, or this client\'s key (`roost id`).',
-  usage: 'roost provision --fleet FILE --out DIR [--rotate NAME] [--force] [--runtime bare|node] [--json]',
+  usage: 'roost provision --fleet FILE [--out DIR] [--rotate NAME] [--force] [--runtime bare|node] [--json]',
   flags: {
     fleet: { type: 'string', value: 'FILE', help: 'fleet file (YAML): fleet name, defaults and devices' },
-    out: { type: 'string', value: 'DIR', help: 'provisioning folder: new, empty, or this fleet\'s' },
+    out: { type: 'string', value: 'DIR', help: `provisioning folder: new, empty, or this fleet's (default: ${DEFAULT_PROVISION_DIR})` },
     rotate: { type: 'string', multiple: true, value: 'NAME', help: 'give this device a new identity (its old key stops working)' },
     force: { type: 'boolean', help: 'write into a folder that holds another fleet or other files' },
     json: { type: 'boolean', help: 'print the inventory as JSON instead of a table' },
@@ -26,12 +26,11 @@ export const provision = defineCommand({
   }
 }, async (flags) => {
   if (flags.fleet === undefined) throw usageError('provision', 'missing --fleet FILE')
-  if (flags.out === undefined) throw usageError('provision', 'missing --out DIR')
   const fleet = loadFleet(flags.fleet)
   const operatorKey = fleet.operatorKey ?? encodeKey(deviceFromFlags(flags).keyPair.publicKey)
   const { inventory, written } = await provisionFleet({
     fleet,
-    outDir: flags.out,
+    outDir: flags.out ?? DEFAULT_PROVISION_DIR,
     operatorKey,
     rotate: flags.rotate,
     force: flags.force,
@@ -42,7 +41,7 @@ export const provision = defineCommand({
     process.stdout.write(JSON.stringify(inventory, null, 2) + '\n')
   } else {
     process.stdout.write(inventoryTable(inventory))
-    process.stdout.write(`\n${inventory.devices.length} devices of fleet ${inventory.fleet} in ${path.resolve(flags.out)}; ` +
+    process.stdout.write(`\n${inventory.devices.length} devices of fleet ${inventory.fleet} in ${path.resolve(flags.out ?? DEFAULT_PROVISION_DIR)}; ` +
       `${written.length === 0 ? 'nothing changed' : `${written.length} files written`}\n`)
   }
   return 0
