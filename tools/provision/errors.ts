@@ -140,6 +140,27 @@ export class ProvisionError extends RoostError {
       `run: chmod 600 ${file}`)
   }
 
+  static NOT_SYSTEMD (name: string, boardId: string): ProvisionError {
+    return new ProvisionError('NOT_SYSTEMD', `device "${name}" is a ${boardId}, which does not run systemd: roost deploy installs with install.sh on Debian and Raspberry Pi OS`,
+      'for an OpenWrt router: roost package --device NAME, copy the .ipk over and run opkg install on it')
+  }
+
+  static SSH_FAILED (target: string, reason: string): ProvisionError {
+    return new ProvisionError('SSH_FAILED', `ssh ${target}: ${reason}`,
+      'check that `ssh TARGET` logs in without a password prompt (a key in the agent, or --ssh-key) and knows the host key')
+  }
+
+  // install.sh refused (a missing prerequisite, another identity there): its own words.
+  static INSTALL_FAILED (target: string, code: number, log: string): ProvisionError {
+    return new ProvisionError('INSTALL_FAILED', `install.sh on ${target} exited ${code}:\n${log}`,
+      'fix what it names on the device and run roost deploy again; nothing it refused was changed')
+  }
+
+  static SSH_TOOL_MISSING (tool: string, cause: unknown): ProvisionError {
+    return new ProvisionError('TOOL_MISSING', `${tool} cannot be run here: ${(cause as Error).message}`,
+      `install ${tool} (Debian: apt-get install ${tool === 'ssh' ? 'openssh-client' : tool})`, cause)
+  }
+
   static TOOL_MISSING (tool: string): ProvisionError {
     return new ProvisionError('TOOL_MISSING', `${tool} is not installed (FAT images are written with mtools)`,
       'install mtools (Debian: apt-get install mtools), or mount the boot partition and pass its folder')
