@@ -3,6 +3,7 @@
 // figures at the top level, the others under "bridge" and "storage").
 import type { Runtime } from '../../targets/bundle.ts'
 import type { BridgeFigures, IngestFigures, SubscriberFigures } from './bridge/figures.ts'
+import type { FleetFigures } from './fleet.ts'
 import type { RssPart } from './measure.ts'
 import type { NodeFigures } from './node.ts'
 import type { LimitedFigures, LimitedRun, StorageFigures, TransferFigures } from './storage/figures.ts'
@@ -13,14 +14,34 @@ export interface BenchFigures {
   node: NodeFigures | null
   bridge: BridgeFigures | null
   storage: StorageFigures | null
+  fleet: FleetFigures | null
 }
 
 export function renderJson (f: BenchFigures): string {
-  return JSON.stringify({ ...f.node, ...(f.bridge ? { bridge: f.bridge } : {}), ...(f.storage ? { storage: f.storage } : {}) }, null, 2) + '\n'
+  return JSON.stringify({ ...f.node, ...(f.bridge ? { bridge: f.bridge } : {}), ...(f.storage ? { storage: f.storage } : {}), ...(f.fleet ? { fleet: f.fleet } : {}) }, null, 2) + '\n'
 }
 
 export function renderReport (f: BenchFigures): string {
-  return (f.node ? nodeReport(f.node) : '') + (f.bridge ? bridgeReport(f.bridge) : '') + (f.storage ? storageReport(f.storage) : '')
+  return (f.node ? nodeReport(f.node) : '') + (f.bridge ? bridgeReport(f.bridge) : '') + (f.storage ? storageReport(f.storage) : '') +
+    (f.fleet ? fleetReport(f.fleet) : '')
+}
+
+function fleetReport (f: FleetFigures): string {
+  const p = f.provision
+  const s = f.status
+  const mib = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(1)} MiB`
+  return [
+    '',
+    `fleet: load ${f.loadavg.before.join(' ')} → ${f.loadavg.after.join(' ')}`,
+    `roost provision, ${count(p.devices)} devices of ${p.boards.length} boards (${p.boards.join(', ')}): ` +
+      `${(p.firstMs / 1000).toFixed(1)} s, ${count(p.firstFiles)} files and artifacts written (aim < ${f.aims.provisionMs / 1000} s)`,
+    `  again, nothing changed: ${(p.againMs / 1000).toFixed(1)} s, ${count(p.againFiles)} files written`,
+    `roost fleet status, ${s.nodes} running Bare nodes on one loopback testnet, ${s.concurrency} at a time: ` +
+      `${(s.medianMs / 1000).toFixed(2)} s (median of ${runsOf(s.runs)}: ${s.allMs.map((ms) => (ms / 1000).toFixed(2)).join(' ')}), ${s.up} up`,
+    `systemd-analyze security exposure: ${f.exposure.map((e) => `${e.board} ${e.score.toFixed(1)}`).join(', ')}`,
+    `sizes: ${f.sizes.map((z) => `${z.what} ${mib(z.bytes)}`).join(', ')}`,
+    ''
+  ].join('\n')
 }
 
 const RUNTIME_NAMES: Record<Runtime, string> = { bare: 'Bare', node: 'Node.js' }

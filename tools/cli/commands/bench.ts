@@ -2,6 +2,7 @@
 // → the report or JSON (tools/bench/report.ts). Progress goes to stderr as each section
 // and run starts.
 import { benchBridge } from '../../bench/bridge/bridge.ts'
+import { benchFleet } from '../../bench/fleet.ts'
 import { benchNode } from '../../bench/node.ts'
 import { renderJson, renderReport, type BenchFigures } from '../../bench/report.ts'
 import { progressToStderr } from '../../bench/section.ts'
@@ -14,11 +15,13 @@ const spec = {
   details: 'Build time, bundle and artifact sizes, start-to-ready time and idle memory of the node on Bare\n' +
     'and on Node.js; the sensor bridge\'s ingest rate, reader latency and memory against Mosquitto;\n' +
     'the storage peer\'s replication rate against plain corestore and its memory with 1,000 cores.',
-  usage: 'roost bench [--only node|bridge|storage] [--runs N] [--bridge-messages N] [--storage-mib N] [--storage-cores N] [--storage-runs N] [--json]',
+  usage: 'roost bench [--only node|bridge|storage|fleet] [--runs N] [--bridge-messages N] [--storage-mib N] [--storage-cores N] [--storage-runs N] [--json]',
   flags: {
     runs: { type: 'string', value: 'N', help: 'repetitions per measurement; medians are reported (default: 5)' },
     'bridge-messages': { type: 'string', value: 'N', help: 'readings per sensor-bridge ingest stream (default: 20000)' },
-    only: { type: 'string', multiple: true, value: 'SECTION', help: 'measure only this section: node, bridge or storage (default: all)' },
+    only: { type: 'string', multiple: true, value: 'SECTION', help: 'measure only this section: node, bridge, storage or fleet (default: all)' },
+    'fleet-devices': { type: 'string', value: 'N', help: 'devices provisioned in the fleet section (default: 200)' },
+    'fleet-nodes': { type: 'string', value: 'N', help: 'running nodes the fleet section\'s fleet status asks (default: 50)' },
     'storage-mib': { type: 'string', value: 'N', help: 'size of the core replicated to the storage peer, in MiB (default: 256)' },
     'storage-cores': { type: 'string', value: 'N', help: 'small cores the storage peer is asked to keep (default: 1000)' },
     'storage-runs': { type: 'string', value: 'N', help: 'replication runs per receiver; medians are reported (default: 3)' },
@@ -26,7 +29,7 @@ const spec = {
   }
 } as const
 
-const SECTIONS = ['node', 'bridge', 'storage']
+const SECTIONS = ['node', 'bridge', 'storage', 'fleet']
 
 export const bench = defineCommand(spec, async (flags) => {
   const runs = intFlag('bench', 'runs', flags.runs, 5, 1, 50)
@@ -46,7 +49,15 @@ export const bench = defineCommand(spec, async (flags) => {
   const figures: BenchFigures = {
     node: wanted('node') ? await benchNode({ runs, progress: progressToStderr }) : null,
     bridge: wanted('bridge') ? await benchBridge(bridge) : null,
-    storage: wanted('storage') ? await benchStorage(storage) : null
+    storage: wanted('storage') ? await benchStorage(storage) : null,
+    fleet: wanted('fleet')
+      ? await benchFleet({
+        devices: intFlag('bench', 'fleet-devices', flags['fleet-devices'], 200, 1, 100_000),
+        nodes: intFlag('bench', 'fleet-nodes', flags['fleet-nodes'], 50, 1, 1000),
+        runs: Math.min(runs, 3),
+        progress: progressToStderr
+      })
+      : null
   }
   process.stdout.write(flags.json === true ? renderJson(figures) : renderReport(figures))
   return 0
