@@ -49,6 +49,9 @@ export interface Sync {
   found: Array<() => void>
   closing: Promise<void> | null
   lastProgress: number
+  // The length `core-held` was last logged at: the log says so for every length the node
+  // comes to hold all of, also when the last block and the news of it arrive together.
+  heldLogged: number
 }
 
 export interface SyncOptions {
@@ -109,7 +112,10 @@ export function createSyncs (opts: SyncOptions): Syncs {
       return
     }
     if (core.length > 0 && entry.held >= core.length) {
-      if (entry.state !== 'held') log('core-held', { core: encodeKey(core.key), length: core.length, byteLength: entry.byteLength })
+      if (entry.state !== 'held' || core.length > sync.heldLogged) {
+        sync.heldLogged = core.length
+        log('core-held', { core: encodeKey(core.key), length: core.length, byteLength: entry.byteLength })
+      }
       entry.state = 'held'
       entry.lastSyncMs = clock.now()
       // Others wait for a slot: a held core gives its slot up at once.
@@ -142,7 +148,7 @@ export function createSyncs (opts: SyncOptions): Syncs {
 
   function create (entry: HoldingEntry): Sync {
     const core = opts.store.get({ key: b4a.from(entry.key, 'hex') })
-    return { entry, core, range: null, followers: new Set(), sources: new Set(), lookingUp: false, linger: null, found: [], closing: null, lastProgress: clock.now() }
+    return { entry, core, range: null, followers: new Set(), sources: new Set(), lookingUp: false, linger: null, found: [], closing: null, lastProgress: clock.now(), heldLogged: 0 }
   }
 
   async function start (sync: Sync, via: Follower | null): Promise<void> {
