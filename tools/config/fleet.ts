@@ -12,14 +12,13 @@
 //       board: raspberry-pi-4b       an id from board-configs/
 //       roles: [storage, bridge]     and any other node config key, over the defaults
 //       memory_budget_mb: 100        optional: less than the board's RAM (systemd MemoryMax)
-import fs from 'node:fs'
 import { z } from 'zod'
 import type { NodeConfigFile } from '../../node/config/types.ts'
 import { isPublicKey } from '../../node/identity/keys.ts'
 import { loadBoards, type Board } from './boards.ts'
 import { ConfigError } from './errors.ts'
 import { nodeConfigFields, nodeConfigIssues, toConfigFile, type ConfigIssue, type NodeConfigYaml } from './node-config.ts'
-import { readYaml, throwProblems } from './yaml.ts'
+import { readConfigFile, readYaml, throwProblems } from './yaml.ts'
 
 const NAME = /^[a-z0-9][a-z0-9-]{0,62}$/
 const NAME_RULE = 'lower-case letters, digits and -, at most 63, starting with a letter or digit'
@@ -61,14 +60,7 @@ export interface Fleet {
 }
 
 export function loadFleet (file: string, boards: Board[] = loadBoards()): Fleet {
-  let text: string
-  try {
-    text = fs.readFileSync(file, 'utf8')
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw ConfigError.NOT_FOUND(file)
-    throw err
-  }
-  return parseFleet(file, text, boards)
+  return parseFleet(file, readConfigFile(file), boards)
 }
 
 export function parseFleet (file: string, text: string, boards: Board[] = loadBoards()): Fleet {

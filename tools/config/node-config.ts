@@ -3,7 +3,6 @@
 // the values and how fields go together, and each problem is reported as file:line:
 // field at the key the user wrote (node-keys.ts names it). What passes becomes the
 // node's config.json: the board's defaults with the file's values over them.
-import fs from 'node:fs'
 import net from 'node:net'
 import { z } from 'zod'
 import { DECODERS } from '../../node/bridge/decode.ts'
@@ -14,9 +13,8 @@ import { BRIDGE_DEFAULTS, ROLES, STORAGE_PEER_DEFAULTS } from '../../node/config
 import type { BridgeSettings, NodeConfigFile } from '../../node/config/types.ts'
 import { defaultConfig } from '../../targets/artifact.ts'
 import type { Board } from './boards.ts'
-import { ConfigError } from './errors.ts'
 import { configFields, YAML_WORDS, yamlPath } from './node-keys.ts'
-import { parseYamlWithSchema, type CustomIssueParams } from './yaml.ts'
+import { parseYamlWithSchema, readConfigFile, type CustomIssueParams } from './yaml.ts'
 
 const BROKER_EXAMPLE = 'mqtt://127.0.0.1:1883'
 
@@ -161,12 +159,5 @@ export function parseNodeConfig (file: string, text: string, board: Board): Node
 }
 
 export function loadNodeConfig (file: string, board: Board): NodeConfigFile {
-  let text: string
-  try {
-    text = fs.readFileSync(file, 'utf8')
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw ConfigError.NOT_FOUND(file)
-    throw err
-  }
-  return parseNodeConfig(file, text, board)
+  return parseNodeConfig(file, readConfigFile(file), board)
 }

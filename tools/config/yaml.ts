@@ -1,5 +1,6 @@
 // Reads a YAML config and checks it against a zod schema, keeping source positions
 // so that a problem is reported as `file:line: field: expected X, got Y`.
+import fs from 'node:fs'
 import { LineCounter, parseDocument, isAlias, isMap, isScalar, isSeq, visit } from 'yaml'
 import type { Document, ErrorCode, Node as YamlNode } from 'yaml'
 import { z } from 'zod'
@@ -32,6 +33,16 @@ export function parseYamlWithSchema<T> (file: string, text: string, schema: z.Zo
   const result = schema.safeParse(source.data)
   if (result.success) return result.data
   throw source.problem(pickIssue(result.error.issues), schema, opts)
+}
+
+// A config file's text; a file that is not there is NOT_FOUND, naming it.
+export function readConfigFile (file: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8')
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw ConfigError.NOT_FOUND(file)
+    throw err
+  }
 }
 
 // A parsed YAML file that can place a problem at the line of the key it is about: for
