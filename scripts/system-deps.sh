@@ -15,6 +15,7 @@ declare -A needs=(
   [mosquitto]=mosquitto [mosquitto_pub]=mosquitto-clients
   [mkfs.fat]=dosfstools [mcopy]=mtools
   [sshd]=openssh-server [ssh]=openssh-client
+  [lua5.3]=lua5.3
 )
 # Debian puts the daemons and mkfs tools in /usr/sbin, which a user's PATH may lack.
 have() { command -v "$1" >/dev/null 2>&1 || [[ -x /usr/sbin/$1 || -x /sbin/$1 ]]; }
@@ -22,6 +23,9 @@ missing=()
 for tool in "${!needs[@]}"; do
   have "$tool" || missing+=("${needs[$tool]}")
 done
+# luasocket for Lua 5.3, as the router agent uses it (OpenWrt's luasocket5.3).
+if have lua5.3 && ! lua5.3 -e 'require "socket"' >/dev/null 2>&1; then missing+=(lua-socket); fi
+have lua5.3 || missing+=(lua-socket)
 need_sysroot=0
 [[ -x $sysroot/usr/bin/node ]] || need_sysroot=1
 
@@ -53,3 +57,4 @@ fi
 for tool in "${!needs[@]}"; do
   have "$tool" || { echo "still missing after install: $tool" >&2; exit 1; }
 done
+lua5.3 -e 'require "socket"' >/dev/null 2>&1 || { echo "still missing after install: luasocket for lua5.3 (lua-socket)" >&2; exit 1; }
