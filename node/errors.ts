@@ -129,6 +129,12 @@ export class NodeError extends RoostError {
     return new NodeError('COMMAND_NOT_ALLOWED', `topic "${topic}" is not in this node's command allowlist`)
   }
 
+  // Mosquitto's $SYS count of dropped messages grew (broker-drops.ts).
+  static BROKER_DROPPED (dropped: number): NodeError {
+    return new NodeError('BROKER_DROPPED', `the broker dropped ${dropped} messages since the bridge last looked; readings for this node may be among them`,
+      'set max_queued_messages 0 and max_queued_bytes 0 in mosquitto.conf, so that the broker keeps every QoS 1 reading while the node is away')
+  }
+
   static BROKER_DISCONNECTED (): NodeError {
     return new NodeError('BROKER_DISCONNECTED', 'the broker is not connected')
   }

@@ -32,6 +32,7 @@ export interface LogEvents {
   'broker-disconnected': { broker: string, retryInMs: number }
   'broker-error': { broker: string, code?: string, reason: string, hint?: string }
   'reading-refused': { topic: string, reason: string }
+  'broker-dropped': { broker: string, code: string, dropped: number, reason: string, hint: string }
   'reading-not-stored': { topic: string, reason: string }
   'command-published': { peer: string, topic: string }
   'command-refused': { peer: string, topic: string, reason: string }
@@ -59,7 +60,7 @@ export type LogEvent = keyof LogEvents
 // lists as its last errors (recent-errors.ts). `fatal` is not here: the process ends.
 export const ERROR_EVENTS = [
   'error', 'broker-error', 'peer-error', 'sync-failed', 'keep-failed', 'announce-failed',
-  'holdings-save-failed', 'reading-not-stored'
+  'holdings-save-failed', 'reading-not-stored', 'broker-dropped'
 ] as const satisfies readonly LogEvent[]
 
 export type ErrorEvent = typeof ERROR_EVENTS[number]

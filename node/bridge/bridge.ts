@@ -10,6 +10,7 @@ import type { BridgeSettings } from '../config/types.ts'
 import type { BridgeStatus } from '../protocol/messages.ts'
 import type { Feeds } from '../feeds/feeds.ts'
 import type { Logger } from '../log.ts'
+import { DROPPED_TOPIC, type BrokerDrops } from './broker-drops.ts'
 import { decodePayload } from './decode.ts'
 import { attachIntake, MAX_UNSETTLED_READINGS, type Intake } from './intake.ts'
 import { brokerError, brokerForLog, connectBroker } from './mqtt-client.ts'
@@ -39,6 +40,8 @@ export interface BridgeState {
   // packetId|topic|payload-hash of the most recent records: what a DUP redelivery
   // after a crash is compared with.
   recent: Set<string>
+  // What the broker says it dropped (broker-drops.ts); absent, the bridge does not ask.
+  brokerDrops?: BrokerDrops
   save (): Promise<void>
 }
 
@@ -84,6 +87,14 @@ export function createBridge (config: BridgeConfig, feeds: Feeds, state: BridgeS
   }
 
   async function store (packet: Packet): Promise<void> {
+    if (packet.topic === DROPPED_TOPIC) {
+      const dropped = state.brokerDrops?.update(packet.payload) ?? 0
+      if (dropped > 0) {
+        const e = NodeError.BROKER_DROPPED(dropped)
+        log('broker-dropped', { broker, code: e.code, dropped, reason: e.message, hint: e.hint ?? '' })
+      }
+      return
+    }
     counters.received++
     const payload = packet.payload
     if (payload.byteLength > config.maxPayloadBytes) {
@@ -185,7 +196,8 @@ export function createBridge (config: BridgeConfig, feeds: Feeds, state: BridgeS
       log('broker-connected', { broker, sessionPresent: connack.sessionPresent === true })
       // QoS 1 is the most the bridge asks for: QoS 2 publishes arrive at least once and
       // the DUP check above makes them exactly once in the feed.
-      const filters = Object.fromEntries(config.rules.map((r) => [r.filter, { qos: 1 as const }]))
+      const filters: Record<string, { qos: 0 | 1 }> = Object.fromEntries(config.rules.map((r) => [r.filter, { qos: 1 as const }]))
+      if (state.brokerDrops) filters[DROPPED_TOPIC] = { qos: 0 }
       client!.subscribe(filters, (err) => {
         if (err) log('broker-error', { broker, reason: `subscribe failed: ${err.message}` })
       })

@@ -7,6 +7,7 @@ import b4a from 'b4a'
 import type { Feeds } from '../feeds/feeds.ts'
 import type { BridgeState } from './bridge.ts'
 import { dedupeKey } from './bridge.ts'
+import { watchBrokerDrops } from './broker-drops.ts'
 import { MAX_UNSETTLED_READINGS } from './intake.ts'
 import { decodeReading } from './record.ts'
 
@@ -15,7 +16,8 @@ export const RETAINED_FILE = 'bridge-retained.json'
 // the intake lets no more than MAX_UNSETTLED_READINGS be stored and unacknowledged.
 const RECENT_PER_FEED = MAX_UNSETTLED_READINGS
 
-export async function loadBridgeState (dataDir: string, feeds: Feeds): Promise<BridgeState> {
+// `broker`: the broker's URL as logs show it, which the drop count is kept under.
+export async function loadBridgeState (dataDir: string, feeds: Feeds, broker: string): Promise<BridgeState> {
   const file = path.join(dataDir, RETAINED_FILE)
   const retained = new Map<string, string>()
   try {
@@ -42,6 +44,7 @@ export async function loadBridgeState (dataDir: string, feeds: Feeds): Promise<B
   return {
     retained,
     recent,
+    brokerDrops: watchBrokerDrops(dataDir, broker),
     async save () {
       const tmp = `${file}.tmp`
       fs.writeFileSync(tmp, JSON.stringify(Object.fromEntries(retained)))

@@ -3,6 +3,7 @@
 // rocksdb cost nothing on a node without the role.
 import type { BridgeSettings } from '../config/types.ts'
 import { createBridge, type Bridge } from '../bridge/bridge.ts'
+import { brokerForLog } from '../bridge/mqtt-client.ts'
 import { loadBridgeState } from '../bridge/state.ts'
 import { loadOrCreateFeedKey } from '../feeds/feed-key.ts'
 import { openFeeds, type Feeds } from '../feeds/feeds.ts'
@@ -24,7 +25,7 @@ export async function startBridgeRole (store: Store, dataDir: string, settings: 
   const feedKey = loadOrCreateFeedKey(dataDir)
   const names = [...new Set(settings.rules.map((r) => r.feed))]
   const feeds = await openFeeds(store, feedKey, names, { maxBatch: settings.maxBatch, flushMs: settings.flushMs })
-  const state = await loadBridgeState(dataDir, feeds)
+  const state = await loadBridgeState(dataDir, feeds, brokerForLog(settings.broker))
   const bridge = createBridge({ ...settings, clientId }, feeds, state, log)
   await bridge.ready()
   return {

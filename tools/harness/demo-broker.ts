@@ -8,6 +8,11 @@ import path from 'node:path'
 import { accepts, findMosquittoTool, freePort } from './mosquitto.ts'
 import { HarnessError } from './errors.ts'
 
+// The Mosquitto settings the README gives for a bridge's broker: no limit on the QoS 1
+// messages kept for a persistent session while the node is away (the default drops past
+// 1,000), so nothing the sensors published is lost to a node restart.
+export const KEEP_EVERY_READING = ['max_queued_messages 0', 'max_queued_bytes 0']
+
 export interface DemoBroker { url: string, kind: 'mosquitto' | 'aedes', stop (): Promise<void> }
 
 function findMosquitto (): string | null {
@@ -26,7 +31,7 @@ export async function startDemoBroker (): Promise<DemoBroker> {
   if (mosquitto) {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'roost-demo-broker-'))
     const config = path.join(dir, 'mosquitto.conf')
-    fs.writeFileSync(config, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\nlog_dest none\n`)
+    fs.writeFileSync(config, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\nlog_dest none\n${KEEP_EVERY_READING.join('\n')}\n`)
     const child = spawn(mosquitto, ['-c', config], { stdio: 'ignore' })
     const stop = async (): Promise<void> => {
       if (child.exitCode === null) {
