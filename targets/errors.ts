@@ -76,6 +76,17 @@ export class BuildError extends RoostError {
     return new BuildError('ARTIFACT_OF_ANOTHER_BOARD', `${dir} is an artifact for ${found}, not for ${wanted}`)
   }
 
+  static LUA_ENTRY_NOT_FOUND (entry: string, dir: string): BuildError {
+    return new BuildError('LUA_ENTRY_NOT_FOUND', `the Lua agent has no entry ${entry} in ${dir}`,
+      'name a .ts file of targets/lua/agent/, such as main.ts')
+  }
+
+  // typescript-to-lua's own diagnostics, type errors included, one per line.
+  static LUA_COMPILE_FAILED (entry: string, diagnostics: string): BuildError {
+    return new BuildError('LUA_COMPILE_FAILED', `typescript-to-lua could not compile the Lua agent from ${entry}:\n${diagnostics}`,
+      'check the agent sources with: npx tsc --noEmit -p targets/lua/agent')
+  }
+
   static ARTIFACT_DAMAGED (dir: string, file: string): BuildError {
     return new BuildError('ARTIFACT_DAMAGED', `${dir}/${file} is missing or differs from the artifact's manifest.json`,
       'build the artifact again: roost build --board ID')

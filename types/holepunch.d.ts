@@ -190,3 +190,19 @@ declare module 'rocksdb-native' {
     }
   }
 }
+
+declare module 'sodium-universal' {
+  // The XChaCha20-Poly1305 and Poly1305 calls the LAN ingest vectors and tests use.
+  // decrypt throws when the tag does not verify.
+  const sodium: {
+    crypto_aead_xchacha20poly1305_ietf_encrypt (c: Uint8Array, m: Uint8Array, ad: Uint8Array | null, nsec: null, npub: Uint8Array, k: Uint8Array): number
+    crypto_aead_xchacha20poly1305_ietf_decrypt (m: Uint8Array, nsec: null, c: Uint8Array, ad: Uint8Array | null, npub: Uint8Array, k: Uint8Array): number
+    crypto_stream_chacha20_ietf (c: Uint8Array, n: Uint8Array, k: Uint8Array): void
+    crypto_stream_chacha20_ietf_xor_ic (c: Uint8Array, m: Uint8Array, n: Uint8Array, ic: number, k: Uint8Array): void
+    crypto_stream_xchacha20 (c: Uint8Array, n: Uint8Array, k: Uint8Array): void
+    crypto_onetimeauth (out: Uint8Array, input: Uint8Array, k: Uint8Array): void
+    randombytes_buf (buf: Uint8Array): void
+    randombytes_buf_deterministic (buf: Uint8Array, seed: Uint8Array): void
+  }
+  export default sodium
+}
