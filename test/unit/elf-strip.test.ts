@@ -6,6 +6,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { stripElf } from '../../targets/elf-strip.ts'
 import { BuildError } from '../../targets/errors.ts'
+import { changedSegments, infoIsSection, PT_LOAD, sectionHeaders, segments, SHF_ALLOC, type SectionHeader } from '../helpers/elf.ts'
 import { runTool } from '../helpers/system-tool.ts'
 import { tmpDir } from '../helpers/tmp.ts'
 
@@ -72,26 +73,6 @@ function sectionNames (t: ExecutionContext, file: string): string[] {
   return [...result.stdout.matchAll(/^\s*\[\s*\d+\]\s+(\S+)/gm)].map((m) => m[1]).filter((name) => name !== 'NULL')
 }
 
-// The program headers read by hand (ELF64 little-endian: e_phoff at 0x20, e_phnum at
-// 0x38, 56-byte entries with p_offset at 8 and p_filesz at 32), so the test does not
-// only trust the stripper's own reading.
-function segments (bytes: Buffer): Array<{ type: number, offset: number, filesz: number }> {
-  const phoff = Number(bytes.readBigUInt64LE(0x20))
-  return Array.from({ length: bytes.readUInt16LE(0x38) }, (_, i) => {
-    const at = phoff + i * 56
-    return { type: bytes.readUInt32LE(at), offset: Number(bytes.readBigUInt64LE(at + 8)), filesz: Number(bytes.readBigUInt64LE(at + 32)) }
-  })
-}
-
-// e_shoff, e_shnum and e_shstrndx: the section header table's place, which stripping
-// moves; the loader never reads them.
-function withoutSectionTableFields (bytes: Buffer): Buffer {
-  const copy = Buffer.from(bytes)
-  copy.fill(0, 0x28, 0x30)
-  copy.fill(0, 0x3c, 0x40)
-  return copy
-}
-
 test('a stripped shared object keeps its loaded sections and loses debug information, symbols, comments and the debug link', (t) => {
   const { library } = compile(t)
   const before = sectionNames(t, library)
@@ -106,15 +87,8 @@ test('every segment of a stripped shared object is byte for byte the original', 
   const input = fs.readFileSync(library)
   const output = fs.readFileSync(stripped(t, input))
   t.true(output.length < input.length)
-  const original = segments(input)
-  t.deepEqual(segments(output), original)
-  t.true(original.filter((s) => s.type === 1).length >= 2, 'fewer than two PT_LOAD segments')
-  const a = withoutSectionTableFields(input)
-  const b = withoutSectionTableFields(output)
-  for (const [i, segment] of original.entries()) {
-    const range = [segment.offset, segment.offset + segment.filesz] as const
-    t.true(a.subarray(...range).equals(b.subarray(...range)), `segment ${i} (type ${segment.type}) differs`)
-  }
+  t.true(segments(input).filter((s) => s.type === PT_LOAD).length >= 2, 'fewer than two PT_LOAD segments')
+  t.deepEqual(changedSegments(input, output), [])
 })
 
 test('a stripped shared object still loads with dlopen and its exported functions answer', (t) => {
@@ -137,24 +111,6 @@ test('readelf reads a stripped object without a warning, and it is no bigger tha
   t.is(runTool(t, 'strip', ['--strip-all', reference]).code, 0)
   t.true(fs.statSync(ours).size <= fs.statSync(reference).size, `${fs.statSync(ours).size} bytes, binutils strip: ${fs.statSync(reference).size}`)
 })
-
-interface SectionHeader { name: string, type: number, flags: bigint, link: number, info: number }
-
-// The section header table read by hand (64-byte entries at e_shoff; e_shnum at 0x3c,
-// e_shstrndx at 0x3e; sh_name 0, sh_type 4, sh_flags 8, sh_offset 24, sh_link 40, sh_info 44).
-function sectionHeaders (bytes: Buffer): SectionHeader[] {
-  const shoff = Number(bytes.readBigUInt64LE(0x28))
-  const entry = (i: number): Buffer => bytes.subarray(shoff + i * 64, shoff + (i + 1) * 64)
-  const names = Number(entry(bytes.readUInt16LE(0x3e)).readBigUInt64LE(24))
-  return Array.from({ length: bytes.readUInt16LE(0x3c) }, (_, i) => {
-    const header = entry(i)
-    const start = names + header.readUInt32LE(0)
-    return { name: bytes.toString('latin1', start, bytes.indexOf(0, start)), type: header.readUInt32LE(4), flags: header.readBigUInt64LE(8), link: header.readUInt32LE(40), info: header.readUInt32LE(44) }
-  })
-}
-
-// sh_info names a section for SHT_RELA (4), SHT_REL (9) and SHF_INFO_LINK (0x40).
-const infoIsSection = (s: SectionHeader): boolean => s.type === 4 || s.type === 9 || (s.flags & 0x40n) !== 0n
 
 // Linkers put unloaded sections last, so stripping them leaves every index as it was.
 // Swapping .comment into slot 1 (and every link to either slot) makes a valid file in
@@ -182,10 +138,10 @@ test('each loaded section still links to the same sections when dropped ones cam
   const input = withCommentFirst(fs.readFileSync(library))
   const before = sectionHeaders(input)
   t.is(before[1].name, '.comment')
-  const targets = (headers: SectionHeader[]): Record<string, string[]> => Object.fromEntries(headers.filter((s) => (s.flags & 0x2n) !== 0n)
+  const targets = (headers: SectionHeader[]): Record<string, string[]> => Object.fromEntries(headers.filter((s) => (s.flags & SHF_ALLOC) !== 0n)
     .map((s) => [s.name, [headers[s.link].name, infoIsSection(s) ? headers[s.info].name : String(s.info)]]))
-  t.true(before.some((s) => (s.flags & 0x2n) !== 0n && s.link > 1), 'no loaded section links past slot 1')
-  t.true(before.some((s) => (s.flags & 0x2n) !== 0n && infoIsSection(s) && s.info > 1), 'no loaded section names one past slot 1 in sh_info')
+  t.true(before.some((s) => (s.flags & SHF_ALLOC) !== 0n && s.link > 1), 'no loaded section links past slot 1')
+  t.true(before.some((s) => (s.flags & SHF_ALLOC) !== 0n && infoIsSection(s) && s.info > 1), 'no loaded section names one past slot 1 in sh_info')
   const file = stripped(t, input)
   t.deepEqual(targets(sectionHeaders(fs.readFileSync(file))), targets(before))
   t.deepEqual(sectionNames(t, file).filter((name) => name === '.comment'), [])
