@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Makes sure the system tools the test suite runs for real are here: qemu for the
 # arm64 artifact, systemd-analyze for unit files, Mosquitto, mtools and dosfstools for
-# SD card images, OpenSSH for deploys, and the arm64 Node.js sysroot.
+# SD card images, OpenSSH for deploys, a C compiler and binutils for the ELF stripper's
+# tests, strace for the test that lists what the node loads, and the arm64 Node.js
+# sysroot. The build itself needs none of them.
 # As root it installs what is missing with apt-get; otherwise it names the missing
 # packages and the command that installs them, and fails. Nothing is skipped.
 set -euo pipefail
@@ -16,6 +18,8 @@ declare -A needs=(
   [mkfs.fat]=dosfstools [mcopy]=mtools
   [sshd]=openssh-server [ssh]=openssh-client
   [lua5.3]=lua5.3
+  [cc]=gcc [readelf]=binutils [objcopy]=binutils [strip]=binutils
+  [strace]=strace
 )
 # Debian puts the daemons and mkfs tools in /usr/sbin, which a user's PATH may lack.
 have() { command -v "$1" >/dev/null 2>&1 || [[ -x /usr/sbin/$1 || -x /sbin/$1 ]]; }
@@ -26,6 +30,10 @@ done
 # luasocket for Lua 5.3, as the router agent uses it (OpenWrt's luasocket5.3).
 if have lua5.3 && ! lua5.3 -e 'require "socket"' >/dev/null 2>&1; then missing+=(lua-socket); fi
 have lua5.3 || missing+=(lua-socket)
+# The stripper's test compiles a program that calls dlopen.
+[[ -f /usr/include/dlfcn.h ]] || missing+=(libc6-dev)
+# binutils provides three of the tools: name each package once.
+if (( ${#missing[@]} > 0 )); then mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u); fi
 need_sysroot=0
 [[ -x $sysroot/usr/bin/node ]] || need_sysroot=1
 

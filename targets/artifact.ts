@@ -6,9 +6,11 @@ import path from 'node:path'
 import type { NodeConfigFile } from '../node/config/types.ts'
 import { bundleNode, BUNDLE_FILE, byCodeUnit, REPO_ROOT, type Runtime } from './bundle.ts'
 import { elfMachine, HOST_MACHINE } from './elf.ts'
+import { stripElfFile } from './elf-strip.ts'
 import { BuildError } from './errors.ts'
 import { installNotes } from './install-notes.ts'
 import { INSTALL_SCRIPT, installScript } from './install-script.ts'
+import { BARE_STATIC_ADDONS } from './prebuilds.ts'
 import { INSTALL_DIR, serviceFile, type ServiceBoard } from './service.ts'
 import { deviceNeeds, type SharedLibrary } from './shared-libs.ts'
 
@@ -34,7 +36,9 @@ export interface Manifest {
   version: string
   boardId: string
   host: string
-  runtime: { name: Runtime, version: string, included: boolean, file?: string, install?: string }
+  // staticAddons: the addons the included runtime has linked in, whose packages carry no
+  // prebuild (targets/prebuilds.ts).
+  runtime: { name: Runtime, version: string, included: boolean, file?: string, install?: string, staticAddons?: string[] }
   bundle: { file: string, bytes: number }
   addons: Array<{ name: string, version: string, file: string, machine: string }>
   // What the addons and the runtime need from the device beyond the C library, and the
@@ -86,15 +90,22 @@ async function writeArtifact (opts: ArtifactOptions, outDir: string): Promise<Ma
   const { board, runtime } = opts
   const version = roostVersion()
 
-  const bundle = await bundleNode({ runtime, host: board.host, outDir, version })
+  const bare = runtime === 'bare' ? bareRuntimePackage(board.host) : null
+  const staticAddons = bare ? BARE_STATIC_ADDONS[bare.version] ?? [] : []
+  const bundle = await bundleNode({ runtime, host: board.host, outDir, version, staticAddons })
   const expected = HOST_MACHINE[board.host]
   const addons = bundle.addons.map((addon) => {
     const machine = elfMachine(path.join(outDir, addon.file))
     if (machine !== expected) throw BuildError.WRONG_MACHINE(addon.file, expected, machine)
+    stripElfFile(path.join(outDir, addon.file), addon.file)
     return { ...addon, machine }
   })
 
-  const runtimeInfo = runtime === 'bare' ? copyBareRuntime(board.host, outDir, expected) : nodeRuntimeInfo()
+  const runtimeInfo = runtime === 'node'
+    ? nodeRuntimeInfo()
+    : bare
+      ? { ...copyBareRuntime(bare, outDir, expected), staticAddons: bundle.staticAddons }
+      : bareInstallInfo(board.host)
   const runtimeCommand = runtime === 'bare' ? `${INSTALL_DIR}/bin/bare` : '/usr/bin/node'
   const service = serviceFile(board, runtimeCommand)
   writeFile(outDir, service.name, service.text, service.mode)
@@ -149,26 +160,38 @@ export function roostVersion (): string {
   return (JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }).version
 }
 
-function copyBareRuntime (host: string, outDir: string, machine: string): Manifest['runtime'] {
-  const pkgDir = path.join(REPO_ROOT, 'node_modules', `bare-runtime-${host}`)
-  if (!fs.existsSync(path.join(pkgDir, 'bin', 'bare'))) {
-    // The registry here has no Bare binary for this host: the device gets it from npm.
-    return {
-      name: 'bare',
-      version: BARE_INSTALL_VERSION,
-      included: false,
-      install: `npm install --global bare-runtime-${host}@${BARE_INSTALL_VERSION} && ` +
-        `install -D "$(npm root --global)/bare-runtime-${host}/bin/bare" ${INSTALL_DIR}/bin/bare`
-    }
+interface BareRuntimePackage { dir: string, version: string }
+
+// The installed bare-runtime-<host> package, or null where the registry has none.
+function bareRuntimePackage (host: string): BareRuntimePackage | null {
+  const dir = path.join(REPO_ROOT, 'node_modules', `bare-runtime-${host}`)
+  if (!fs.existsSync(path.join(dir, 'bin', 'bare'))) return null
+  const { version } = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as { version: string }
+  return { dir, version }
+}
+
+// The registry here has no Bare binary for this host: the device gets it from npm.
+function bareInstallInfo (host: string): Manifest['runtime'] {
+  return {
+    name: 'bare',
+    version: BARE_INSTALL_VERSION,
+    included: false,
+    install: `npm install --global bare-runtime-${host}@${BARE_INSTALL_VERSION} && ` +
+      `install -D "$(npm root --global)/bare-runtime-${host}/bin/bare" ${INSTALL_DIR}/bin/bare`
   }
-  const { version } = JSON.parse(fs.readFileSync(path.join(pkgDir, 'package.json'), 'utf8')) as { version: string }
+}
+
+function copyBareRuntime (bare: BareRuntimePackage, outDir: string, machine: string): Manifest['runtime'] {
   const dest = path.join(outDir, 'bin', 'bare')
   fs.mkdirSync(path.dirname(dest), { recursive: true })
-  fs.copyFileSync(path.join(pkgDir, 'bin', 'bare'), dest)
+  fs.copyFileSync(path.join(bare.dir, 'bin', 'bare'), dest)
   fs.chmodSync(dest, 0o755)
   const found = elfMachine(dest)
   if (found !== machine) throw BuildError.WRONG_MACHINE('bin/bare', machine, found)
-  return { name: 'bare', version, included: true, file: 'bin/bare' }
+  // The binary as published carries 29 MB (of 96) of debug information and symbols that
+  // the device never maps.
+  stripElfFile(dest, 'bin/bare')
+  return { name: 'bare', version: bare.version, included: true, file: 'bin/bare' }
 }
 
 function nodeRuntimeInfo (): Manifest['runtime'] {

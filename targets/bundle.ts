@@ -10,6 +10,7 @@ import * as esbuild from 'esbuild'
 import { BARE_BUILTINS } from './bare/builtins.ts'
 import { loadNodePackagesForBare } from './bare/node-packages.ts'
 import { BuildError } from './errors.ts'
+import { loadedPrebuild } from './prebuilds.ts'
 
 export type Runtime = 'bare' | 'node'
 
@@ -23,6 +24,9 @@ export interface BundleOptions {
   outDir: string
   version: string
   entry?: string
+  // name@version of the addons the runtime shipped in the artifact has linked in
+  // (prebuilds.ts): their packages get no prebuild.
+  staticAddons?: readonly string[]
 }
 
 export interface AddonFile {
@@ -35,6 +39,8 @@ export interface AddonFile {
 export interface BundleResult {
   bundleBytes: number
   addons: AddonFile[]
+  // The addons bundled whose native code the runtime has linked in, as name@version.
+  staticAddons: string[]
 }
 
 interface AddonPackage { name: string, dir: string, version: string, subpaths: Set<string>, resolveDir: string }
@@ -58,18 +64,27 @@ export async function bundleNode (opts: BundleOptions): Promise<BundleResult> {
 
   const done = new Set<string>()
   const files: AddonFile[] = []
+  const fromRuntime: string[] = []
   // Addon packages can import other addon packages (sodium-universal → sodium-native);
   // keep bundling until no new one appears, in a sorted order so builds repeat exactly.
   for (;;) {
     const next = [...addons.values()].sort((a, b) => byCodeUnit(a.name, b.name)).find((a) => !done.has(a.name))
     if (!next) break
     done.add(next.name)
-    files.push(...await packAddon(opts, next, addons))
+    const file = await packAddon(opts, next, addons)
+    if (file) files.push(file)
+    else fromRuntime.push(`${next.name}@${next.version}`)
   }
-  return { bundleBytes: fs.statSync(path.join(opts.outDir, BUNDLE_FILE)).size, addons: files.sort((a, b) => byCodeUnit(a.file, b.file)) }
+  return {
+    bundleBytes: fs.statSync(path.join(opts.outDir, BUNDLE_FILE)).size,
+    addons: files.sort((a, b) => byCodeUnit(a.file, b.file)),
+    staticAddons: fromRuntime.sort(byCodeUnit)
+  }
 }
 
-async function packAddon (opts: BundleOptions, pkg: AddonPackage, addons: Map<string, AddonPackage>): Promise<AddonFile[]> {
+// Bundles an addon package's JavaScript and copies the one prebuild the runtime loads
+// from it; null when the runtime has the addon linked in.
+async function packAddon (opts: BundleOptions, pkg: AddonPackage, addons: Map<string, AddonPackage>): Promise<AddonFile | null> {
   const pkgOut = path.join(opts.outDir, 'node_modules', pkg.name)
   // Subpaths can be added while bundling other addons; bundle until stable.
   const bundled = new Set<string>()
@@ -88,18 +103,13 @@ async function packAddon (opts: BundleOptions, pkg: AddonPackage, addons: Map<st
   fs.writeFileSync(path.join(pkgOut, 'package.json'),
     JSON.stringify({ name: pkg.name, version: pkg.version, addon: true, exports: sortedExports }, null, 2) + '\n')
 
-  const ext = opts.runtime === 'bare' ? '.bare' : '.node'
-  const prebuildDir = path.join(pkg.dir, 'prebuilds', opts.host)
-  const prebuilds = fs.existsSync(prebuildDir) ? fs.readdirSync(prebuildDir).filter((f) => f.endsWith(ext)).sort() : []
-  if (prebuilds.length === 0) throw BuildError.MISSING_PREBUILD(pkg.name, opts.host, opts.runtime)
-  const out: AddonFile[] = []
-  for (const name of prebuilds) {
-    const dest = path.join(pkgOut, 'prebuilds', opts.host, name)
-    fs.mkdirSync(path.dirname(dest), { recursive: true })
-    fs.copyFileSync(path.join(prebuildDir, name), dest)
-    out.push({ name: pkg.name, version: pkg.version, file: path.relative(opts.outDir, dest).split(path.sep).join('/') })
-  }
-  return out
+  if (opts.runtime === 'bare' && opts.staticAddons?.includes(`${pkg.name}@${pkg.version}`)) return null
+  const prebuild = loadedPrebuild(pkg, opts.host, opts.runtime)
+  if (prebuild === null) throw BuildError.MISSING_PREBUILD(pkg.name, opts.host, opts.runtime)
+  const dest = path.join(pkgOut, 'prebuilds', opts.host, prebuild)
+  fs.mkdirSync(path.dirname(dest), { recursive: true })
+  fs.copyFileSync(path.join(pkg.dir, 'prebuilds', opts.host, prebuild), dest)
+  return { name: pkg.name, version: pkg.version, file: path.relative(opts.outDir, dest).split(path.sep).join('/') }
 }
 
 function packageRoot (spec: string, resolveDir: string): { name: string, dir: string } | null {

@@ -36,6 +36,18 @@ export class BuildError extends RoostError {
       'dedupe with `npm dedupe` or an `overrides` entry so one version is bundled')
   }
 
+  // The build strips the artifact's native code itself (targets/elf-strip.ts), and
+  // knows only the kinds of ELF file the hosts it builds for use.
+  static ELF_NOT_STRIPPABLE (file: string, what: string): BuildError {
+    return new BuildError('ELF_NOT_STRIPPABLE', `${file} cannot be stripped: ${what}; roost strips ELF64 little-endian x86-64 and aarch64 executables and shared objects`,
+      'a prebuild or runtime of another kind reached the artifact: check it with `readelf -h` and the package it came from')
+  }
+
+  static ELF_DAMAGED (file: string, reason: string): BuildError {
+    return new BuildError('ELF_DAMAGED', `${file} is not a whole ELF file: ${reason}`,
+      'reinstall the package it comes from (npm ci) and build again')
+  }
+
   static BUNDLE_FAILED (reason: string): BuildError {
     return new BuildError('BUNDLE_FAILED', `esbuild could not bundle the node: ${reason}`)
   }

@@ -47,6 +47,30 @@ test('the raspberry-pi-4b artifact starts under qemu-aarch64 and is reached by k
   t.deepEqual(await node.stop(5000), { code: 0, signal: null })
 })
 
+test('every stripped aarch64 addon of the raspberry-pi-4b Node.js artifact loads under qemu-aarch64', async (t) => {
+  if (!fs.existsSync(path.join(sysroot, 'usr', 'bin', 'node'))) {
+    t.fail(`no arm64 sysroot at ${sysroot}: run scripts/system-deps.sh (as root) first`)
+    return
+  }
+  const { outDir, manifest } = await buildArtifact({ board: loadBoard('raspberry-pi-4b'), runtime: 'node', outDir: path.join(tmpDir(t), 'artifact') })
+  const names = manifest.addons.map((a) => a.name)
+  t.true(names.includes('rocksdb-native') && names.includes('sodium-native'), names.join(', '))
+  // Each package's bundle loads its prebuild (require-addon → process.dlopen) as the node
+  // does; qemu shows the guest's own mappings in /proc/self/maps.
+  const script = `for (const name of ${JSON.stringify(names)}) require(${JSON.stringify(outDir)} + '/node_modules/' + name)
+    const maps = require('fs').readFileSync('/proc/self/maps', 'utf8').split('\\n').map((line) => line.split(/\\s+/)[5]).filter(Boolean)
+    console.log(JSON.stringify([...new Set(maps)].filter((file) => file.startsWith(${JSON.stringify(outDir + '/')})).sort()))`
+  const child = spawn(QEMU, ['-L', sysroot, '-E', `LD_LIBRARY_PATH=${path.join(sysroot, 'usr/lib/aarch64-linux-gnu')}`,
+    path.join(sysroot, 'usr/bin/node'), '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString() })
+  child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString() })
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve))
+  t.is(code, 0, stderr)
+  t.deepEqual(JSON.parse(stdout), manifest.addons.map((a) => path.join(outDir, a.file)).sort())
+})
+
 test('a provisioned raspberry-pi-4b device starts under qemu-aarch64 with its own identity and config and answers roost fleet status', async (t) => {
   if (!fs.existsSync(path.join(sysroot, 'usr', 'bin', 'node'))) {
     t.fail(`no arm64 sysroot at ${sysroot}: run scripts/system-deps.sh (as root) first`)

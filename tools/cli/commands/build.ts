@@ -42,8 +42,9 @@ function defaultOutDir (board: Board, runtime: Runtime): string {
 
 function summary ({ outDir, manifest }: ArtifactResult, ms: number, configFile: string | undefined): string {
   const total = manifest.files.reduce((sum, f) => sum + f.size, 0)
+  const linked = manifest.runtime.staticAddons ?? []
   const runtime = manifest.runtime.included
-    ? `${manifest.runtime.name} ${manifest.runtime.version} (included)`
+    ? `${manifest.runtime.name} ${manifest.runtime.version} (included${linked.length > 0 ? `, with ${linked.join(', ')} linked in` : ''})`
     : `${manifest.runtime.name} ${manifest.runtime.version} (install on the device: see INSTALL.md)`
   return [
     `built ${manifest.boardId} (${manifest.host}) in ${(ms / 1000).toFixed(1)} s → ${displayPath(outDir)}`,
