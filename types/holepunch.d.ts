@@ -190,3 +190,13 @@ declare module 'rocksdb-native' {
     }
   }
 }
+
+declare module 'sodium-universal' {
+  const sodium: {
+    // Both throw on failure (a tag that does not verify); they return the bytes written.
+    crypto_aead_xchacha20poly1305_ietf_encrypt (c: Uint8Array, m: Uint8Array, ad: Uint8Array | null, nsec: null, npub: Uint8Array, k: Uint8Array): number
+    crypto_aead_xchacha20poly1305_ietf_decrypt (m: Uint8Array, nsec: null, c: Uint8Array, ad: Uint8Array | null, npub: Uint8Array, k: Uint8Array): number
+    randombytes_buf (buf: Uint8Array): void
+  }
+  export default sodium
+}
