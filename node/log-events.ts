@@ -39,7 +39,8 @@ export interface LogEvents {
   // LAN ingest: readings from Lua agents over UDP (node/lan/). A dropped datagram is
   // counted in the status; a line says so at most once a minute per reason, with how
   // many were dropped for it since the last line. No key ever reaches a line.
-  'lan-ingest-listening': { address: string, devices: string[] }
+  // recovered: readings a crash left appended but not acknowledged (lan/state.ts).
+  'lan-ingest-listening': { address: string, devices: string[], recovered: number }
   'lan-device-added': { device: string, id: string, source: 'config' | 'agents' }
   'lan-device-removed': { device: string, id: string }
   'lan-device-error': { device: string, code: string, reason: string, hint?: string }

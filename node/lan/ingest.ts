@@ -225,7 +225,7 @@ export function createIngest ({ settings, devices, state, feeds, log }: IngestOp
           // A send or receive error affects that datagram only.
           s.on('error', (err: Error & { code?: string }) => log('lan-ingest-error', { code: err.code ?? 'UDP_ERROR', reason: err.message }))
           listening = true
-          log('lan-ingest-listening', { address, devices: devices.names() })
+          log('lan-ingest-listening', { address, devices: devices.names(), recovered: state.recovered })
           resolve()
         })
       })

@@ -42,6 +42,8 @@ interface Unconfirmed extends Intent {
 }
 
 export interface LanState {
+  // Readings found in the feeds at start whose done mark a crash cut off.
+  readonly recovered: number
   window (deviceId: string): Window
   // After a crash: the feeds that already hold this reading, or null for none.
   heldBy (deviceId: string, sequence: number, hash: string): string[] | null
@@ -128,6 +130,7 @@ export async function loadLanState (dataDir: string, feeds: Feeds, feedNames: st
   }
 
   return {
+    recovered: unconfirmed.size,
     window,
     heldBy (deviceId, sequence, hash) {
       const u = unconfirmed.get(keyOf(deviceId, sequence))

@@ -80,6 +80,10 @@ export interface LanAgent {
   send (reading: ReadingToSeal): Promise<void>
   // Sends again every reading not acknowledged; returns how many.
   resend (): Promise<number>
+  // Readings sent and not acknowledged yet.
+  inFlight (): number
+  // Settles when the next acknowledgement arrives, or after `ms`.
+  nextAck (ms: number): Promise<void>
   waitForAcks (sequences: readonly number[], timeoutMs?: number): Promise<void>
   close (): Promise<void>
 }
@@ -100,6 +104,8 @@ export async function openLanAgent (opts: LanAgentOptions): Promise<LanAgent> {
   // Unacknowledged readings with their datagram; sent again sealed with a new nonce, as
   // the agent does.
   const unacked = new Map<number, { reading: ReadingToSeal, sentAt: number }>()
+  let closing: Promise<void> | null = null
+  const ackWaiters = new Set<() => void>()
   const agent: LanAgent = {
     keys: opts.keys,
     acked,
@@ -118,14 +124,29 @@ export async function openLanAgent (opts: LanAgentOptions): Promise<LanAgent> {
       }
       return due.length
     },
+    inFlight: () => unacked.size,
+    nextAck (ms) {
+      return new Promise<void>((resolve) => {
+        const timer = setTimeout(done, ms)
+        function done (): void {
+          clearTimeout(timer)
+          ackWaiters.delete(done)
+          resolve()
+        }
+        ackWaiters.add(done)
+      })
+    },
     async waitForAcks (sequences, timeoutMs = 10_000) {
       const missing = (): number => sequences.filter((s) => !acked.has(s)).length
       await until(`acknowledgements of ${sequences.length} readings`, () => missing() === 0 ? true : undefined, timeoutMs, 10)
     },
-    close: () => new Promise<void>((resolve) => {
-      clearInterval(timer)
-      socket.close(() => resolve())
-    })
+    close () {
+      closing ??= new Promise<void>((resolve) => {
+        clearInterval(timer)
+        socket.close(() => resolve())
+      })
+      return closing
+    }
   }
   socket.on('message', (datagram) => {
     const ack = openAck(opts.keys, datagram)
@@ -138,6 +159,7 @@ export async function openLanAgent (opts: LanAgentOptions): Promise<LanAgent> {
       acked.add(s)
       unacked.delete(s)
     }
+    for (const wake of [...ackWaiters]) wake()
   })
   const retryMs = opts.retryMs ?? 0
   const timer = setInterval(() => {
@@ -150,4 +172,27 @@ export async function openLanAgent (opts: LanAgentOptions): Promise<LanAgent> {
   }, Math.max(retryMs, 50))
   if (retryMs === 0) clearInterval(timer)
   return agent
+}
+
+export interface StreamOptions {
+  first: number
+  // Readings sent and not yet acknowledged at most (the Lua agent keeps 32).
+  window: number
+  reading: (sequence: number) => ReadingToSeal
+  // Asked before each new reading: false ends the stream (what is in flight is still
+  // sent again until acknowledged, by the agent's retries).
+  more: (sequence: number) => boolean
+}
+
+// Sends readings first, first + 1, … as acknowledgements make room in the window;
+// settles with the next sequence number once `more` says no.
+export async function streamReadings (agent: LanAgent, opts: StreamOptions): Promise<number> {
+  let next = opts.first
+  for (;;) {
+    while (agent.inFlight() < opts.window) {
+      if (!opts.more(next)) return next
+      agent.send(opts.reading(next++)).catch(() => {})
+    }
+    await agent.nextAck(50)
+  }
 }
