@@ -7,6 +7,7 @@
 import fs from '#fs'
 import path from '#path'
 import b4a from 'b4a'
+import crypto from 'hypercore-crypto'
 import type { MappingRule } from '../bridge/rules.ts'
 import { lanDeviceProblems } from '../config/lan-ingest-rules.ts'
 import { isRecord } from '../config/problems.ts'
@@ -30,6 +31,11 @@ export function agentsDir (dataDir: string): string {
 
 export function agentFile (dataDir: string, name: string): string {
   return path.join(agentsDir(dataDir), `${name}.json`)
+}
+
+// A fresh device id (8 bytes) and key (32), in hex, for `roost agent add`.
+export function newDeviceKeys (): { id: string, key: string } {
+  return { id: b4a.toString(crypto.randomBytes(8), 'hex'), key: b4a.toString(crypto.randomBytes(32), 'hex') }
 }
 
 // Never replaces a device of that name: the file is linked in whole or not at all

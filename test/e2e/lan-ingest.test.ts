@@ -1,7 +1,8 @@
 // The lan-ingest role on the real Bare node, driven by a TypeScript stand-in for the Lua
 // agent over UDP on 127.0.0.1: readings land in the feed in the bridge's record format
 // and are acknowledged only once stored; a replayed datagram is acknowledged again and
-// never stored twice, also after a restart.
+// never stored twice, also after a restart; bad datagrams are counted; agents added
+// with the real `roost agent` are taken without a restart.
 import fs from 'node:fs'
 import path from 'node:path'
 import test from 'ava'
@@ -9,6 +10,8 @@ import { BRIDGE_DEFAULTS } from '../../node/config/types.ts'
 import { DROP_REASONS, type DropReason } from '../../node/protocol/lan-messages.ts'
 import { newAgentKeys, sealReading, type ReadingToSeal } from '../../tools/harness/lan-agent.ts'
 import { until } from '../../tools/harness/wait.ts'
+import { roost } from '../helpers/cli.ts'
+import { readFeed } from '../helpers/feeds.ts'
 import { lanAgent, lanDevice, lanNode } from '../helpers/lan.ts'
 import { publish, startMosquitto } from '../helpers/mosquitto.ts'
 import { startTestnet } from '../helpers/testnet.ts'
@@ -182,4 +185,49 @@ test('the bridge and lan-ingest write one feed through one batcher: both kinds o
   t.is((await proc.stop(3000)).code, 0)
   const records = await node.readFeed()
   t.deepEqual(records.map((r) => r.topic).sort(), ['meter/lan', 'meter/lan', 'meter/mqtt'])
+})
+
+test('`roost agent add` makes an agent a running node takes readings from within a second; `remove` lets it go', async (t) => {
+  const { bootstrap } = await startTestnet(t)
+  const node = await lanNode(t, bootstrap, [])
+  const proc = await node.start()
+  const home = tmpDir(t)
+  const storage = ['--storage', node.dataDir]
+
+  const added = await roost(['agent', 'add', 'attic', ...storage, '--node', `127.0.0.1:${node.port}`], { home })
+  t.is(added.code, 0, added.stderr)
+  const options = Object.fromEntries([...added.stdout.matchAll(/^\toption (\w+) '([^']*)'$/gm)].map((m) => [m[1], m[2]]))
+  t.is(added.stdout.split('\n')[0], 'config agent \'main\'')
+  t.deepEqual(Object.keys(options), ['node', 'id', 'key'])
+  t.is(options.node, `127.0.0.1:${node.port}`)
+  t.regex(options.id, /^[0-9a-f]{16}$/)
+  t.regex(options.key, /^[0-9a-f]{64}$/)
+  t.regex(added.stderr, /the key above is a secret/)
+  t.false(added.stderr.includes(options.key), 'the key goes to stdout only')
+  const file = path.join(node.dataDir, 'agents', 'attic.json')
+  t.is(fs.statSync(file).mode & 0o777, 0o600)
+  t.like(JSON.parse(fs.readFileSync(file, 'utf8')), { name: 'attic', id: options.id, key: options.key, rules: [{ filter: '#', feed: 'attic', decoder: 'json' }] })
+
+  // No restart: the node looks at agents/ every second.
+  t.like(await proc.waitFor('lan-device-added', 5000, (e) => e.device === 'attic'), { id: options.id, source: 'agents' })
+  const agent = await lanAgent(t, { keys: { id: options.id, key: options.key }, port: node.port })
+  await agent.send({ sequence: 1, topic: 'router/load', payload: Buffer.from('0.25') })
+  await agent.waitForAcks([1])
+
+  const listed = await roost(['agent', 'ls', ...storage], { home })
+  t.is(listed.code, 0, listed.stderr)
+  t.regex(listed.stdout, new RegExp(`^attic  id ${options.id}  #=attic:json  added \\d{4}-`))
+  t.false(listed.stdout.includes(options.key))
+
+  const again = await roost(['agent', 'add', 'attic', ...storage], { home })
+  t.is(again.code, 1)
+  t.regex(again.stderr, /^AGENT_EXISTS: /)
+  const removed = await roost(['agent', 'remove', 'attic', ...storage], { home })
+  t.is(removed.code, 0, removed.stderr)
+  await proc.waitFor('lan-device-removed', 5000, (e) => e.device === 'attic')
+  await agent.send({ sequence: 2, topic: 'router/load', payload: Buffer.from('0.5') })
+  await until('the reading dropped', async () => (await node.lanStatus()).dropped['unknown-device'] === 1 ? true : undefined, 10_000)
+  t.false(JSON.stringify(proc.events).includes(options.key), 'no log line holds the key')
+  t.is((await proc.stop(3000)).code, 0)
+  t.deepEqual((await readFeed(node.dataDir, 'attic')).map((r) => [r.packetId, r.topic, Buffer.from(r.payload).toString()]), [[1, 'router/load', '0.25']])
 })

@@ -4,6 +4,7 @@
 // in flight. The tests and the bench drive the real node with it.
 import dgram from 'node:dgram'
 import sodium from 'sodium-universal'
+import { newDeviceKeys } from '../../node/lan/agent-files.ts'
 import { HEADER_BYTES, ID_BYTES, KIND_ACK, KIND_READING, NONCE_AT, readUint64, SEALED_AT, TAG_BYTES, writeUint64 } from '../../node/lan/wire.ts'
 import { until } from './wait.ts'
 
@@ -20,11 +21,7 @@ export interface ReadingToSeal {
   takenAt?: number
 }
 
-export function newAgentKeys (): AgentKeys {
-  const bytes = new Uint8Array(ID_BYTES + 32)
-  sodium.randombytes_buf(bytes)
-  return { id: Buffer.from(bytes.subarray(0, ID_BYTES)).toString('hex'), key: Buffer.from(bytes.subarray(ID_BYTES)).toString('hex') }
-}
+export const newAgentKeys: () => AgentKeys = newDeviceKeys
 
 export function recordBytes (reading: ReadingToSeal): Uint8Array {
   const topic = Buffer.from(reading.topic)
