@@ -1,4 +1,3 @@
-import dgram from 'node:dgram'
 import path from 'node:path'
 import type { ExecutionContext } from 'ava'
 import type { ReadingRecord } from '../../node/bridge/record.ts'
@@ -11,21 +10,12 @@ import type { NodeStatus } from '../../node/protocol/messages.ts'
 import { deviceAt } from '../../tools/client/device.ts'
 import { nodeStatus } from '../../tools/client/status.ts'
 import { loadBoard } from '../../tools/config/boards.ts'
-import { newAgentKeys, openLanAgent, type AgentKeys, type LanAgent, type LanAgentOptions } from '../../tools/harness/lan-agent.ts'
+import { freeUdpPort, newAgentKeys, openLanAgent, type AgentKeys, type LanAgent, type LanAgentOptions } from '../../tools/harness/lan-agent.ts'
 import type { NodeProcess } from '../../tools/harness/node-process.ts'
 import { sharedArtifact } from './artifacts.ts'
 import { readFeed } from './feeds.ts'
 import { launchNode } from './nodes.ts'
 import { tmpDir } from './tmp.ts'
-
-// A UDP port nothing listens on now: bound, read, let go.
-export async function freeUdpPort (): Promise<number> {
-  const socket = dgram.createSocket('udp4')
-  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', () => resolve()))
-  const { port } = socket.address()
-  await new Promise<void>((resolve) => socket.close(() => resolve()))
-  return port
-}
 
 // The rule every device of these tests has: `meter/…` readings as numbers in feed "meter".
 export const METER_RULES: MappingRule[] = [{ filter: 'meter/#', feed: 'meter', decoder: 'number' }]

@@ -8,6 +8,15 @@ import { newDeviceKeys } from '../../node/lan/agent-files.ts'
 import { HEADER_BYTES, ID_BYTES, KIND_ACK, KIND_READING, NONCE_AT, readUint64, SEALED_AT, TAG_BYTES, writeUint64 } from '../../node/lan/wire.ts'
 import { until } from './wait.ts'
 
+// A UDP port nothing listens on now: bound, read, let go.
+export async function freeUdpPort (): Promise<number> {
+  const socket = dgram.createSocket('udp4')
+  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', () => resolve()))
+  const { port } = socket.address()
+  await new Promise<void>((resolve) => socket.close(() => resolve()))
+  return port
+}
+
 export interface AgentKeys {
   // 16 and 64 hex characters, as a node config and `roost agent add` write them.
   id: string
@@ -77,8 +86,9 @@ export interface LanAgent {
   send (reading: ReadingToSeal): Promise<void>
   // Sends again every reading not acknowledged; returns how many.
   resend (): Promise<number>
-  // Readings sent and not acknowledged yet.
+  // Readings sent and not acknowledged yet; and how many times one was sent again.
   inFlight (): number
+  resentCount (): number
   // Settles when the next acknowledgement arrives, or after `ms`.
   nextAck (ms: number): Promise<void>
   waitForAcks (sequences: readonly number[], timeoutMs?: number): Promise<void>
@@ -103,6 +113,7 @@ export async function openLanAgent (opts: LanAgentOptions): Promise<LanAgent> {
   const unacked = new Map<number, { reading: ReadingToSeal, sentAt: number }>()
   let closing: Promise<void> | null = null
   const ackWaiters = new Set<() => void>()
+  let resent = 0
   const agent: LanAgent = {
     keys: opts.keys,
     acked,
@@ -117,11 +128,13 @@ export async function openLanAgent (opts: LanAgentOptions): Promise<LanAgent> {
       const due = [...unacked.values()]
       for (const entry of due) {
         entry.sentAt = Date.now()
+        resent++
         await agent.sendRaw(sealReading(opts.keys, entry.reading))
       }
       return due.length
     },
     inFlight: () => unacked.size,
+    resentCount: () => resent,
     nextAck (ms) {
       return new Promise<void>((resolve) => {
         const timer = setTimeout(done, ms)
@@ -164,6 +177,7 @@ export async function openLanAgent (opts: LanAgentOptions): Promise<LanAgent> {
     for (const entry of unacked.values()) {
       if (now - entry.sentAt < retryMs) continue
       entry.sentAt = now
+      resent++
       socket.send(sealReading(opts.keys, entry.reading), opts.port, '127.0.0.1')
     }
   }, Math.max(retryMs, 50))
