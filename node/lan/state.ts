@@ -28,8 +28,9 @@ const JOURNAL_FILE = 'journal'
 const ENTRY_BYTES = 1 + 8 + 8 + 16
 const INTENT = 1
 const DONE = 2
-// The journal is folded into the snapshot at this size (about 2,000 readings).
-const COMPACT_BYTES = 64 * 1024
+// The journal is folded into the snapshot at this size (about 16,000 readings): a
+// rename a second at the node's full rate, and a start replays it in milliseconds.
+const COMPACT_BYTES = 1024 * 1024
 // Records appended after one whose done mark a crash cut off: the readings the role and
 // the bridge had in flight (ingest.ts MAX_UNSTORED, intake.ts MAX_UNSETTLED_READINGS).
 export const RECENT_RECORDS = 4096

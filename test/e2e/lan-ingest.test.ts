@@ -214,6 +214,10 @@ test('`roost agent add` makes an agent a running node takes readings from within
   await agent.send({ sequence: 1, topic: 'router/load', payload: Buffer.from('0.25') })
   await agent.waitForAcks([1])
 
+  const status = await roost(['status', '--peer', node.nodeKey!, '--bootstrap', bootstrap[0]], { home: node.home })
+  t.is(status.code, 0, status.stderr)
+  t.regex(status.stdout, /^lan {6}listening, 1 agents; 1 datagrams, 1 stored, 0 sent again, 1 acks; dropped: none$/m)
+
   const listed = await roost(['agent', 'ls', ...storage], { home })
   t.is(listed.code, 0, listed.stderr)
   t.regex(listed.stdout, new RegExp(`^attic  id ${options.id}  #=attic:json  added \\d{4}-`))

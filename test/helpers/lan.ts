@@ -28,6 +28,8 @@ export function lanDevice (name: string, keys: AgentKeys = newAgentKeys(), rules
 // and again over the same storage, with a client key it trusts for its status.
 export interface LanNode {
   dataDir: string
+  // A ROOST_HOME whose CLI identity the node trusts.
+  home: string
   port: number
   nodeKey: string | null
   start (): Promise<NodeProcess>
@@ -54,6 +56,7 @@ export async function lanNode (t: ExecutionContext, bootstrap: string[], devices
   }
   const node: LanNode = {
     dataDir: path.join(work, 'home'),
+    home: work,
     port,
     nodeKey: null,
     async start () {
