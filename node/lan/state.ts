@@ -48,7 +48,9 @@ export interface LanState {
   window (deviceId: string): Window
   // After a crash: the feeds that already hold this reading, or null for none.
   heldBy (deviceId: string, sequence: number, hash: string): string[] | null
-  // Written before the readings are appended.
+  // Written before the readings are appended. An intent whose append fails stays until
+  // the reading is stored (its agent sends it again) or, at the next start, is found in
+  // no feed.
   intend (intents: readonly Intent[]): void
   // Written once they are appended, before they are acknowledged.
   stored (readings: ReadonlyArray<{ deviceId: string, sequence: number }>): void
@@ -97,13 +99,16 @@ export async function loadLanState (dataDir: string, feeds: Feeds, feedNames: st
     if (u.feeds!.length === 0 || window(u.deviceId).place(u.sequence) === 'too-old') unconfirmed.delete(key)
   }
 
+  // Intents written since the start and not yet done: a snapshot keeps them, as the
+  // journal it replaces did, for a start after a crash to look for in the feeds.
+  const inFlight = new Map<string, Intent>()
   let journalBytes = 0
   let fd = -1
   function compact (): void {
     const body = {
       version: 1,
       windows: Object.fromEntries([...windows].map(([id, w]) => [id, w.save()])),
-      unconfirmed: [...unconfirmed.values()]
+      unconfirmed: [...unconfirmed.values(), ...[...inFlight.values()].map((i) => ({ ...i, feeds: null }))]
     }
     const tmp = `${snapshotFile}.tmp`
     fs.writeFileSync(tmp, JSON.stringify(body))
@@ -139,11 +144,13 @@ export async function loadLanState (dataDir: string, feeds: Feeds, feedNames: st
     },
     intend (intents) {
       write(intents.map((i) => ({ kind: INTENT, ...i })))
+      for (const i of intents) inFlight.set(keyOf(i.deviceId, i.sequence), i)
     },
     stored (readings) {
       for (const r of readings) {
         window(r.deviceId).mark(r.sequence)
         unconfirmed.delete(keyOf(r.deviceId, r.sequence))
+        inFlight.delete(keyOf(r.deviceId, r.sequence))
       }
       write(readings.map((r) => ({ kind: DONE, ...r })))
       if (journalBytes >= COMPACT_BYTES) compact()

@@ -156,3 +156,21 @@ test('a journal entry cut short is left out; a damaged snapshot is refused, not 
   fs.writeFileSync(path.join(dataDir, STATE_DIR, 'windows.json'), '{"version":1,"wind')
   await t.throwsAsync(loadLanState(dataDir, feeds, ['meter']), { code: 'LAN_STATE_CORRUPT' })
 })
+
+test('a reading in flight when the journal is folded into the snapshot is still looked for after a crash', async (t) => {
+  const dataDir = tmpDir(t)
+  const { feeds } = await meterFeeds(t, dataDir)
+  const state = await loadLanState(dataDir, feeds, ['meter'])
+  const hash = readingHash('meter/a', Buffer.from('5'))
+  state.intend([{ deviceId: B, sequence: 5, hash }])
+  // Enough other readings stored meanwhile to fold the journal (1 MiB) into the snapshot.
+  const others = Array.from({ length: 16_000 }, (_, i) => ({ deviceId: A, sequence: i + 1, hash }))
+  state.intend(others)
+  state.stored(others)
+  t.true(fs.statSync(path.join(dataDir, STATE_DIR, 'journal')).size < 1024, 'folded')
+  await feeds.append('meter', record(5, '5'))
+  const after = await loadLanState(dataDir, feeds, ['meter'])
+  t.deepEqual(after.heldBy(B, 5, hash), ['meter'])
+  t.is(after.window(A).place(16_000), 'stored')
+  after.close()
+})
