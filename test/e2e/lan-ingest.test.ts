@@ -3,6 +3,7 @@
 // and are acknowledged only once stored; a replayed datagram is acknowledged again and
 // never stored twice, also after a restart; bad datagrams are counted; agents added
 // with the real `roost agent` are taken without a restart.
+import dgram from 'node:dgram'
 import fs from 'node:fs'
 import path from 'node:path'
 import test from 'ava'
@@ -14,6 +15,7 @@ import { roost } from '../helpers/cli.ts'
 import { readFeed } from '../helpers/feeds.ts'
 import { lanAgent, lanDevice, lanNode } from '../helpers/lan.ts'
 import { publish, startMosquitto } from '../helpers/mosquitto.ts'
+import { launchNode } from '../helpers/nodes.ts'
 import { startTestnet } from '../helpers/testnet.ts'
 import { tmpDir } from '../helpers/tmp.ts'
 
@@ -234,4 +236,26 @@ test('`roost agent add` makes an agent a running node takes readings from within
   t.false(JSON.stringify(proc.events).includes(options.key), 'no log line holds the key')
   t.is((await proc.stop(3000)).code, 0)
   t.deepEqual((await readFeed(node.dataDir, 'attic')).map((r) => [r.packetId, r.topic, Buffer.from(r.payload).toString()]), [[1, 'router/load', '0.25']])
+})
+
+test('a port another program holds is logged with its code and hint, and the node serves on without the role', async (t) => {
+  const { bootstrap } = await startTestnet(t)
+  const node = await lanNode(t, bootstrap, [lanDevice('kitchen')])
+  const squatter = dgram.createSocket('udp4')
+  await new Promise<void>((resolve) => squatter.bind(node.port, '127.0.0.1', () => resolve()))
+  t.teardown(() => squatter.close())
+  const proc = launchNode(t, node.launch)
+  const error = await proc.waitFor('lan-ingest-error', 20_000)
+  t.like(error, { code: 'LAN_LISTEN_FAILED' })
+  t.regex(String(error.hint), /set lanIngest port/)
+  node.nodeKey = String((await proc.waitFor('ready', 20_000)).publicKey)
+  const status = await node.status()
+  t.deepEqual([status.roles, status.lanIngest], [['lan-ingest'], null])
+})
+
+test('the lan-ingest role without a lanIngest section is reported pending, as the bridge is without a broker', async (t) => {
+  const { bootstrap } = await startTestnet(t)
+  const node = await lanNode(t, bootstrap, [])
+  const proc = launchNode(t, { ...node.launch, config: { ...node.launch.config, lanIngest: null } })
+  t.like(await proc.waitFor('role-pending', 20_000), { role: 'lan-ingest', reason: 'no lanIngest section in the config (port and devices)' })
 })

@@ -11,6 +11,7 @@ import { deviceAt } from '../../tools/client/device.ts'
 import { nodeStatus } from '../../tools/client/status.ts'
 import { loadBoard } from '../../tools/config/boards.ts'
 import { freeUdpPort, newAgentKeys, openLanAgent, type AgentKeys, type LanAgent, type LanAgentOptions } from '../../tools/harness/lan-agent.ts'
+import type { LaunchOptions } from '../../tools/harness/local-node.ts'
 import type { NodeProcess } from '../../tools/harness/node-process.ts'
 import { sharedArtifact } from './artifacts.ts'
 import { readFeed } from './feeds.ts'
@@ -32,6 +33,8 @@ export interface LanNode {
   home: string
   port: number
   nodeKey: string | null
+  // What start() launches, for a test that starts the node its own way.
+  launch: LaunchOptions
   start (): Promise<NodeProcess>
   // The node's status as a key it trusts reads it over the DHT, and its lan-ingest part.
   status (): Promise<NodeStatus>
@@ -54,13 +57,15 @@ export async function lanNode (t: ExecutionContext, bootstrap: string[], devices
     lanIngest: { port, host: '127.0.0.1', devices },
     ...extra
   }
+  const launch: LaunchOptions = { artifactDir: outDir, runtime: 'bare', board, work, name: 'home', config }
   const node: LanNode = {
     dataDir: path.join(work, 'home'),
     home: work,
     port,
     nodeKey: null,
+    launch,
     async start () {
-      const proc = launchNode(t, { artifactDir: outDir, runtime: 'bare', board, work, name: 'home', config })
+      const proc = launchNode(t, launch)
       node.nodeKey = String((await proc.waitFor('ready', 30_000)).publicKey)
       await proc.waitFor('lan-ingest-listening', 10_000)
       return proc
