@@ -83,6 +83,19 @@ export function createIngest ({ settings, devices, state, feeds, log }: IngestOp
     dropLogged.set(reason, { at: now, since: 0 })
   }
 
+  // Every check above returns a drop reason; should one still throw, that datagram is
+  // lost, said once, and the role goes on (a throw here would end the process).
+  let failureLogged = false
+  function receive (datagram: Uint8Array, remote: RemoteInfo): void {
+    try {
+      onMessage(datagram, remote)
+    } catch (err) {
+      if (failureLogged) return
+      failureLogged = true
+      log('lan-ingest-error', { code: (err as NodeError).code ?? 'DATAGRAM_FAILED', reason: (err as Error).message })
+    }
+  }
+
   function onMessage (datagram: Uint8Array, remote: RemoteInfo): void {
     counters.received++
     const header = readHeader(datagram)
@@ -219,7 +232,7 @@ export function createIngest ({ settings, devices, state, feeds, log }: IngestOp
           reject(NodeError.LAN_LISTEN_FAILED(address, err))
         }
         s.on('error', failed)
-        s.on('message', onMessage)
+        s.on('message', receive)
         s.bind(settings.port, settings.host, () => {
           s.removeListener('error', failed)
           // A send or receive error affects that datagram only.
@@ -233,7 +246,7 @@ export function createIngest ({ settings, devices, state, feeds, log }: IngestOp
     async close () {
       const s = socket
       if (s === null) return
-      s.removeListener('message', onMessage as (...args: never[]) => void)
+      s.removeListener('message', receive as (...args: never[]) => void)
       listening = false
       // Taken in but not yet in the journal: never appended, so sent again by the agents.
       if (appendSoon) clearImmediate(appendSoon)
