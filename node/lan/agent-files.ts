@@ -3,7 +3,8 @@
 // it on the node's machine, while the node reads the folder at start and watches it
 // (devices.ts), as it does trusted/ for paired keys. One file per device lets the CLI
 // and the node work at once without a lock, and keeps keys out of config.json, which
-// is rewritten by every `roost build`. Also the device key files a config names.
+// is rewritten by every `roost build` (docs/decisions/lan-ingest-node.md). Also the
+// device key files a config names.
 import fs from '#fs'
 import path from '#path'
 import b4a from 'b4a'

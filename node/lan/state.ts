@@ -11,7 +11,7 @@
 // append and the mark), and the feeds found holding it are remembered: its
 // retransmission is then acknowledged, or appended only to the feeds that lack it,
 // never stored twice. Both files are written without fsync, like the feeds themselves:
-// a killed process loses nothing, a power cut may.
+// a killed process loses nothing, a power cut may. Why: docs/decisions/lan-ingest-node.md.
 import fs from '#fs'
 import path from '#path'
 import b4a from 'b4a'
