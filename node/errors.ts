@@ -28,9 +28,7 @@ export class NodeError extends RoostError {
   }
 
   static IDENTITY_PERMISSIONS (file: string, mode: number): NodeError {
-    return new NodeError('IDENTITY_PERMISSIONS',
-      `identity file ${file} is readable by group or others (mode ${(mode & 0o777).toString(8).padStart(3, '0')})`,
-      `run: chmod 600 ${file}`)
+    return readableByOthers('IDENTITY_PERMISSIONS', 'identity file', file, mode)
   }
 
   static IDENTITY_CORRUPT (file: string, reason: string): NodeError {
@@ -58,9 +56,7 @@ export class NodeError extends RoostError {
   }
 
   static BROKER_PASSWORD_PERMISSIONS (file: string, mode: number): NodeError {
-    return new NodeError('BROKER_PASSWORD_PERMISSIONS',
-      `bridge password file ${file} is readable by group or others (mode ${(mode & 0o777).toString(8).padStart(3, '0')})`,
-      `run: chmod 600 ${file}`)
+    return readableByOthers('BROKER_PASSWORD_PERMISSIONS', 'bridge password file', file, mode)
   }
 
   static BROKER_NOT_AUTHORIZED (reason: string): NodeError {
@@ -71,6 +67,41 @@ export class NodeError extends RoostError {
   static BROKER_VERSION_REFUSED (version: 4 | 5, reason: string): NodeError {
     return new NodeError('BROKER_VERSION_REFUSED', `the broker does not accept MQTT ${version === 5 ? '5' : '3.1.1'}: ${reason}`,
       version === 5 ? 'set the bridge protocolVersion to 4 (MQTT 3.1.1), which every broker speaks' : undefined)
+  }
+
+  // A device key file (lanIngest keyFile) or an agent file (agents/NAME.json) the
+  // lan-ingest role cannot use. Like the broker's password file: the message names the
+  // file and what is wrong, never what it holds.
+  static LAN_KEY_FILE (file: string, reason: string): NodeError {
+    return new NodeError('LAN_KEY_FILE', `device key file ${file} cannot be used: ${reason}`,
+      'write the device\'s 64 hex characters (and nothing else) into it, as `roost agent add` prints them, or fix keyFile in the config; then restart the node')
+  }
+
+  static LAN_KEY_PERMISSIONS (file: string, mode: number): NodeError {
+    return readableByOthers('LAN_KEY_PERMISSIONS', 'device key file', file, mode)
+  }
+
+  static LAN_AGENT_FILE (file: string, reason: string): NodeError {
+    return new NodeError('LAN_AGENT_FILE', `agent file ${file} cannot be used: ${reason}`,
+      'remove it with `roost agent remove NAME` and add the agent again with `roost agent add NAME`')
+  }
+
+  // Two devices the node would know by one name or one id: the later one is left out.
+  static LAN_DEVICE_CONFLICT (what: string, reason: string): NodeError {
+    return new NodeError('LAN_DEVICE_CONFLICT', `${what}: ${reason}`,
+      'give each device its own name; `roost agent add` makes a fresh id for each')
+  }
+
+  // Like HOLDINGS_CORRUPT: without it the role could store a retransmission twice, so
+  // it does not start (the node serves on without it).
+  static LAN_STATE_CORRUPT (file: string, reason: string): NodeError {
+    return new NodeError('LAN_STATE_CORRUPT', `lan-ingest state ${file} cannot be read: ${reason}`,
+      'restore it from a backup, or move it away: the role then starts with empty windows and may store once more a reading an agent sends again')
+  }
+
+  static LAN_LISTEN_FAILED (address: string, cause: unknown): NodeError {
+    return new NodeError('LAN_LISTEN_FAILED', `lan-ingest cannot listen on UDP ${address}: ${(cause as Error)?.message ?? String(cause)}`,
+      'another program may use that port: set lanIngest port (lan_ingest: port:) to a free one, and the agents\' node option to match', cause)
   }
 
   static STORAGE_UNUSABLE (dir: string, reason: string): NodeError {
@@ -167,4 +198,10 @@ export class NodeError extends RoostError {
   static MALFORMED (what: string, cause?: unknown): NodeError {
     return new NodeError('MALFORMED', `malformed ${what}`, undefined, cause)
   }
+}
+
+// A secret file group or others may read: refused, with the chmod that fixes it.
+function readableByOthers (code: string, what: string, file: string, mode: number): NodeError {
+  return new NodeError(code, `${what} ${file} is readable by group or others (mode ${(mode & 0o777).toString(8).padStart(3, '0')})`,
+    `run: chmod 600 ${file}`)
 }

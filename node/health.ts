@@ -8,6 +8,7 @@ import { hostName, processMemory, roostVersion, runtimeName } from './platform/f
 import type { NodeFacts, NodeHealth } from './protocol/health-messages.ts'
 import type { ErrorMemory } from './recent-errors.ts'
 import type { BridgeRole } from './roles/bridge.ts'
+import type { LanIngestRole } from './roles/lan-ingest.ts'
 import type { StorageRole } from './roles/storage.ts'
 
 export interface HealthSources {
@@ -17,6 +18,7 @@ export interface HealthSources {
   // The roles running now: null before they start, or when the config has none.
   bridge (): BridgeRole | null
   storage (): StorageRole | null
+  lanIngest? (): LanIngestRole | null
 }
 
 // mqtt.js errors without a code of their own are logged without one (bridge.ts).
@@ -34,16 +36,19 @@ export function nodeFacts (config: NodeConfig, startedAt: number): NodeFacts {
   }
 }
 
-export function nodeHealth ({ config, startedAt, errors, bridge, storage }: HealthSources): NodeHealth {
+export function nodeHealth ({ config, startedAt, errors, bridge, storage, lanIngest }: HealthSources): NodeHealth {
   const bridgeRole = bridge()
   const storageRole = storage()
+  const lanRole = lanIngest?.() ?? null
+  // Both roles hold the node's one set of feeds.
+  const feeds = bridgeRole?.feeds ?? lanRole?.feeds ?? null
   const lastBrokerError = errors.last('broker-error')
   return {
     ...nodeFacts(config, startedAt),
     dataBytes: folderBytes(config.dataDir),
     budgetBytes: config.storagePeer.budgetBytes,
     coresKept: storageRole ? storageRole.keeper.status().cores : null,
-    feeds: bridgeRole ? bridgeRole.feeds.list().map(({ name, length }) => ({ name, length })) : null,
+    feeds: feeds ? feeds.list().map(({ name, length }) => ({ name, length })) : null,
     broker: bridgeRole
       ? {
           connected: bridgeRole.bridge.stats().connected,
@@ -52,6 +57,7 @@ export function nodeHealth ({ config, startedAt, errors, bridge, storage }: Heal
         }
       : null,
     errors: errors.recent(),
-    memory: processMemory()
+    memory: processMemory(),
+    lanIngest: lanRole ? lanRole.stats() : null
   }
 }

@@ -37,6 +37,17 @@ export interface LogEvents {
   'command-published': { peer: string, topic: string }
   'command-refused': { peer: string, topic: string, reason: string }
 
+  // LAN ingest: readings from Lua agents over UDP (node/lan/). A dropped datagram is
+  // counted in the status; a line says so at most once a minute per reason, with how
+  // many were dropped for it since the last line. No key ever reaches a line.
+  // recovered: readings a crash left appended but not acknowledged (lan/state.ts).
+  'lan-ingest-listening': { address: string, devices: string[], recovered: number }
+  'lan-device-added': { device: string, id: string, source: 'config' | 'agents' }
+  'lan-device-removed': { device: string, id: string }
+  'lan-device-error': { device: string, code: string, reason: string, hint?: string }
+  'lan-ingest-error': { code: string, reason: string, hint?: string }
+  'lan-datagram-dropped': { reason: string, from: string, device?: string, dropped: number }
+
   // The storage peer.
   keeping: { core: string, owner: string, length: number, byteLength: number }
   'core-held': { core: string, length: number, byteLength: number }
@@ -60,7 +71,7 @@ export type LogEvent = keyof LogEvents
 // lists as its last errors (recent-errors.ts). `fatal` is not here: the process ends.
 export const ERROR_EVENTS = [
   'error', 'broker-error', 'peer-error', 'sync-failed', 'keep-failed', 'announce-failed',
-  'holdings-save-failed', 'reading-not-stored', 'broker-dropped'
+  'holdings-save-failed', 'reading-not-stored', 'broker-dropped', 'lan-device-error', 'lan-ingest-error'
 ] as const satisfies readonly LogEvent[]
 
 export type ErrorEvent = typeof ERROR_EVENTS[number]

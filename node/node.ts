@@ -7,6 +7,7 @@ import type { NodeConfig } from './config/types.ts'
 import { openControlChannel, type ControlHandlers } from './protocol/channel.ts'
 import type { NodeStatus } from './protocol/messages.ts'
 import { Refusal, type Refused } from './protocol/refusals.ts'
+import type { NodeError } from './errors.ts'
 import { createDht } from './network/dht.ts'
 import { nodeFacts, nodeHealth } from './health.ts'
 import { loadOrCreateIdentity, type KeyPair } from './identity/identity.ts'
@@ -16,14 +17,17 @@ import { watchPeers, type PeerWatch } from './network/peers.ts'
 import { hostName, roostVersion, runtimeName } from './platform/facts.ts'
 import { folderBytes } from './folder-bytes.ts'
 import { rememberErrors } from './recent-errors.ts'
+import { loadOrCreateFeedKey } from './feeds/feed-key.ts'
+import { createFeeds, type Feeds } from './feeds/feeds.ts'
 import type { BridgeRole } from './roles/bridge.ts'
+import type { LanIngestRole } from './roles/lan-ingest.ts'
 import type { StorageRole } from './roles/storage.ts'
 import { takeInvite } from './trust/invites.ts'
 import { openTrust } from './trust/trust.ts'
 import type { Store } from './storage/corestore.ts'
 
 // Roles this version runs; the others are accepted in config and reported as pending.
-const IMPLEMENTED_ROLES: string[] = ['bridge', 'storage']
+const IMPLEMENTED_ROLES: string[] = ['bridge', 'storage', 'lan-ingest']
 
 export interface RoostNode {
   publicKey: Uint8Array
@@ -51,9 +55,12 @@ export function createNode (config: NodeConfig, baseLog: Logger): RoostNode {
   let server: Server | null = null
   let peers: PeerWatch | null = null
   let bridgeRole: BridgeRole | null = null
+  let lanRole: LanIngestRole | null = null
   let storageRole: StorageRole | null = null
   // One corestore for every role that keeps hypercores: one rocksdb, one set of buffers.
   let store: Store | null = null
+  // One set of feeds for every role that writes readings (feeds.ts).
+  let feeds: Feeds | null = null
   let opening: Promise<void> | null = null
   let closing: Promise<void> | null = null
 
@@ -63,9 +70,10 @@ export function createNode (config: NodeConfig, baseLog: Logger): RoostNode {
       ...nodeFacts(config, startedAt),
       storageBytes: folderBytes(config.dataDir),
       connections: connections.size,
-      feeds: bridgeRole ? bridgeRole.feeds.list().map(({ name, length }) => ({ name, length })) : [],
+      feeds: feeds ? feeds.list().map(({ name, length }) => ({ name, length })) : [],
       bridge: bridgeRole ? bridgeRole.bridge.stats() : null,
-      storage: storageRole ? storageRole.keeper.status() : null
+      storage: storageRole ? storageRole.keeper.status() : null,
+      lanIngest: lanRole ? lanRole.stats() : null
     }
   }
 
@@ -101,12 +109,12 @@ export function createNode (config: NodeConfig, baseLog: Logger): RoostNode {
   const handlers: ControlHandlers = {
     status: (remote) => refuseUntrusted(remote, 'status') ?? status(),
     health: (remote) => refuseNotOperator(remote) ??
-      nodeHealth({ config, startedAt, errors, bridge: () => bridgeRole, storage: () => storageRole }),
+      nodeHealth({ config, startedAt, errors, bridge: () => bridgeRole, storage: () => storageRole, lanIngest: () => lanRole }),
     feeds: (remote) => {
       const refused = refuseUntrusted(remote, 'feeds')
       if (refused) return refused
-      if (!bridgeRole) return Refusal.NO_FEEDS()
-      return { feedKey: bridgeRole.feedKey, feeds: bridgeRole.feeds.list() }
+      if (!feeds) return Refusal.NO_FEEDS()
+      return { feedKey: feeds.feedKey, feeds: feeds.list() }
     },
     publish: async (remote, request) => {
       const refused = refuseUntrusted(remote, 'publish')
@@ -173,10 +181,25 @@ export function createNode (config: NodeConfig, baseLog: Logger): RoostNode {
     // roles/bridge is a bundle of its own on the device, loaded only here.
     const { startBridgeRole, openStore } = await import('./roles/bridge.ts')
     store ??= await openStore(config.dataDir, { memtableBytes: config.storagePeer.memtableBytes })
+    feeds ??= createFeeds(store, loadOrCreateFeedKey(config.dataDir))
     // A stable client id keeps the broker session (and its queued QoS 1 messages)
     // across restarts.
     const clientId = settings.clientId ?? `roost-${encodeKey(keyPair.publicKey).slice(0, 16)}`
-    bridgeRole = await startBridgeRole(store, config.dataDir, settings, clientId, log)
+    bridgeRole = await startBridgeRole(feeds, config.dataDir, settings, clientId, log)
+  }
+
+  // A role that cannot start (its port taken, its state unreadable) is logged with its
+  // code and hint; the node serves on without it.
+  async function startLanIngest (settings: NonNullable<NodeConfig['lanIngest']>): Promise<void> {
+    const { startLanIngestRole, openStore } = await import('./roles/lan-ingest.ts')
+    store ??= await openStore(config.dataDir, { memtableBytes: config.storagePeer.memtableBytes })
+    feeds ??= createFeeds(store, loadOrCreateFeedKey(config.dataDir))
+    try {
+      lanRole = await startLanIngestRole({ feeds, dataDir: config.dataDir, settings, bridgeRules: config.bridge?.rules ?? [], log })
+    } catch (err) {
+      const e = err as NodeError
+      log('lan-ingest-error', { code: e.code ?? 'LAN_INGEST_FAILED', reason: e.message, hint: e.hint })
+    }
   }
 
   async function openStorage (): Promise<void> {
@@ -197,6 +220,7 @@ export function createNode (config: NodeConfig, baseLog: Logger): RoostNode {
 
   async function open (): Promise<void> {
     if (config.roles.includes('bridge') && config.bridge) await startBridge(config.bridge)
+    if (config.roles.includes('lan-ingest') && config.lanIngest) await startLanIngest(config.lanIngest)
     dht = createDht({ bootstrap: config.bootstrap, host: config.host })
     server = dht.createServer(onConnection)
     await server.listen(keyPair)
@@ -216,6 +240,7 @@ export function createNode (config: NodeConfig, baseLog: Logger): RoostNode {
     for (const role of config.roles) {
       if (!IMPLEMENTED_ROLES.includes(role)) log('role-pending', { role, reason: 'not part of this roost version yet' })
       else if (role === 'bridge' && !config.bridge) log('role-pending', { role, reason: 'no broker configured (bridge section of the config)' })
+      else if (role === 'lan-ingest' && !config.lanIngest) log('role-pending', { role, reason: 'no lanIngest section in the config (port and devices)' })
     }
     if (config.peers.length > 0) peers = watchPeers(dht, keyPair, config.peers, config.pingIntervalMs, log)
   }
@@ -226,6 +251,8 @@ export function createNode (config: NodeConfig, baseLog: Logger): RoostNode {
     trust.close()
     // Readings first: what is in flight is stored before the network goes.
     if (bridgeRole) await bridgeRole.close()
+    if (lanRole) await lanRole.close()
+    if (feeds) await feeds.close()
     if (storageRole) await storageRole.close()
     if (store) await store.close()
     for (const socket of connections) socket.destroy()

@@ -3,3 +3,21 @@
 // (#platform resolves to node/platform/node.ts for the type checker.)
 declare module '#fs' { import fs from 'fs'; export default fs }
 declare module '#path' { import path from 'path'; export default path }
+
+// UDP: bare-dgram on Bare, Node's dgram elsewhere; the part of the API both have.
+declare module '#dgram' {
+  export interface RemoteInfo { address: string, port: number }
+  export interface UdpSocket {
+    bind (port: number, address: string, onListening?: () => void): UdpSocket
+    send (message: Uint8Array, port: number, address: string, callback?: (err: Error | null) => void): void
+    address (): { address: string, port: number }
+    close (onClose?: () => void): void
+    on (event: 'message', listener: (message: Uint8Array, remote: RemoteInfo) => void): UdpSocket
+    on (event: 'error', listener: (err: Error) => void): UdpSocket
+    on (event: 'listening' | 'close', listener: () => void): UdpSocket
+    removeListener (event: string, listener: (...args: never[]) => void): UdpSocket
+  }
+  export function createSocket (opts: { type: 'udp4', recvBufferSize?: number }): UdpSocket
+  const dgram: { createSocket: typeof createSocket }
+  export default dgram
+}

@@ -6,6 +6,7 @@ import fs from '#fs'
 import b4a from 'b4a'
 import { connect, type IClientOptions, type MqttClient } from 'mqtt'
 import { NodeError } from '../errors.ts'
+import { fileProblem, readPrivateFile } from '../identity/secret-file.ts'
 
 export interface BrokerOptions {
   clientId?: string
@@ -57,15 +58,8 @@ export function readCaFile (file: string): Buffer {
 // Like the node's other secrets (secret-file.ts), a password file others can read is
 // refused. Messages name the file, never what it holds.
 export function readPasswordFile (file: string): string {
-  let mode: number
-  try {
-    mode = fs.statSync(file).mode
-  } catch (err) {
-    throw NodeError.BROKER_PASSWORD_FILE(file, fileProblem(err))
-  }
-  if ((mode & 0o077) !== 0) throw NodeError.BROKER_PASSWORD_PERMISSIONS(file, mode)
   // Editors and `echo` end the file with a newline that is not part of the password.
-  const password = b4a.toString(readFileOr(file, NodeError.BROKER_PASSWORD_FILE)).replace(/\r?\n$/, '')
+  const password = b4a.toString(readPrivateFile(file, NodeError.BROKER_PASSWORD_FILE, NodeError.BROKER_PASSWORD_PERMISSIONS)).replace(/\r?\n$/, '')
   if (password === '') throw NodeError.BROKER_PASSWORD_FILE(file, 'it is empty')
   if (/[\r\n]/.test(password)) throw NodeError.BROKER_PASSWORD_FILE(file, 'it has more than one line (expected the password alone)')
   return password
@@ -77,14 +71,6 @@ function readFileOr (file: string, fail: (file: string, reason: string) => NodeE
   } catch (err) {
     throw fail(file, fileProblem(err))
   }
-}
-
-function fileProblem (err: unknown): string {
-  const code = (err as { code?: unknown }).code
-  if (code === 'ENOENT') return 'no such file'
-  if (code === 'EACCES' || code === 'EPERM') return 'this user may not read it'
-  if (code === 'EISDIR') return 'it is a folder'
-  return err instanceof Error ? err.message : String(err)
 }
 
 // CONNACK refusals: 3.1.1 return codes 4 and 5, MQTT 5 reason codes 134 and 135.

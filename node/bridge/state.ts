@@ -16,8 +16,9 @@ export const RETAINED_FILE = 'bridge-retained.json'
 // the intake lets no more than MAX_UNSETTLED_READINGS be stored and unacknowledged.
 const RECENT_PER_FEED = MAX_UNSETTLED_READINGS
 
-// `broker`: the broker's URL as logs show it, which the drop count is kept under.
-export async function loadBridgeState (dataDir: string, feeds: Feeds, broker: string): Promise<BridgeState> {
+// `names`: the bridge's own feeds, of all the node's feeds; `broker`: the broker's URL as
+// logs show it, which the drop count is kept under.
+export async function loadBridgeState (dataDir: string, feeds: Feeds, names: string[], broker: string): Promise<BridgeState> {
   const file = path.join(dataDir, RETAINED_FILE)
   const retained = new Map<string, string>()
   try {
@@ -29,7 +30,7 @@ export async function loadBridgeState (dataDir: string, feeds: Feeds, broker: st
   }
 
   const recent = new Set<string>()
-  for (const { name, length } of feeds.list()) {
+  for (const { name, length } of feeds.list().filter((f) => names.includes(f.name))) {
     const core = feeds.core(name)!
     for (let i = Math.max(0, length - RECENT_PER_FEED); i < length; i++) {
       const block = await core.get(i)

@@ -1,15 +1,16 @@
 // The node's own check of config.json. `roost build` wrote it from a YAML file that it
-// checked with the same rules (node-rules.ts, bridge-rules.ts): here the types are
+// checked with the same rules (node-rules.ts, bridge-rules.ts, lan-ingest-rules.ts): here the types are
 // narrowed cheaply, then those rules run, and the first problem stops the node.
 import { NodeError } from '../errors.ts'
 import { decodeKey } from '../identity/keys.ts'
 import type { MappingRule } from '../bridge/rules.ts'
 import { parseBootstrap } from './bootstrap.ts'
 import { bridgeProblems, type BridgeFields } from './bridge-rules.ts'
+import { lanIngestProblems } from './lan-ingest-rules.ts'
 import { roleProblems, dataDirProblems, storagePeerProblems } from './node-rules.ts'
 import { isRecord, valueAt, type Problem } from './problems.ts'
-import { BRIDGE_DEFAULTS, DEFAULTS, ROLES, STORAGE_PEER_DEFAULTS } from './types.ts'
-import type { MqttVersion, NodeConfig, Role, StoragePeerSettings } from './types.ts'
+import { BRIDGE_DEFAULTS, DEFAULTS, LAN_INGEST_DEFAULTS, ROLES, STORAGE_PEER_DEFAULTS } from './types.ts'
+import type { LanIngestSettings, MqttVersion, NodeConfig, Role, StoragePeerSettings } from './types.ts'
 
 export function checkNodeConfig (input: unknown): NodeConfig {
   if (!isRecord(input)) throw NodeError.INVALID_CONFIG('(root)', 'expected an object')
@@ -43,12 +44,14 @@ export function checkNodeConfig (input: unknown): NodeConfig {
   }
   const bridge = input.bridge === undefined || input.bridge === null ? null : readBridge(input.bridge)
   const storagePeer = readStoragePeer(input.storagePeer ?? {})
+  const lanIngest = input.lanIngest === undefined || input.lanIngest === null ? null : readLanIngest(input.lanIngest)
 
   const problem: Problem | undefined = [
     ...roleProblems(roles),
     ...dataDirProblems(dataDir),
     ...(bridge === null ? [] : bridgeProblems(bridge)),
-    ...storagePeerProblems(storagePeer)
+    ...storagePeerProblems(storagePeer),
+    ...(lanIngest === null ? [] : lanIngestProblems(lanIngest, undefined, bridge?.rules ?? []))
   ][0]
   if (problem !== undefined) {
     const got = problem.showsValue === true ? `, got ${JSON.stringify(valueAt({ ...input, bridge, storagePeer }, problem.path))}` : ''
@@ -68,7 +71,8 @@ export function checkNodeConfig (input: unknown): NodeConfig {
     pingIntervalMs,
     // bridgeProblems has refused any other version.
     bridge: bridge === null ? null : { ...bridge, protocolVersion: bridge.protocolVersion as MqttVersion },
-    storagePeer
+    storagePeer,
+    lanIngest
   }
 }
 
@@ -106,12 +110,7 @@ function readBridge (input: unknown): BridgeFields {
   }
   const number = (field: 'maxPayloadBytes' | 'flushMs' | 'maxBatch'): number => wholeNumber(input[field] ?? BRIDGE_DEFAULTS[field], `bridge.${field}`)
   if (!Array.isArray(input.rules) || input.rules.length === 0) throw NodeError.INVALID_CONFIG('bridge.rules', 'expected at least one mapping rule')
-  const rules = input.rules.map((rule, i) => {
-    if (!isRecord(rule) || typeof rule.filter !== 'string' || typeof rule.feed !== 'string' || typeof rule.decoder !== 'string') {
-      throw NodeError.INVALID_CONFIG(`bridge.rules.${i}`, 'expected { filter, feed, decoder }')
-    }
-    return { filter: rule.filter, feed: rule.feed, decoder: rule.decoder } as MappingRule
-  })
+  const rules = readRules(input.rules, 'bridge.rules')
   return {
     broker,
     caFile: optionalString('caFile'),
@@ -125,5 +124,40 @@ function readBridge (input: unknown): BridgeFields {
     commandTopics: stringArray(input, 'commandTopics', 'bridge.'),
     flushMs: number('flushMs'),
     maxBatch: number('maxBatch')
+  }
+}
+
+export function readRules (input: unknown, field: string): MappingRule[] {
+  if (!Array.isArray(input)) throw NodeError.INVALID_CONFIG(field, 'expected a list of mapping rules')
+  return input.map((rule, i) => {
+    if (!isRecord(rule) || typeof rule.filter !== 'string' || typeof rule.feed !== 'string' || typeof rule.decoder !== 'string') {
+      throw NodeError.INVALID_CONFIG(`${field}.${i}`, 'expected { filter, feed, decoder }')
+    }
+    return { filter: rule.filter, feed: rule.feed, decoder: rule.decoder } as MappingRule
+  })
+}
+
+// Types only: lanIngestProblems checks the values. A key is never part of a message.
+function readLanIngest (input: unknown): LanIngestSettings {
+  if (!isRecord(input)) throw NodeError.INVALID_CONFIG('lanIngest', 'expected an object or null')
+  const port = wholeNumber(input.port ?? LAN_INGEST_DEFAULTS.port, 'lanIngest.port')
+  const host = input.host ?? LAN_INGEST_DEFAULTS.host
+  if (typeof host !== 'string') throw NodeError.INVALID_CONFIG('lanIngest.host', 'expected an IPv4 address')
+  const devices = input.devices ?? []
+  if (!Array.isArray(devices)) throw NodeError.INVALID_CONFIG('lanIngest.devices', 'expected a list of devices')
+  return {
+    port,
+    host,
+    devices: devices.map((device, i) => {
+      const at = `lanIngest.devices.${i}`
+      if (!isRecord(device) || typeof device.name !== 'string' || typeof device.id !== 'string') {
+        throw NodeError.INVALID_CONFIG(at, 'expected { name, id, key or keyFile, rules }')
+      }
+      const key = device.key ?? null
+      const keyFile = device.keyFile ?? null
+      if (key !== null && typeof key !== 'string') throw NodeError.INVALID_CONFIG(`${at}.key`, 'expected a string or null')
+      if (keyFile !== null && typeof keyFile !== 'string') throw NodeError.INVALID_CONFIG(`${at}.keyFile`, 'expected a string or null')
+      return { name: device.name, id: device.id, key, keyFile, rules: readRules(device.rules, `${at}.rules`) }
+    })
   }
 }

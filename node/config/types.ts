@@ -25,6 +25,8 @@ export interface NodeConfig {
   bridge: BridgeSettings | null
   // Limits of the storage role (cores kept for trusted users).
   storagePeer: StoragePeerSettings
+  // Readings from Lua agents on the LAN (UDP); null when this node takes none.
+  lanIngest: LanIngestSettings | null
 }
 
 export interface StoragePeerSettings {
@@ -93,12 +95,40 @@ export const BRIDGE_DEFAULTS = {
   maxBatch: 512
 } as const
 
+// One agent device that sends readings to the lan-ingest role: the agent's id and key
+// come from `roost agent add` (which writes them to the node's data folder, agents/,
+// rather than here) or from provisioning.
+export interface LanDevice {
+  // Lower-case letters, digits, - and _: it names the device in logs and agents/NAME.json.
+  name: string
+  // 8 bytes as 16 hex characters, sent in the clear at the start of every datagram.
+  id: string
+  // The device's XChaCha20-Poly1305 key, 64 hex characters; or keyFile, a file (mode
+  // 0600) holding them, read when the role starts. One of the two.
+  key: string | null
+  keyFile: string | null
+  rules: MappingRule[]
+}
+
+export interface LanIngestSettings {
+  // UDP port and IPv4 address the role listens on.
+  port: number
+  host: string
+  devices: LanDevice[]
+}
+
+export const LAN_INGEST_DEFAULTS = {
+  port: 9393,
+  host: '0.0.0.0'
+} as const
+
 // The form written to config.json: bootstrap nodes as "host:port" strings.
-export type NodeConfigFile = Omit<NodeConfig, 'bootstrap' | 'pingIntervalMs' | 'bridge' | 'storagePeer'> & {
+export type NodeConfigFile = Omit<NodeConfig, 'bootstrap' | 'pingIntervalMs' | 'bridge' | 'storagePeer' | 'lanIngest'> & {
   bootstrap: string[]
   pingIntervalMs?: number
   bridge?: BridgeSettings | null
   storagePeer?: Partial<StoragePeerSettings>
+  lanIngest?: LanIngestSettings | null
 }
 
 export const DEFAULTS = {

@@ -1,6 +1,8 @@
 // The node's readings feeds: one hypercore per feed name, block-encrypted with the
 // household feed key, written through a batcher so a burst of readings becomes a
-// few appends.
+// few appends. The node has one Feeds for every role that writes readings (the bridge,
+// lan-ingest): a feed both write is opened once and has one batcher, so their readings
+// go into the same appends and never race each other for the core.
 import type { Store, StoreCore } from '../storage/corestore.ts'
 import { createBatcher, type Batcher } from './batcher.ts'
 import { NodeError } from '../errors.ts'
@@ -8,6 +10,9 @@ import { NodeError } from '../errors.ts'
 export interface FeedInfo { name: string, key: Uint8Array, length: number, byteLength: number }
 
 export interface Feeds {
+  readonly feedKey: Uint8Array
+  // Opens the feeds not open yet; a feed already open keeps the batching it was opened with.
+  open (names: string[], opts: FeedOptions): Promise<void>
   // `soon`: someone waits on this block (see Batcher.add).
   append (feed: string, block: Uint8Array, opts?: { soon?: boolean }): Promise<void>
   core (feed: string): StoreCore | undefined
@@ -25,9 +30,12 @@ export interface FeedOptions {
 
 export const FEED_NAMESPACE = 'roost/feed/'
 
-export async function openFeeds (store: Store, feedKey: Uint8Array, names: string[], opts: FeedOptions): Promise<Feeds> {
+export function createFeeds (store: Store, feedKey: Uint8Array): Feeds {
   const feeds = new Map<string, { core: StoreCore, batcher: Batcher<Uint8Array> }>()
-  for (const name of names) {
+  // Two roles starting at once may ask for the same feed: the second waits for the first.
+  const opening = new Map<string, Promise<void>>()
+
+  async function openOne (name: string, opts: FeedOptions): Promise<void> {
     const core = store.get({ name: FEED_NAMESPACE + name, encryption: { key: feedKey } })
     await core.ready()
     const batcher = createBatcher<Uint8Array>(async (blocks) => {
@@ -38,6 +46,13 @@ export async function openFeeds (store: Store, feedKey: Uint8Array, names: strin
   }
 
   return {
+    feedKey,
+    async open (names, opts) {
+      for (const name of names) {
+        if (!opening.has(name)) opening.set(name, openOne(name, opts))
+        await opening.get(name)
+      }
+    },
     append (feed, block, appendOpts) {
       const entry = feeds.get(feed)
       if (!entry) return Promise.reject(NodeError.NO_SUCH_FEED(feed))
@@ -50,8 +65,15 @@ export async function openFeeds (store: Store, feedKey: Uint8Array, names: strin
       return [...feeds].map(([name, { core }]) => ({ name, key: core.key!, length: core.length, byteLength: core.byteLength }))
     },
     async close () {
+      await Promise.allSettled(opening.values())
       for (const { batcher } of feeds.values()) await batcher.close()
       for (const { core } of feeds.values()) await core.close()
     }
   }
+}
+
+export async function openFeeds (store: Store, feedKey: Uint8Array, names: string[], opts: FeedOptions): Promise<Feeds> {
+  const feeds = createFeeds(store, feedKey)
+  await feeds.open(names, opts)
+  return feeds
 }

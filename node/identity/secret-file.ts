@@ -58,3 +58,30 @@ function writeTemporary (file: string, body: Record<string, unknown>): string {
   }
   return tmp
 }
+
+// A file only its owner may read that holds a secret someone wrote by hand (the broker's
+// password, a device key): its bytes, or `fail`'s error naming the file and what is
+// wrong with it, or `readable`'s when group or others may read it.
+export function readPrivateFile (file: string, fail: (file: string, reason: string) => NodeError,
+  readable: (file: string, mode: number) => NodeError): Uint8Array {
+  let mode: number
+  try {
+    mode = fs.statSync(file).mode
+  } catch (err) {
+    throw fail(file, fileProblem(err))
+  }
+  if ((mode & 0o077) !== 0) throw readable(file, mode)
+  try {
+    return fs.readFileSync(file)
+  } catch (err) {
+    throw fail(file, fileProblem(err))
+  }
+}
+
+export function fileProblem (err: unknown): string {
+  const code = (err as { code?: unknown }).code
+  if (code === 'ENOENT') return 'no such file'
+  if (code === 'EACCES' || code === 'EPERM') return 'this user may not read it'
+  if (code === 'EISDIR') return 'it is a folder'
+  return err instanceof Error ? err.message : String(err)
+}

@@ -98,29 +98,52 @@ export function maybe<T> (what: string, codec: Codec<T>): Codec<T | null> {
 // later roost appends new fields after these and writes a higher number; this one reads
 // the fields it knows from any format and leaves the rest, which compact-encoding and
 // protomux never look at. Only trailing bytes are left unread, so an extendable part
-// must end its message.
+// must end its message. `added` names the fields each format after the first appended,
+// with the value they take in a message of an older format (from an older node).
 export const FIRST_FORMAT = 1
 
-export function extendable<T> (what: string, fields: Fields<T>): Codec<T> {
+export interface Added<T> { format: number, absent: Partial<T> }
+
+export function extendable<T> (what: string, fields: Fields<T>, added: ReadonlyArray<Added<T>> = []): Codec<T> {
   const body = struct(what, fields)
+  const table = fields as ReadonlyArray<readonly [keyof T, Codec<unknown>]>
+  const format = Math.max(FIRST_FORMAT, ...added.map((a) => a.format))
+  const since = new Map<keyof T, Added<T>>()
+  for (const a of added) for (const name of Object.keys(a.absent) as Array<keyof T>) since.set(name, a)
   return {
     preencode (state, value) {
-      c.uint.preencode(state, FIRST_FORMAT)
+      c.uint.preencode(state, format)
       body.preencode(state, value)
     },
     encode (state, value) {
-      c.uint.encode(state, FIRST_FORMAT)
+      c.uint.encode(state, format)
       body.encode(state, value)
     },
     decode (state) {
-      let format: number
+      const value = {} as Record<keyof T, unknown>
       try {
-        format = c.uint.decode(state)
+        const sent = c.uint.decode(state)
+        if (sent < FIRST_FORMAT) throw NodeError.MALFORMED(what)
+        for (const [name, codec] of table) {
+          const later = since.get(name)
+          value[name] = later !== undefined && later.format > sent ? later.absent[name] : codec.decode(state)
+        }
       } catch (err) {
-        throw NodeError.MALFORMED(what, err)
+        throw err instanceof NodeError && err.code === 'MALFORMED' ? err : NodeError.MALFORMED(what, err)
       }
-      if (format < FIRST_FORMAT) throw NodeError.MALFORMED(what)
-      return body.decode(state)
+      return value as T
     }
+  }
+}
+
+// A field appended to a message that has no format number (the status reply): absent,
+// so null, when the message ends before it. A reply from an older node still reads,
+// and an older roost never looks at the bytes. It must end its message, and a value
+// that is null is not sent at all, so a node without it sends what older nodes sent.
+export function trailing<T> (codec: Codec<T | null>): Codec<T | null> {
+  return {
+    preencode (state, value) { if (value !== null) codec.preencode(state, value) },
+    encode (state, value) { if (value !== null) codec.encode(state, value) },
+    decode (state) { return state.start >= state.end ? null : codec.decode(state) }
   }
 }

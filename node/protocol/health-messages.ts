@@ -1,11 +1,12 @@
 // Wire format of the health request: what `roost fleet status` asks every node of a fleet,
 // answered only for the node's operator key (anyone else is refused NOT_OPERATOR). The
-// health is extendable (codec.ts): a later roost appends fields after `memory` and
-// raises the format number, and this roost still reads the fields it knows. Each message
-// is its interface and its field table, in wire order (codec.ts).
+// health is extendable (codec.ts): a later roost appends fields after the last and
+// raises the format number (2 added `lanIngest`), and this roost still reads the fields
+// it knows. Each message is its interface and its field table, in wire order (codec.ts).
 import * as c from 'compact-encoding'
 import type { ProcessMemory } from '../platform/types.ts'
 import { extendable, maybe, optionalWithFlag, struct } from './codec.ts'
+import { optionalLanIngestStatus, type LanIngestStatus } from './lan-messages.ts'
 import type { FeedSummary, NodeStatus } from './messages.ts'
 
 export type { ProcessMemory }
@@ -55,14 +56,16 @@ export interface NodeHealth extends NodeFacts {
   // Oldest first, at most a few (recent-errors.ts).
   errors: RecentError[]
   memory: ProcessMemory
+  // Format 2: null without the lan-ingest role, and from a node of format 1.
+  lanIngest: LanIngestStatus | null
 }
 
 const nodeHealth = extendable<NodeHealth>('node health', [
   ['version', c.string], ['boardId', c.string], ['host', c.string], ['runtime', c.string], ['roles', c.array(c.string)],
   ['uptimeMs', c.uint], ['dataBytes', c.uint], ['budgetBytes', c.uint], ['coresKept', maybe('cores kept', c.uint)],
   ['feeds', maybe('feeds', c.array(feedSummary))], ['broker', optionalBroker], ['errors', c.array(recentError)],
-  ['memory', processMemory]
-])
+  ['memory', processMemory], ['lanIngest', optionalLanIngestStatus]
+], [{ format: 2, absent: { lanIngest: null } }])
 
 // The health goes last: it is extendable, and only a message's trailing bytes may be new.
 export interface HealthReply { id: number, health: NodeHealth }

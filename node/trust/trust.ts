@@ -6,6 +6,7 @@ import fs from '#fs'
 import path from '#path'
 import b4a from 'b4a'
 import crypto from 'hypercore-crypto'
+import { folderStamp } from '../folder-stamp.ts'
 import { decodeKey, encodeKey } from '../identity/keys.ts'
 
 export const TRUSTED_DIR = 'trusted'
@@ -84,17 +85,8 @@ export function openTrust (dataDir: string, configKeys: string[], operatorKey: s
   let paired = new Map<string, TrustedKey>()
   let stamp = ''
 
-  function dirStamp (): string {
-    try {
-      const st = fs.statSync(trustedDir(dataDir))
-      return `${st.mtimeMs}:${st.ino}`
-    } catch {
-      return 'none'
-    }
-  }
-
   function refresh (): string[] {
-    const now = dirStamp()
+    const now = folderStamp(trustedDir(dataDir))
     if (now === stamp) return []
     stamp = now
     const next = new Map(readPairedKeys(dataDir).map((k) => [k.key, k]))

@@ -19,6 +19,8 @@ async function heldBridge (t: ExecutionContext, broker: Broker, clientId: string
   const stored: string[] = []
   let autoRelease = false
   const feeds: Feeds = {
+    feedKey: new Uint8Array(32),
+    open: async () => {},
     append: (_feed, block) => new Promise<void>((resolve) => {
       const payload = Buffer.from(decodeReading(block).payload).toString()
       const release = (): void => { stored.push(payload); resolve() }

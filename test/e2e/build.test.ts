@@ -316,6 +316,20 @@ test('mqtt.js\'s parser cuts views, not copies, on Bare: bl\'s Buffer slices bec
   t.false(bridge.includes('this._bufs[0]=this._bufs[0].slice('))
 })
 
+// A role's code is loaded only on a node that runs it: lan-ingest (on boards next to
+// routers) brings bare-dgram and leaves mqtt.js to the bridge.
+test('each role is a bundle of its own; lan-ingest\'s has bare-dgram and no mqtt.js, and the node\'s has neither', async (t) => {
+  const { outDir, manifest } = await sharedArtifact('x86-64-mini-pc')
+  t.deepEqual(manifest.files.map((f) => f.path).filter((p) => p.startsWith('roles/')), ['roles/bridge.cjs', 'roles/lan-ingest.cjs', 'roles/storage.cjs'])
+  t.true(manifest.addons.some((a) => a.name === 'bare-dgram'))
+  const read = (file: string): string => fs.readFileSync(path.join(outDir, file), 'utf8')
+  // An option name of mqtt.js's client.
+  t.true(read('roles/bridge.cjs').includes('reconnectPeriod'))
+  for (const file of ['roles/lan-ingest.cjs', BUNDLE_FILE]) t.false(read(file).includes('reconnectPeriod'), file)
+  t.true(read('roles/lan-ingest.cjs').includes('require("bare-dgram")'))
+  t.false(read(BUNDLE_FILE).includes('require("bare-dgram")'))
+})
+
 test('a patch that no longer matches its package fails the build with PATCH_MISMATCH', (t) => {
   const source = fs.readFileSync(path.join(REPO_ROOT, 'node_modules', 'bl', 'BufferList.js'), 'utf8')
   const patched = applyPatches('bl/BufferList.js', source, BARE_PATCHED_MODULES['bl/BufferList.js'])

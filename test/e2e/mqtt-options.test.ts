@@ -93,6 +93,8 @@ function heldBridge (t: ExecutionContext, broker: Broker, settings: Partial<Brid
   const release: Array<() => void> = []
   const appended: string[] = []
   const feeds: Feeds = {
+    feedKey: new Uint8Array(32),
+    open: async () => {},
     append: (_feed, block) => new Promise<void>((resolve) => {
       release.push(() => { appended.push(Buffer.from(block).toString('hex')); resolve() })
     }),

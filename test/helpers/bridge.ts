@@ -1,14 +1,11 @@
 import path from 'node:path'
 import type { ExecutionContext } from 'ava'
-import Corestore from 'corestore'
 import { connect, type MqttClient } from 'mqtt'
-import { decodeReading } from '../../node/bridge/record.ts'
 import { BRIDGE_DEFAULTS, type NodeConfigFile } from '../../node/config/types.ts'
-import { loadOrCreateFeedKey } from '../../node/feeds/feed-key.ts'
-import { FEED_NAMESPACE } from '../../node/feeds/feeds.ts'
 import { loadBoard } from '../../tools/config/boards.ts'
 import { buildLocal } from '../../tools/harness/local-node.ts'
 import type { NodeProcess } from '../../tools/harness/node-process.ts'
+import { readFeed } from './feeds.ts'
 import { launchNode } from './nodes.ts'
 import { tmpDir } from './tmp.ts'
 
@@ -65,15 +62,5 @@ export async function meterPublisher (t: ExecutionContext, brokerUrl: string, cl
 // The numbers in the node's "meter" feed, in order, read from its storage while the
 // node is stopped.
 export async function readMeterFeed (dataDir: string): Promise<number[]> {
-  const store = new Corestore(path.join(dataDir, 'cores')) as unknown as {
-    get (o: object): { ready (): Promise<void>, length: number, get (i: number): Promise<Uint8Array>, close (): Promise<void> }
-    close (): Promise<void>
-  }
-  const core = store.get({ name: FEED_NAMESPACE + 'meter', encryption: { key: loadOrCreateFeedKey(dataDir) } })
-  await core.ready()
-  const numbers: number[] = []
-  for (let i = 0; i < core.length; i++) numbers.push(Number(Buffer.from(decodeReading(await core.get(i)).payload).toString()))
-  await core.close()
-  await store.close()
-  return numbers
+  return (await readFeed(dataDir, 'meter')).map((r) => Number(Buffer.from(r.payload).toString()))
 }

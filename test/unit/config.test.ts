@@ -44,7 +44,8 @@ test('a valid config is accepted with bootstrap nodes parsed and the ping interv
     peers: [OTHER_KEY],
     pingIntervalMs: 30_000,
     bridge: null,
-    storagePeer: STORAGE_PEER_DEFAULTS
+    storagePeer: STORAGE_PEER_DEFAULTS,
+    lanIngest: null
   })
   t.is(DEFAULTS.pingIntervalMs, 30_000)
 })

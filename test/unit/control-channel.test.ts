@@ -15,12 +15,12 @@ const never = <T> (): Promise<T> => new Promise<T>(() => {})
 
 const status: NodeStatus = {
   publicKey: key(0xaa), version: '0.1.0', boardId: 'pi', host: 'linux-x64', runtime: 'bare', roles: [],
-  uptimeMs: 5, storageBytes: 0, connections: 1, feeds: [], bridge: null, storage: null
+  uptimeMs: 5, storageBytes: 0, connections: 1, feeds: [], bridge: null, storage: null, lanIngest: null
 }
 
 const health: NodeHealth = {
   version: '0.1.0', boardId: 'pi', host: 'linux-x64', runtime: 'bare', roles: [], uptimeMs: 5, dataBytes: 0, budgetBytes: 1,
-  coresKept: null, feeds: null, broker: null, errors: [], memory: { rssBytes: 1, peakRssBytes: 2, heapUsedBytes: 3, heapTotalBytes: 4 }
+  coresKept: null, feeds: null, broker: null, errors: [], memory: { rssBytes: 1, peakRssBytes: 2, heapUsedBytes: 3, heapTotalBytes: 4 }, lanIngest: null
 }
 
 interface Connected { client: ControlChannel, node: ControlChannel, clientEnd: FramedEnd, nodeEnd: FramedEnd }
@@ -59,7 +59,7 @@ test('every request and its answer travel as the message types deployed nodes us
       '0104060b51554f54415f434f52455342796f7572206b6579206d6179206b656570206174206d6f7374203120636f726573206f6e2074686973206e6f646520616e6420616c7265616479206b656570732031'],
     [() => client.drop(key(0x44)), '010b074444444444444444444444444444444444444444444444444444444444444444', '010c07'],
     [() => client.holdings(), '010d0800', '010e080000000102'],
-    [() => client.health(), '010f09', '0110090105302e312e30027069096c696e75782d7836340462617265000500010000000001020304']
+    [() => client.health(), '010f09', '0110090205302e312e30027069096c696e75782d783634046261726500050001000000000102030400']
   ]
   for (const [call, request, answer] of exchanges) {
     const asked = clientEnd.sent.length

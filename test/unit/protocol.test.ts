@@ -9,6 +9,7 @@ import type { NodeStatus } from '../../node/protocol/messages.ts'
 import * as s from '../../node/protocol/storage-messages.ts'
 import * as h from '../../node/protocol/health-messages.ts'
 import type { NodeHealth } from '../../node/protocol/health-messages.ts'
+import type { LanIngestStatus } from '../../node/protocol/lan-messages.ts'
 
 const key = (byte: number): Uint8Array => new Uint8Array(32).fill(byte)
 const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex')
@@ -20,7 +21,7 @@ const storage = { cores: 12, bytes: 300_000, budgetBytes: 1_000_000_000, openCor
 const status: NodeStatus = {
   publicKey: key(0xaa), version: '0.1.0', boardId: 'raspberry-pi-4b', host: 'linux-arm64', runtime: 'bare 1.31.0',
   roles: ['storage', 'bridge'], uptimeMs: 86_400_000, storageBytes: 300_000, connections: 3,
-  feeds: [{ name: 'meters', length: 42 }], bridge, storage
+  feeds: [{ name: 'meters', length: 42 }], bridge, storage, lanIngest: null
 }
 
 const health: NodeHealth = {
@@ -28,7 +29,16 @@ const health: NodeHealth = {
   roles: ['storage', 'bridge'], uptimeMs: 86_400_000, dataBytes: 300_000, budgetBytes: 1_000_000_000, coresKept: 12,
   feeds: [{ name: 'meters', length: 42 }], broker: { connected: true, reconnects: 2, lastErrorCode: 'ECONNREFUSED' },
   errors: [{ event: 'broker-error', code: 'ECONNREFUSED', atMs: 1_700_000_000_000 }, { event: 'sync-failed', code: null, atMs: 1_700_000_001_000 }],
-  memory: { rssBytes: 41_000_000, peakRssBytes: 52_000_000, heapUsedBytes: 9_000_000, heapTotalBytes: 12_000_000 }
+  memory: { rssBytes: 41_000_000, peakRssBytes: 52_000_000, heapUsedBytes: 9_000_000, heapTotalBytes: 12_000_000 },
+  lanIngest: null
+}
+
+const lanIngest: LanIngestStatus = {
+  listening: true, devices: 2, received: 5000, stored: 4900, duplicates: 40, decodeErrors: 1, notStored: 0, acksSent: 4950,
+  dropped: {
+    oversized: 1, truncated: 2, 'unknown-kind': 3, 'unknown-device': 4, 'bad-tag': 5, 'bad-sequence': 6, 'bad-record': 7,
+    'unrouted-topic': 8, 'too-old': 9, 'far-future': 10, overloaded: 11
+  }
 }
 
 const goldens: Array<{ name: string, decode (bytes: Uint8Array): unknown, wire: string }> = []
@@ -75,15 +85,23 @@ golden('a holdings reply', s.holdingsReply, {
   usage: { cores: 2, bytes: 66_176, coresLimit: 100, bytesLimit: 1_000_000 }
 }, '0e0244444444444444444444444444444444444444444444444444444444444444445555555555555555555555555555555555555555555555555555555555555555fde803fde803fe00000100ff0068e5cf8b0100000101666666666666666666666666666666666666666666666666666666666666666655555555555555555555555555555555555555555555555555555555555555550a00fd800200000402fe8002010064fe40420f00')
 golden('a health request', h.healthRequest, { id: 15 }, '0f')
-// Format 1, then the fields in the order of the table.
-const HEALTH = '100105302e312e300f7261737062657272792d70692d34620b6c696e75782d61726d36340462617265020773746f7261676506627269646765fe005c2605fee0930400fe00ca9a3b010c0101066d65746572732a0202010c45434f4e4e52454655534544020c62726f6b65722d6572726f72010c45434f4e4e52454655534544ff0068e5cf8b0100000b73796e632d6661696c656400ffe86be5cf8b010000fe409c7102fe00751903fe40548900fe001bb700'
+// Format 2, then the fields in the order of the table.
+const HEALTH = '100205302e312e300f7261737062657272792d70692d34620b6c696e75782d61726d36340462617265020773746f7261676506627269646765fe005c2605fee0930400fe00ca9a3b010c0101066d65746572732a0202010c45434f4e4e52454655534544020c62726f6b65722d6572726f72010c45434f4e4e52454655534544ff0068e5cf8b0100000b73796e632d6661696c656400ffe86be5cf8b010000fe409c7102fe00751903fe40548900fe001bb70000'
+// The same reply as a node of format 1 (before lanIngest) sends it.
+const HEALTH_FORMAT_1 = '100105302e312e300f7261737062657272792d70692d34620b6c696e75782d61726d36340462617265020773746f7261676506627269646765fe005c2605fee0930400fe00ca9a3b010c0101066d65746572732a0202010c45434f4e4e52454655534544020c62726f6b65722d6572726f72010c45434f4e4e52454655534544ff0068e5cf8b0100000b73796e632d6661696c656400ffe86be5cf8b010000fe409c7102fe00751903fe40548900fe001bb700'
 golden('a health reply of a storage and bridge node with a connected broker and two errors', h.healthReply, { id: 16, health }, HEALTH)
 golden('a health reply of a node with no roles and no errors', h.healthReply,
   { id: 17, health: { ...health, roles: [], coresKept: null, feeds: null, broker: null, errors: [] } },
-  '110105302e312e300f7261737062657272792d70692d34620b6c696e75782d61726d3634046261726500fe005c2605fee0930400fe00ca9a3b00000000fe409c7102fe00751903fe40548900fe001bb700')
+  '110205302e312e300f7261737062657272792d70692d34620b6c696e75782d61726d3634046261726500fe005c2605fee0930400fe00ca9a3b00000000fe409c7102fe00751903fe40548900fe001bb70000')
+golden('a health reply of a lan-ingest node that is not listening', h.healthReply, {
+  id: 20,
+  health: {
+    ...health, roles: ['lan-ingest'], coresKept: null, broker: null, errors: [], lanIngest: { ...lanIngest, listening: false }
+  }
+}, '140205302e312e300f7261737062657272792d70692d34620b6c696e75782d61726d36340462617265010a6c616e2d696e67657374fe005c2605fee0930400fe00ca9a3b000101066d65746572732a0000fe409c7102fe00751903fe40548900fe001bb7000102fd8813fd2413280100fd56130b0102030405060708090a0b')
 golden('a health reply with a disconnected broker that has logged no error', h.healthReply,
   { id: 18, health: { ...health, feeds: [], broker: { connected: false, reconnects: 0, lastErrorCode: null } } },
-  '120105302e312e300f7261737062657272792d70692d34620b6c696e75782d61726d36340462617265020773746f7261676506627269646765fe005c2605fee0930400fe00ca9a3b010c0100010000020c62726f6b65722d6572726f72010c45434f4e4e52454655534544ff0068e5cf8b0100000b73796e632d6661696c656400ffe86be5cf8b010000fe409c7102fe00751903fe40548900fe001bb700')
+  '120205302e312e300f7261737062657272792d70692d34620b6c696e75782d61726d36340462617265020773746f7261676506627269646765fe005c2605fee0930400fe00ca9a3b010c0100010000020c62726f6b65722d6572726f72010c45434f4e4e52454655534544ff0068e5cf8b0100000b73796e632d6661696c656400ffe86be5cf8b010000fe409c7102fe00751903fe40548900fe001bb70000')
 
 // A damaged message, or one from a newer roost, is MALFORMED, not compact-encoding's
 // plain Error: the connection that sent it is dropped and the node keeps serving.
@@ -114,8 +132,13 @@ test('a holding in an unknown state is malformed', (t) => {
 // A later roost appends fields to the health and raises its format: this one still reads
 // the fields it knows, so a newer node answers an older `roost fleet status`.
 test('a health reply of a later format, with fields appended, reads as the fields this roost knows', (t) => {
-  const later = HEALTH.slice(0, 2) + '02' + HEALTH.slice(4) + '07' + '0c6c617465722d6669656c64'
+  const later = HEALTH.slice(0, 2) + '03' + HEALTH.slice(4) + '07' + '0c6c617465722d6669656c64'
   t.deepEqual(c.decode(h.healthReply, bytes(later)), { id: 16, health })
+})
+
+// A node from before lan-ingest sends format 1, without the field format 2 added.
+test('a health reply of format 1 reads with no lan-ingest counters', (t) => {
+  t.deepEqual(c.decode(h.healthReply, bytes(HEALTH_FORMAT_1)), { id: 16, health })
 })
 
 test('a health reply of format 0 is malformed', (t) => {
@@ -126,4 +149,30 @@ test('a recent error with an unknown code tag is malformed', (t) => {
   // The reply with no roles above, up to its list of errors.
   const noErrors = '110105302e312e300f7261737062657272792d70692d34620b6c696e75782d61726d3634046261726500fe005c2605fee0930400fe00ca9a3b000000'
   t.throws(() => c.decode(h.healthReply, bytes(noErrors + '01' + '056572726f72' + '0201')), { code: 'MALFORMED', message: 'malformed error code' })
+})
+
+// The lan-ingest counters follow the status of roost 0.1 with no format number to say
+// so (codec.ts trailing): a status without them is exactly what nodes before lan-ingest
+// sent, and what an older roost reads of one with them is all but the trailing bytes.
+const STATUS_0_1 = '13aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa05302e312e300f7261737062657272792d70692d34620b6c696e75782d61726d36340b6261726520312e33312e30020773746f726167650a6c616e2d696e67657374fe005c2605fee09304000301066d65746572732a0000'
+const LAN_STATUS = STATUS_0_1 + '02' + '02fd8813fd2413280100fd5613' + '0b0102030405060708090a0b'
+const lanStatus: NodeStatus = { ...status, roles: ['storage', 'lan-ingest'], bridge: null, storage: null, lanIngest }
+
+test('a status reply with lan-ingest counters travels as the 0.1 status, then the counters', (t) => {
+  t.is(hex(c.encode(m.statusReply, { id: 19, status: lanStatus })), LAN_STATUS)
+  t.deepEqual(c.decode(m.statusReply, bytes(LAN_STATUS)), { id: 19, status: lanStatus })
+})
+
+test('a status reply cut short is malformed, but where the 0.1 status ends it reads as one without lan ingest', (t) => {
+  for (let end = 0; end < LAN_STATUS.length; end += 2) {
+    if (end === STATUS_0_1.length) {
+      t.deepEqual(c.decode(m.statusReply, bytes(LAN_STATUS.slice(0, end))), { id: 19, status: { ...lanStatus, lanIngest: null } })
+    } else {
+      t.throws(() => c.decode(m.statusReply, bytes(LAN_STATUS.slice(0, end))), { code: 'MALFORMED' }, `${end / 2} bytes`)
+    }
+  }
+})
+
+test('a status reply with an unknown lan-ingest tag is malformed', (t) => {
+  t.throws(() => c.decode(m.statusReply, bytes(STATUS_0_1 + '03')), { code: 'MALFORMED', message: 'malformed lan ingest status' })
 })

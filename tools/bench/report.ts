@@ -4,6 +4,7 @@
 import type { Runtime } from '../../targets/bundle.ts'
 import type { BridgeFigures, IngestFigures, SubscriberFigures } from './bridge/figures.ts'
 import type { FleetFigures } from './fleet.ts'
+import type { LanFigures } from './lan.ts'
 import type { RssPart } from './measure.ts'
 import type { NodeFigures } from './node.ts'
 import type { LimitedFigures, LimitedRun, StorageFigures, TransferFigures } from './storage/figures.ts'
@@ -15,15 +16,27 @@ export interface BenchFigures {
   bridge: BridgeFigures | null
   storage: StorageFigures | null
   fleet: FleetFigures | null
+  lan: LanFigures | null
 }
 
 export function renderJson (f: BenchFigures): string {
-  return JSON.stringify({ ...f.node, ...(f.bridge ? { bridge: f.bridge } : {}), ...(f.storage ? { storage: f.storage } : {}), ...(f.fleet ? { fleet: f.fleet } : {}) }, null, 2) + '\n'
+  return JSON.stringify({ ...f.node, ...(f.bridge ? { bridge: f.bridge } : {}), ...(f.storage ? { storage: f.storage } : {}), ...(f.fleet ? { fleet: f.fleet } : {}), ...(f.lan ? { lan: f.lan } : {}) }, null, 2) + '\n'
 }
 
 export function renderReport (f: BenchFigures): string {
   return (f.node ? nodeReport(f.node) : '') + (f.bridge ? bridgeReport(f.bridge) : '') + (f.storage ? storageReport(f.storage) : '') +
-    (f.fleet ? fleetReport(f.fleet) : '')
+    (f.fleet ? fleetReport(f.fleet) : '') + (f.lan ? lanReport(f.lan) : '')
+}
+
+function lanReport (f: LanFigures): string {
+  return [
+    '',
+    `LAN ingest: ${count(f.readings)} reading datagrams from one agent on loopback, ${f.window} in flight, medians of ${runsOf(f.runs)}; ` +
+      `load ${f.loadavg.before.join(' ')} → ${f.loadavg.after.join(' ')}`,
+    `verified, appended and acknowledged by the node (Bare): ${count(f.msgPerS)} datagrams/s (aim ≥ ${count(f.aims.msgPerS)}; every run: ${f.allMsgPerS.map(count).join(' ')})`,
+    `node CPU ${f.cpuPercent}% of one core, max RSS ${f.maxRssMiB.toFixed(1)} MiB; readings sent again for a late acknowledgement: ${count(f.resent)}`,
+    ''
+  ].join('\n')
 }
 
 function fleetReport (f: FleetFigures): string {

@@ -25,6 +25,16 @@ export class CliError extends RoostError {
       'start the node once (`roost run`), or pass --storage with its storage folder')
   }
 
+  static AGENT_EXISTS (name: string, file: string): CliError {
+    return new CliError('AGENT_EXISTS', `the node already has an agent named ${name} (${file})`,
+      `pick another name, or run \`roost agent remove ${name}\` first (its router then needs the new key)`)
+  }
+
+  static NO_SUCH_AGENT (name: string, dataDir: string): CliError {
+    return new CliError('NO_SUCH_AGENT', `no agent named ${name} in ${dataDir}`,
+      '`roost agent ls` lists the agents; devices in the config\'s lan_ingest section are removed by editing it')
+  }
+
   static NOT_PAIRED (key: string): CliError {
     return new CliError('NOT_PAIRED', `key ${key} is not a paired key of this node`,
       'keys from the config\'s trusted list are removed by editing the config; `roost trust ls` shows where each key comes from')

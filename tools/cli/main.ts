@@ -2,6 +2,7 @@
 // and a hint for any error, and a stack trace only with --debug.
 import type { Command } from './args.ts'
 import { CliError } from './errors.ts'
+import { agent } from './commands/agent.ts'
 import { backup } from './commands/backup.ts'
 import { boards } from './commands/boards.ts'
 import { bench } from './commands/bench.ts'
@@ -25,7 +26,7 @@ import { status } from './commands/status.ts'
 import { testnet } from './commands/testnet.ts'
 import { trust } from './commands/trust.ts'
 
-export const COMMANDS: Command[] = [boards, build, provision, flash, pkg, deploy, run, testnet, ping, status, fleet, feed, invite, pair, trust, keep, drop, backup, restore, id, demo, bench]
+export const COMMANDS: Command[] = [boards, build, provision, flash, pkg, deploy, run, testnet, ping, status, fleet, feed, invite, pair, trust, agent, keep, drop, backup, restore, id, demo, bench]
 
 export function overview (): string {
   const width = Math.max(...COMMANDS.map((c) => c.spec.name.length)) + 2

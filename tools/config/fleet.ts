@@ -42,7 +42,7 @@ const fleetFields = z.strictObject({
 const fleetSchema = fleetFields.extend({ defaults: defaultsFields.optional(), devices: z.array(deviceFields) })
 
 // Values never echoed in a message, wherever they are.
-const SECRET_FIELDS = ['defaults.bridge.password']
+const SECRET_FIELDS = ['defaults.bridge.password', 'defaults.lan_ingest.devices.*.key', 'devices.*.lan_ingest.devices.*.key']
 
 export interface FleetDevice {
   name: string

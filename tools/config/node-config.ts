@@ -7,16 +7,23 @@ import net from 'node:net'
 import { z } from 'zod'
 import { DECODERS } from '../../node/bridge/decode.ts'
 import { bridgeProblems, type BridgeFields } from '../../node/config/bridge-rules.ts'
+import { lanIngestProblems } from '../../node/config/lan-ingest-rules.ts'
 import { bootstrapProblems, keyProblems, roleProblems, dataDirProblems, storagePeerProblems } from '../../node/config/node-rules.ts'
 import type { Problem } from '../../node/config/problems.ts'
-import { BRIDGE_DEFAULTS, ROLES, STORAGE_PEER_DEFAULTS } from '../../node/config/types.ts'
-import type { BridgeSettings, NodeConfigFile } from '../../node/config/types.ts'
+import { BRIDGE_DEFAULTS, LAN_INGEST_DEFAULTS, ROLES, STORAGE_PEER_DEFAULTS } from '../../node/config/types.ts'
+import type { BridgeSettings, LanIngestSettings, NodeConfigFile, Role } from '../../node/config/types.ts'
 import { defaultConfig } from '../../targets/artifact.ts'
 import type { Board } from './boards.ts'
 import { configFields, YAML_WORDS, yamlPath } from './node-keys.ts'
 import { parseYamlWithSchema, readConfigFile, type CustomIssueParams } from './yaml.ts'
 
 const BROKER_EXAMPLE = 'mqtt://127.0.0.1:1883'
+
+const ruleSchema = z.strictObject({
+  filter: z.string(),
+  feed: z.string(),
+  decoder: z.enum(DECODERS)
+})
 
 // Numbers are whole; their ranges are the node's (node/config/).
 const bridgeSchema = z.strictObject({
@@ -31,12 +38,21 @@ const bridgeSchema = z.strictObject({
   max_payload_bytes: z.number().int().optional(),
   flush_ms: z.number().int().optional(),
   max_batch: z.number().int().optional(),
-  rules: z.array(z.strictObject({
-    filter: z.string(),
-    feed: z.string(),
-    decoder: z.enum(DECODERS)
-  })).min(1),
+  rules: z.array(ruleSchema).min(1),
   command_topics: z.array(z.string()).optional()
+})
+
+// A key's form is checked by the node's rule, which never shows it.
+const lanIngestSchema = z.strictObject({
+  port: z.number().int().optional(),
+  host: z.string().min(1).optional(),
+  devices: z.array(z.strictObject({
+    name: z.string(),
+    id: z.string(),
+    key: z.string().optional(),
+    key_file: z.string().min(1).optional(),
+    rules: z.array(ruleSchema)
+  })).optional()
 })
 
 // Sizes in MiB, as board configs write them.
@@ -60,15 +76,19 @@ export const nodeConfigFields = z.strictObject({
   peers: z.array(z.string()).optional(),
   storage: z.string().min(1).optional(),
   bridge: bridgeSchema.optional(),
-  storage_peer: storagePeerSchema.optional()
+  storage_peer: storagePeerSchema.optional(),
+  lan_ingest: lanIngestSchema.optional()
 })
 
 export type NodeConfigYaml = z.infer<typeof nodeConfigFields>
 // A file's fields under config.json's names: a bridge section has what zod required.
-type GivenFields = Partial<Omit<NodeConfigFile, 'bridge'>> & { bridge?: Partial<BridgeFields> & Pick<BridgeFields, 'broker' | 'rules'> }
+type GivenFields = Partial<Omit<NodeConfigFile, 'bridge' | 'lanIngest'>> & {
+  bridge?: Partial<BridgeFields> & Pick<BridgeFields, 'broker' | 'rules'>
+  lanIngest?: Partial<Omit<LanIngestSettings, 'devices'>> & { devices?: Array<Partial<LanIngestSettings['devices'][number]> & Pick<LanIngestSettings['devices'][number], 'name' | 'id' | 'rules'>> }
+}
 
-// Values that are never echoed back in an error message.
-const SECRET_FIELDS = [yamlPath(['bridge', 'password']).join('.')]
+// Values that are never echoed back in an error message; * stands for any list index.
+export const SECRET_FIELDS = [yamlPath(['bridge', 'password']).join('.'), yamlPath(['lanIngest', 'devices', 0, 'key']).join('.').replace('.0.', '.*.')]
 
 function nodeConfigSchema (board: Board): z.ZodType<NodeConfigFile> {
   return nodeConfigFields.superRefine((file, ctx) => {
@@ -85,13 +105,15 @@ export function nodeConfigIssues (file: NodeConfigYaml, board: Board): ConfigIss
   const config = toConfigFile(file, board)
   const problems: Problem[] = [
     ...(file.roles !== undefined ? roleProblems(file.roles) : []),
-    ...roleBridgeProblems(file, board),
+    ...roleSectionProblems(file.roles, board, BRIDGE_SECTION, file.bridge !== undefined),
+    ...roleSectionProblems(file.roles, board, LAN_INGEST_SECTION, file.lan_ingest !== undefined),
     ...bootstrapProblems(config.bootstrap),
     ...hostProblems(config.host),
     ...keyProblems(config),
     ...(file.storage !== undefined ? dataDirProblems(config.dataDir) : []),
     ...(config.bridge ? bridgeProblems(config.bridge, YAML_WORDS) : []),
-    ...(file.storage_peer !== undefined ? storagePeerProblems({ ...STORAGE_PEER_DEFAULTS, ...config.storagePeer }, YAML_WORDS) : [])
+    ...(file.storage_peer !== undefined ? storagePeerProblems({ ...STORAGE_PEER_DEFAULTS, ...config.storagePeer }, YAML_WORDS) : []),
+    ...(config.lanIngest ? lanIngestProblems(config.lanIngest, YAML_WORDS, config.bridge?.rules ?? []) : [])
   ]
   return problems.map((problem) => ({
     code: 'custom' as const,
@@ -104,7 +126,7 @@ export function nodeConfigIssues (file: NodeConfigYaml, board: Board): ConfigIss
 // The board's default config with the file's values over it. A bridge section fills
 // what it leaves out as the node would read a config.json that lacks it.
 export function toConfigFile (file: NodeConfigYaml, board: Board): NodeConfigFile {
-  const { bridge, storagePeer, ...given } = configFields(file) as GivenFields
+  const { bridge, storagePeer, lanIngest, ...given } = configFields(file) as GivenFields
   const defaults = defaultConfig(board)
   const config: NodeConfigFile = { ...defaults, ...given }
   if (bridge) {
@@ -114,35 +136,50 @@ export function toConfigFile (file: NodeConfigYaml, board: Board): NodeConfigFil
     config.bridge = fields as BridgeSettings
   }
   if (storagePeer) config.storagePeer = { ...defaults.storagePeer, ...storagePeer }
+  if (lanIngest) {
+    const { devices = [], ...written } = lanIngest
+    config.lanIngest = { ...LAN_INGEST_DEFAULTS, ...written, devices: devices.map((d) => ({ key: null, keyFile: null, ...d })) }
+  }
   return config
 }
 
-// The bridge section and the bridge role go together. When the file lists roles, a
-// mismatch is reported at `roles`: that list is where the user chose the roles, so
-// it is the line to change. When it leaves them to the board, there is no roles
-// line: a bridge section the board's roles lack is reported at `bridge`, and the
-// board's bridge role without a bridge section is accepted, as in the default config
-// (the node logs the role as pending until a broker is configured). Host only: it
-// needs the board, and config.json always lists its roles.
-function roleBridgeProblems (file: NodeConfigYaml, board: Board): Problem[] {
-  const roles = file.roles
+// A role and the section it needs (bridge, lan_ingest) go together. When the file
+// lists roles, a mismatch is reported at `roles`: that list is where the user chose the
+// roles, so it is the line to change. When it leaves them to the board, there is no
+// roles line: a section the board's roles lack is reported at the section, and the
+// board's role without its section is accepted, as in the default config (the node
+// logs the role as pending until the section is written). Host only: it needs the
+// board, and config.json always lists its roles.
+interface RoleSection { role: Role, section: string, needs: string, add: string }
+
+const BRIDGE_SECTION: RoleSection = {
+  role: 'bridge',
+  section: 'bridge',
+  needs: 'a bridge section (broker and rules)',
+  add: `add a bridge section with broker: ${BROKER_EXAMPLE} and rules`
+}
+
+const LAN_INGEST_SECTION: RoleSection = {
+  role: 'lan-ingest',
+  section: 'lan_ingest',
+  needs: 'a lan_ingest section (port and devices)',
+  add: `add lan_ingest: {} to listen on UDP port ${LAN_INGEST_DEFAULTS.port} for the devices \`roost agent add\` makes`
+}
+
+function roleSectionProblems (roles: readonly Role[] | undefined, board: Board, { role, section, needs, add }: RoleSection, hasSection: boolean): Problem[] {
   if (roles === undefined) {
-    if (file.bridge === undefined || board.defaultRoles.includes('bridge')) return []
+    if (!hasSection || board.defaultRoles.includes(role)) return []
     return [{
-      path: ['bridge'],
-      reason: `the bridge role is not among the default roles of ${board.id} (${board.defaultRoles.join(', ') || 'none'})`,
-      hint: `add roles: [${[...board.defaultRoles, 'bridge'].join(', ')}]`
+      path: [section],
+      reason: `the ${role} role is not among the default roles of ${board.id} (${board.defaultRoles.join(', ') || 'none'})`,
+      hint: `add roles: [${[...board.defaultRoles, role].join(', ')}]`
     }]
   }
-  if (file.bridge !== undefined && !roles.includes('bridge')) {
-    return [{ path: ['roles'], reason: 'expected bridge among the roles, as the file has a bridge section', hint: 'add bridge to roles, or remove the bridge section', showsValue: true }]
+  if (hasSection && !roles.includes(role)) {
+    return [{ path: ['roles'], reason: `expected ${role} among the roles, as the file has a ${section} section`, hint: `add ${role} to roles, or remove the ${section} section`, showsValue: true }]
   }
-  if (file.bridge === undefined && roles.includes('bridge')) {
-    return [{
-      path: ['roles'],
-      reason: 'the bridge role needs a bridge section (broker and rules)',
-      hint: `add a bridge section with broker: ${BROKER_EXAMPLE} and rules, or remove bridge from roles`
-    }]
+  if (!hasSection && roles.includes(role)) {
+    return [{ path: ['roles'], reason: `the ${role} role needs ${needs}`, hint: `${add}, or remove ${role} from roles` }]
   }
   return []
 }

@@ -3,7 +3,7 @@
 // sizes the unit the YAML counts in. It turns a checked file into config.json's fields,
 // and a problem the shared rules find at a config.json path back into the key (and so
 // the line) the user wrote, in the user's words and units.
-import type { BridgeSettings, NodeConfigFile, StoragePeerSettings } from '../../node/config/types.ts'
+import type { BridgeSettings, LanDevice, LanIngestSettings, NodeConfigFile, StoragePeerSettings } from '../../node/config/types.ts'
 import type { MappingRule } from '../../node/bridge/rules.ts'
 import { isRecord, type FieldPath, type FieldWords } from '../../node/config/problems.ts'
 
@@ -11,6 +11,7 @@ interface YamlKey { key: string, unit?: number, fields?: KeyTable }
 type KeyTable = Readonly<Record<string, string | YamlKey>>
 
 const MIB = 1024 * 1024
+const RULE_KEYS = { key: 'rules', fields: { filter: 'filter', feed: 'feed', decoder: 'decoder' } satisfies Record<keyof MappingRule, string> }
 
 const NODE_KEYS = {
   roles: 'roles',
@@ -33,7 +34,7 @@ const NODE_KEYS = {
       maxPayloadBytes: 'max_payload_bytes',
       flushMs: 'flush_ms',
       maxBatch: 'max_batch',
-      rules: { key: 'rules', fields: { filter: 'filter', feed: 'feed', decoder: 'decoder' } satisfies Record<keyof MappingRule, string> },
+      rules: RULE_KEYS,
       commandTopics: 'command_topics'
     } satisfies Record<keyof BridgeSettings, string | YamlKey>
   },
@@ -49,6 +50,23 @@ const NODE_KEYS = {
       maxPeerCores: 'max_peer_cores',
       memtableBytes: { key: 'memtable_mb', unit: MIB }
     } satisfies Partial<Record<keyof StoragePeerSettings, string | YamlKey>>
+  },
+  lanIngest: {
+    key: 'lan_ingest',
+    fields: {
+      port: 'port',
+      host: 'host',
+      devices: {
+        key: 'devices',
+        fields: {
+          name: 'name',
+          id: 'id',
+          key: 'key',
+          keyFile: 'key_file',
+          rules: RULE_KEYS
+        } satisfies Record<keyof LanDevice, string | YamlKey>
+      }
+    } satisfies Record<keyof LanIngestSettings, string | YamlKey>
   }
 } satisfies Partial<Record<keyof NodeConfigFile, string | YamlKey>>
 

@@ -218,8 +218,13 @@ function customParams (issue: z.core.$ZodIssueCustom): CustomIssueParams {
   }
 }
 
+// A secret field's name may have * for a list index: lan_ingest.devices.*.key.
 function isSecret (opts: YamlSchemaOptions, path: Path): boolean {
-  return opts.secretFields?.includes(fieldName(path)) === true
+  const segments = path.map(String)
+  return opts.secretFields?.some((field) => {
+    const pattern = field.split('.')
+    return pattern.length === segments.length && pattern.every((p, i) => p === segments[i] || (p === '*' && /^\d+$/.test(segments[i])))
+  }) === true
 }
 
 // What kind of value is there, for a field whose value is not shown.

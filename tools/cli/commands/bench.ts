@@ -3,6 +3,7 @@
 // and run starts.
 import { benchBridge } from '../../bench/bridge/bridge.ts'
 import { benchFleet } from '../../bench/fleet.ts'
+import { benchLan } from '../../bench/lan.ts'
 import { benchNode } from '../../bench/node.ts'
 import { renderJson, renderReport, type BenchFigures } from '../../bench/report.ts'
 import { progressToStderr } from '../../bench/section.ts'
@@ -14,12 +15,15 @@ const spec = {
   summary: 'Measure the node\'s size, speed and memory against its baselines, side by side in one run.',
   details: 'Build time, bundle and artifact sizes, start-to-ready time and idle memory of the node on Bare\n' +
     'and on Node.js; the sensor bridge\'s ingest rate, reader latency and memory against Mosquitto;\n' +
-    'the storage peer\'s replication rate against plain corestore and its memory with 1,000 cores.',
-  usage: 'roost bench [--only node|bridge|storage|fleet] [--runs N] [--bridge-messages N] [--storage-mib N] [--storage-cores N] [--storage-runs N] [--json]',
+    'the storage peer\'s replication rate against plain corestore and its memory with 1,000 cores;\n' +
+    'the reading datagrams a second the node takes from a LAN agent.',
+  usage: 'roost bench [--only node|bridge|storage|fleet|lan] [--runs N] [--bridge-messages N] [--storage-mib N] [--storage-cores N] [--storage-runs N] [--lan-readings N] [--lan-window N] [--json]',
   flags: {
     runs: { type: 'string', value: 'N', help: 'repetitions per measurement; medians are reported (default: 5)' },
     'bridge-messages': { type: 'string', value: 'N', help: 'readings per sensor-bridge ingest stream (default: 20000)' },
-    only: { type: 'string', multiple: true, value: 'SECTION', help: 'measure only this section: node, bridge, storage or fleet (default: all)' },
+    only: { type: 'string', multiple: true, value: 'SECTION', help: 'measure only this section: node, bridge, storage, fleet or lan (default: all)' },
+    'lan-readings': { type: 'string', value: 'N', help: 'reading datagrams per LAN ingest run (default: 50000)' },
+    'lan-window': { type: 'string', value: 'N', help: 'readings the LAN ingest agent keeps in flight (default: 512)' },
     'fleet-devices': { type: 'string', value: 'N', help: 'devices provisioned in the fleet section (default: 200)' },
     'fleet-nodes': { type: 'string', value: 'N', help: 'running nodes the fleet section\'s fleet status asks (default: 50)' },
     'storage-mib': { type: 'string', value: 'N', help: 'size of the core replicated to the storage peer, in MiB (default: 256)' },
@@ -29,7 +33,7 @@ const spec = {
   }
 } as const
 
-const SECTIONS = ['node', 'bridge', 'storage', 'fleet']
+const SECTIONS = ['node', 'bridge', 'storage', 'fleet', 'lan']
 
 export const bench = defineCommand(spec, async (flags) => {
   const runs = intFlag('bench', 'runs', flags.runs, 5, 1, 50)
@@ -54,6 +58,14 @@ export const bench = defineCommand(spec, async (flags) => {
       ? await benchFleet({
         devices: intFlag('bench', 'fleet-devices', flags['fleet-devices'], 200, 1, 100_000),
         nodes: intFlag('bench', 'fleet-nodes', flags['fleet-nodes'], 50, 1, 1000),
+        runs: Math.min(runs, 3),
+        progress: progressToStderr
+      })
+      : null,
+    lan: wanted('lan')
+      ? await benchLan({
+        readings: intFlag('bench', 'lan-readings', flags['lan-readings'], 50_000, 100, 10_000_000),
+        window: intFlag('bench', 'lan-window', flags['lan-window'], 512, 1, 2048),
         runs: Math.min(runs, 3),
         progress: progressToStderr
       })

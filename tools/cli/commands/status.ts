@@ -47,6 +47,12 @@ export const status = defineCommand({
     const s = view.storage
     rows.push(['kept', `${s.cores} cores, ${s.bytes} of ${s.budgetBytes} bytes budget; ${s.openCores} open, ${s.syncing} syncing, ${s.announced} announced${s.diskFull ? '; DISK FULL: not taking new blocks' : ''}`])
   }
+  if (view.lanIngest) {
+    const l = view.lanIngest
+    const dropped = Object.entries(l.dropped).filter(([, n]) => n > 0).map(([reason, n]) => `${reason} ${n}`).join(', ')
+    rows.push(['lan', `${l.listening ? 'listening' : 'NOT LISTENING'}, ${l.devices} agents; ${l.received} datagrams, ${l.stored} stored, ` +
+      `${l.duplicates} sent again, ${l.acksSent} acks${l.notStored > 0 ? `, ${l.notStored} not stored` : ''}; dropped: ${dropped || 'none'}`])
+  }
   if (view.usage) rows.push(['yours', `${view.usage.cores} of ${view.usage.coresLimit} cores, ${view.usage.bytes} of ${view.usage.bytesLimit} bytes`])
   process.stdout.write(rows.map(([k, v]) => `${k.padEnd(9)}${v}`).join('\n') + '\n')
   if (holdings && holdings.length > 0) {
