@@ -86,7 +86,8 @@ export function readRecord (plain: Uint8Array): Reading | null {
 }
 
 // An acknowledgement of up to MAX_ACKED sequence numbers, sealed with the device's key.
-export function sealAck (deviceId: Uint8Array, key: Uint8Array, highest: number, sequences: readonly number[]): Uint8Array {
+// `nonce` is for the shared test vectors; the node always draws a random one.
+export function sealAck (deviceId: Uint8Array, key: Uint8Array, highest: number, sequences: readonly number[], nonce?: Uint8Array): Uint8Array {
   const plain = b4a.alloc(2 + 8 * sequences.length)
   new DataView(plain.buffer, plain.byteOffset, plain.byteLength).setUint16(0, sequences.length)
   sequences.forEach((s, i) => writeUint64(plain, 2 + 8 * i, s))
@@ -94,7 +95,8 @@ export function sealAck (deviceId: Uint8Array, key: Uint8Array, highest: number,
   datagram[0] = KIND_ACK
   datagram.set(deviceId, 1)
   writeUint64(datagram, 1 + ID_BYTES, highest)
-  sodium.randombytes_buf(datagram.subarray(NONCE_AT, SEALED_AT))
+  if (nonce === undefined) sodium.randombytes_buf(datagram.subarray(NONCE_AT, SEALED_AT))
+  else datagram.set(nonce, NONCE_AT)
   sodium.crypto_aead_xchacha20poly1305_ietf_encrypt(datagram.subarray(SEALED_AT), plain, datagram.subarray(0, HEADER_BYTES), null,
     datagram.subarray(NONCE_AT, SEALED_AT), key)
   return datagram
