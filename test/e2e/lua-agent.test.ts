@@ -76,6 +76,20 @@ test('readings from the broker, a file and a command arrive and open with sodium
   t.is(s.receiver.invalid, 0)
 })
 
+test('a failing sensor is logged when it starts failing and when it recovers, not every interval', async (t) => {
+  const missing = path.join(tmpDir(t), 'not-yet')
+  const s = await setup(t, { intervalS: 1, files: [`router/late=${missing}`], commands: ['router/empty=true'] })
+  const agent = s.start()
+  await waitStats(agent, 'three intervals of failures', (st) => st.sensor_failures >= 6)
+  t.deepEqual(agent.events.filter((e) => e.event === 'sensor-failed').map((e) => [e.topic, e.reason]), [
+    ['router/late', 'reading the file failed'], ['router/empty', 'the command gave nothing']
+  ])
+  fs.writeFileSync(missing, 'here\n')
+  await agent.waitForEvent('the recovery', (e) => e.event === 'sensor-ok' && e.topic === 'router/late')
+  const reading = await s.receiver.waitFor('the reading', () => s.receiver.readings.find((r) => r.topic === 'router/late'))
+  t.is(reading.payload, 'here')
+})
+
 test('an unacknowledged reading is sent again after 1, 2 and 4 s until an acknowledgement names it, then no more', async (t) => {
   const s = await setup(t, { intervalS: 3600, commands: ['router/once=echo 7'] })
   s.receiver.setAcks('ignore')

@@ -2,7 +2,14 @@
 // over an in-memory file: what a restart reads back, torn ends, the size bound, dropping
 // the oldest, rare rewrites, and what is sent when.
 import test from 'ava'
-import { acknowledge, dueToSend, enqueue, markSent, MAX_IN_FLIGHT, MAX_RETRY_S, openQueue, retryDelayS, takeSeq, type Entry, type Queue, type QueueStore } from '../../targets/lua/agent/queue.ts'
+import { acknowledge as removeAcked, enqueue, openQueue, takeSeq, type Entry, type Queue, type QueueStore } from '../../targets/lua/agent/queue.ts'
+import { dueToSend, markSent, MAX_IN_FLIGHT, MAX_RETRY_S, noteAck, retryDelayS } from '../../targets/lua/agent/send-window.ts'
+
+// As the agent's loop does with what an acknowledgement datagram names.
+function acknowledge (q: Queue, seqs: number[], now: number): number {
+  noteAck(q, now)
+  return removeAcked(q, seqs)
+}
 
 interface MemoryFile {
   text: string | undefined

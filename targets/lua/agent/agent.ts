@@ -6,9 +6,10 @@ import { type AgentConfig } from './config.ts'
 import { receiveAcks } from './link.ts'
 import { logEvent } from './log.ts'
 import { mqttAck, mqttDrop, mqttReceive, mqttTick, mqttWakeAt, type Mqtt } from './mqtt-client.ts'
-import { acknowledge, dueToSend, enqueue, markSent, type Queue } from './queue.ts'
+import { acknowledge, enqueue, type Queue } from './queue.ts'
 import { type Device, type Reading, sealReadings } from './readings.ts'
 import { readSensors } from './sensors.ts'
+import { dueToSend, markSent, noteAck } from './send-window.ts'
 
 export interface Counters {
   queued: number
@@ -29,6 +30,9 @@ export interface Agent {
   udp: socket.UdpSocket
   mqtt: Mqtt | undefined
   counters: Counters
+  // Sensors whose last reading failed, by topic: a failure is logged when it starts and
+  // when it ends, not every interval (a missing file would fill logd's ring).
+  failing: { [topic: string]: boolean | undefined }
 }
 
 export function newCounters (): Counters {
@@ -55,8 +59,15 @@ function queueReadings (a: Agent, readings: Reading[]): boolean {
 function takeSensorReadings (a: Agent): void {
   const taken = readSensors(a.config.files, a.config.commands)
   for (let i = 0; i < taken.failures.length; i++) {
+    const { topic, reason } = taken.failures[i]
     a.counters.sensorFailures++
-    logEvent('sensor-failed', 'topic', taken.failures[i].topic, 'reason', taken.failures[i].reason)
+    if (a.failing[topic] !== true) logEvent('sensor-failed', 'topic', topic, 'reason', reason)
+    a.failing[topic] = true
+  }
+  for (let i = 0; i < taken.readings.length; i++) {
+    const topic = taken.readings[i].topic
+    if (a.failing[topic] === true) logEvent('sensor-ok', 'topic', topic)
+    a.failing[topic] = undefined
   }
   if (taken.readings.length > 0) queueReadings(a, taken.readings)
 }
@@ -89,7 +100,8 @@ function receiveFromNode (a: Agent, now: number): void {
     logEvent('bad-ack', 'reason', received.bad[i], 'total', a.counters.badAcks)
   }
   if (received.acks === 0) return
-  const acked = acknowledge(a.queue, received.seqs, now)
+  noteAck(a.queue, now)
+  const acked = acknowledge(a.queue, received.seqs)
   a.counters.acked += acked
   logEvent('acked', 'count', acked, 'node_highest', received.highestSeq, 'in_queue', a.queue.liveCount)
 }
@@ -125,7 +137,8 @@ export function runAgent (a: Agent): void {
     let now = socket.gettime()
     if (now >= sensorsAt) {
       takeSensorReadings(a)
-      sensorsAt = Math.max(sensorsAt + intervalS, now)
+      // A slow command may have made the agent late: the next reading one interval on.
+      sensorsAt = sensorsAt + intervalS > now ? sensorsAt + intervalS : now + intervalS
     }
     if (a.mqtt !== undefined) mqttTick(a.mqtt, now)
     const retransmitAt = pump(a, now)

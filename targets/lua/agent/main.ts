@@ -18,6 +18,10 @@ function fail (message: string): never {
 }
 
 function main (): void {
+  // Sealing makes short-lived byte tables; collecting without waiting for the heap to double
+  // kept a burst of 1,000 readings at 4.7 MB RSS instead of 5.4 MB, for no CPU time we could
+  // measure (x86-64, lua5.3; the board's budget is 4 MB, the interpreter alone 2.4 MB).
+  collectgarbage('setpause', 100)
   const configFile = arg[0] ?? DEFAULT_CONFIG
   const text = readFile(configFile)
   if (text === undefined) return fail(`cannot read the config ${configFile}`)
@@ -44,7 +48,8 @@ function main (): void {
     queue: opened.queue,
     udp,
     mqtt: config.broker === undefined ? undefined : newMqtt(config.broker),
-    counters: newCounters()
+    counters: newCounters(),
+    failing: {}
   }
   logEvent('start', 'config', configFile, 'node', `${config.nodeHost}:${config.nodePort}`, 'queue', config.queueDir,
     'in_queue', opened.queue.liveCount, 'next_seq', opened.queue.nextSeq, 'cut_bytes', opened.cutBytes, 'dropped', opened.dropped)

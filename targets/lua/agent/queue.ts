@@ -52,7 +52,8 @@ export interface Queue {
   liveBytes: number
   fileBytes: number
   headerBytes: number
-  // Sent and not acknowledged: always the oldest live readings, since sending goes oldest first.
+  // Sent and not acknowledged: always the oldest live readings, since sending goes oldest
+  // first (send-window.ts).
   inFlight: number
   lastAckAt: number
 }
@@ -62,8 +63,6 @@ export interface Entry {
   datagram: string
 }
 
-export const MAX_IN_FLIGHT = 32
-export const MAX_RETRY_S = 60
 const MAGIC = 'roost-agent-queue'
 
 function headerText (nextSeq: number): string {
@@ -137,6 +136,17 @@ export function compact (q: Queue): boolean {
   q.fileBytes = text.length
   q.headerBytes = header.length
   return true
+}
+
+// Moves `head` past dead entries and rebuilds `order` once holes outnumber the live
+// readings, so that walking it from `head` stays short.
+export function tidyOrder (q: Queue): void {
+  skipDeadHead(q)
+  if (q.holes > 64 + q.liveCount) {
+    q.order = liveOrder(q)
+    q.head = 0
+    q.holes = 0
+  }
 }
 
 function dropOldest (q: Queue): void {
@@ -278,21 +288,13 @@ export function enqueue (q: Queue, entries: Entry[]): EnqueueResult {
   return result
 }
 
-// Removes what an acknowledgement names; returns how many were still queued. The first
-// ack after a silence (the node back) makes the readings that were already sent again
-// (backing off) go now; readings sent once are left alone, their acks may be on the way.
-export function acknowledge (q: Queue, seqs: number[], now: number): number {
+// Removes what an acknowledgement names and notes it on flash; returns how many were
+// still queued.
+export function acknowledge (q: Queue, seqs: number[]): number {
   const removed: number[] = []
   for (let i = 0; i < seqs.length; i++) {
     if (remove(q, seqs[i])) removed.push(seqs[i])
   }
-  if (now - q.lastAckAt > 5) {
-    for (let i = q.head; i < q.order.length; i++) {
-      const record = q.live[q.order[i]]
-      if (record !== undefined && record.attempts > 1 && record.nextAt > now) record.nextAt = now
-    }
-  }
-  q.lastAckAt = now
   if (removed.length === 0) return 0
   const line = `a ${removed.join(' ')}\n`
   const dead = q.fileBytes - q.headerBytes - q.liveBytes
@@ -302,49 +304,4 @@ export function acknowledge (q: Queue, seqs: number[], now: number): number {
     q.fileBytes += line.length
   }
   return removed.length
-}
-
-export function retryDelayS (attempts: number): number {
-  let delay = 1
-  for (let i = 1; i < attempts && delay < MAX_RETRY_S; i++) delay *= 2
-  return Math.min(delay, MAX_RETRY_S)
-}
-
-export interface Due {
-  records: Queued[]
-  // The earliest retransmission after these (undefined: none waiting).
-  wakeAt: number | undefined
-}
-
-// What to send now: retransmissions that are due, then the oldest unsent while fewer than
-// MAX_IN_FLIGHT are out. The caller sends them and calls markSent for each.
-export function dueToSend (q: Queue, now: number): Due {
-  skipDeadHead(q)
-  if (q.holes > 64 + q.liveCount) {
-    q.order = liveOrder(q)
-    q.head = 0
-    q.holes = 0
-  }
-  const records: Queued[] = []
-  let wakeAt: number | undefined
-  let inFlight = q.inFlight
-  for (let i = q.head; i < q.order.length; i++) {
-    const record = q.live[q.order[i]]
-    if (record === undefined) continue
-    if (record.attempts > 0) {
-      if (record.nextAt <= now) records.push(record)
-      else if (wakeAt === undefined || record.nextAt < wakeAt) wakeAt = record.nextAt
-      continue
-    }
-    if (inFlight >= MAX_IN_FLIGHT) break
-    records.push(record)
-    inFlight++
-  }
-  return { records, wakeAt }
-}
-
-export function markSent (q: Queue, record: Queued, now: number): void {
-  if (record.attempts === 0) q.inFlight++
-  record.attempts++
-  record.nextAt = now + retryDelayS(record.attempts)
 }
