@@ -107,6 +107,19 @@ test('an unacknowledged reading is sent again after 1, 2 and 4 s until an acknow
   t.is(s.receiver.unique().size, 1)
 })
 
+test('an acknowledgement that comes after a retransmission clears the reading, and its late twin changes nothing', async (t) => {
+  const s = await setup(t, { intervalS: 3600, commands: ['router/once=echo 7'] })
+  s.receiver.setAcks('ack', 1500)
+  const agent = s.start()
+  await s.receiver.waitFor('seq 1 twice', () => s.receiver.readings.length >= 2 ? true : undefined)
+  await agent.waitForEvent('the first ack', (e) => e.event === 'acked' && e.count === '1')
+  const stats = await waitStats(agent, 'the second ack arrived', () => s.receiver.acksSent >= 2 && s.receiver.readings.length === s.receiver.acksSent)
+  t.like(stats, { acked: 1, in_queue: 0, bad_acks: 0 })
+  await sleep(2500)
+  t.is(s.receiver.readings.length, 2, 'sent again after the acknowledgement')
+  t.true(agent.events.filter((e) => e.event === 'acked').every((e) => e.count === '1' || e.count === '0'))
+})
+
 test('killed with SIGKILL mid-stream and started again, the agent loses nothing and reuses no sequence number', async (t) => {
   const broker = await startMosquitto(t)
   const s = await setup(t, { intervalS: 3600, broker: broker.url, subscribe: ['home/#'] })
