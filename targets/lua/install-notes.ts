@@ -25,7 +25,7 @@ export function agentInstallNotes (board: AgentBoard, packageFile: string): stri
       `install -m 600 roost-agent.uci ${AGENT_UCI}`,
       `install -m 755 roost-agent.init ${AGENT_INIT}`,
       `${AGENT_INIT} enable && ${AGENT_INIT} start`),
-    `\`${AGENT_BIN} FILE\` checks a config and names every problem by line before it sends anything.`, '',
+    `\`${AGENT_BIN} --check FILE\` checks a config and names every problem by line, and sends nothing.`, '',
     `The queue (${agentQueueDir(board)}) holds the readings not yet acknowledged and the next`,
     'sequence number: list it in /etc/sysupgrade.conf (the package does) so that a',
     'sysupgrade keeps it.', ''

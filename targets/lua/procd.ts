@@ -57,7 +57,7 @@ export function agentUciTemplate (board: AgentBoard): string {
   return `# roost Lua agent, read by ${AGENT_INIT}. Keep this file mode 0600: it holds the device key.
 # On the node's machine, \`roost agent add NAME\` prints node, id and key for this router:
 # put them below, set enabled to 1, then run: ${AGENT_INIT} restart
-# Check a config by hand with: ${AGENT_BIN} FILE (it names every problem by line).
+# Check a config with: ${AGENT_BIN} --check FILE (it names every problem by line).
 config agent 'main'
 	option enabled '0'
 	option node ''

@@ -109,6 +109,13 @@ for (const board of AGENT_BOARDS) {
     t.is(result.code, 1)
     t.regex(result.stderr, /:\d+: option node: missing: the roost node's address on the LAN, HOST:PORT\n/)
     t.regex(result.stderr, /roost-agent: 3 problem\(s\) in .*; nothing was sent\n$/)
+    const scratch = tmpDir(t)
+    const filled = path.join(scratch, 'roost-agent')
+    fs.writeFileSync(filled, fs.readFileSync(template, 'utf8').replace(`option queue '${board.storagePath}/queue'`, `option queue '${scratch}/queue'`)
+      .replace("option node ''", "option node '127.0.0.1:9'").replace("option id ''", `option id '${'ab'.repeat(8)}'`).replace("option key ''", `option key '${'cd'.repeat(32)}'`), { mode: 0o600 })
+    const check = runTool(t, 'lua5.3', [path.join(dir, 'data/usr/bin/roost-agent'), '--check', filled])
+    t.deepEqual([check.code, check.stdout, check.stderr], [0, `roost-agent: ${filled} is a valid config\n`, ''])
+    t.false(fs.existsSync(`${scratch}/queue`), '--check made the queue folder')
   })
 
   test(`${board.id}: built twice, byte for byte the same, within ${PACKAGE_BUDGET_BYTES / 1024} KB`, async (t) => {

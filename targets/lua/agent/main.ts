@@ -1,6 +1,7 @@
-// The agent's entry: `lua5.3 roost-agent.lua [CONFIG]` (default /etc/config/roost-agent).
-// A config with problems is reported in full, line by line, and the agent exits 1 before
-// it opens a socket or the queue.
+// The agent's entry: `lua5.3 roost-agent.lua [--check] [CONFIG]` (default
+// /etc/config/roost-agent). A config with problems is reported in full, line by line, and
+// the agent exits 1 before it opens a socket or the queue; --check stops there either way,
+// so a config can be tried while the service runs (two agents must never share a queue).
 import { logStats, newCounters, runAgent } from './agent.ts'
 import { readAgentConfig } from './config.ts'
 import { folderStore, readableByOthers, readFile } from './disk.ts'
@@ -22,7 +23,8 @@ function main (): void {
   // kept a burst of 1,000 readings at 4.7 MB RSS instead of 5.4 MB, for no CPU time we could
   // measure (x86-64, lua5.3; the board's budget is 4 MB, the interpreter alone 2.4 MB).
   collectgarbage('setpause', 100)
-  const configFile = arg[0] ?? DEFAULT_CONFIG
+  const checkOnly = arg[0] === '--check'
+  const configFile = (checkOnly ? arg[1] : arg[0]) ?? DEFAULT_CONFIG
   const text = readFile(configFile)
   if (text === undefined) return fail(`cannot read the config ${configFile}`)
   const checked = readAgentConfig(text)
@@ -34,6 +36,10 @@ function main (): void {
     return fail(`${checked.problems.length} problem(s) in ${configFile}; nothing was sent`)
   }
   const config = checked.config
+  if (checkOnly) {
+    print(`roost-agent: ${configFile} is a valid config`)
+    return os.exit(0)
+  }
   // UCI files are often 0644; this one holds the device key.
   const mode = readableByOthers(configFile)
   if (mode !== undefined) logEvent('warning', 'reason', 'the config holds the device key and others may read it', 'mode', mode, 'fix', `chmod 600 ${configFile}`)
