@@ -57,31 +57,36 @@ export async function buildArtifact (opts: ArtifactOptions): Promise<ArtifactRes
   if (board.program !== 'bare' || !(board.host in HOST_MACHINE) || !['linux-x64', 'linux-arm64'].includes(board.host)) {
     throw BuildError.NO_BARE_RUNTIME(board.id, board.host)
   }
-  const finalDir = path.resolve(opts.outDir)
+  const { outDir, result: manifest } = await writeArtifactDir(opts.outDir, (dir) => writeArtifact(opts, dir))
+  return { outDir, manifest }
+}
+
+// Builds beside `outDir` and swaps it in at the end: a failed build leaves the previous
+// artifact as it was, and never a half-written one. --out may name any folder: only an
+// earlier roost artifact (a node's or a Lua agent's) or an empty one is replaced.
+export async function writeArtifactDir<T> (outDir: string, write: (dir: string) => Promise<T>): Promise<{ outDir: string, result: T }> {
+  const finalDir = path.resolve(outDir)
   checkReplaceable(finalDir)
-  // Build beside the target and swap at the end: a failed build leaves the previous
-  // artifact as it was, and never a half-written one.
-  const outDir = `${finalDir}.partial-${process.pid}`
-  fs.rmSync(outDir, { recursive: true, force: true })
-  fs.mkdirSync(outDir, { recursive: true })
+  const partialDir = `${finalDir}.partial-${process.pid}`
+  fs.rmSync(partialDir, { recursive: true, force: true })
+  fs.mkdirSync(partialDir, { recursive: true })
   try {
-    const manifest = await writeArtifact(opts, outDir)
+    const result = await write(partialDir)
     fs.rmSync(finalDir, { recursive: true, force: true })
-    fs.renameSync(outDir, finalDir)
-    return { outDir: finalDir, manifest }
+    fs.renameSync(partialDir, finalDir)
+    return { outDir: finalDir, result }
   } finally {
-    fs.rmSync(outDir, { recursive: true, force: true })
+    fs.rmSync(partialDir, { recursive: true, force: true })
   }
 }
 
-// --out may name any folder: replace only an earlier roost artifact or an empty one.
 function checkReplaceable (dir: string): void {
   if (!fs.existsSync(dir)) return
   if (!fs.statSync(dir).isDirectory()) throw BuildError.OUT_DIR_NOT_ARTIFACT(dir)
   if (fs.readdirSync(dir).length === 0) return
   try {
     const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as { name?: unknown }
-    if (manifest.name === 'roost') return
+    if (manifest.name === 'roost' || manifest.name === 'roost-agent') return
   } catch {}
   throw BuildError.OUT_DIR_NOT_ARTIFACT(dir)
 }
@@ -198,7 +203,7 @@ function nodeRuntimeInfo (): Manifest['runtime'] {
   return { name: 'node', version: '>=18', included: false, install: 'apt-get install nodejs (Debian 12 ships Node.js 18)' }
 }
 
-function writeFile (outDir: string, name: string, text: string, mode: number): void {
+export function writeFile (outDir: string, name: string, text: string | Buffer, mode: number): void {
   const file = path.join(outDir, name)
   fs.writeFileSync(file, text)
   fs.chmodSync(file, mode)

@@ -15,7 +15,12 @@ export class BuildError extends RoostError {
   static NO_BARE_RUNTIME (boardId: string, host: string): BuildError {
     return new BuildError('NO_BARE_RUNTIME',
       `board ${boardId} (${host}) cannot run the Bare node: no Bare runtime or native addons exist for ${host}`,
-      'this board is for the Lua agent, which forwards readings to a node; build a node for a linux-arm64 or linux-x64 board on the same LAN')
+      `this board runs the Lua agent, which forwards readings to a node: \`roost build --board ${boardId}\` (no --runtime) builds it; build the node for a linux-arm64 or linux-x64 board on the same LAN`)
+  }
+
+  static NOT_AN_AGENT_BOARD (boardId: string): BuildError {
+    return new BuildError('NOT_AN_AGENT_BOARD', `board ${boardId} does not run the Lua agent: only OpenWrt boards with runtime: lua-agent and an openwrt_arch do`,
+      `build its node with: roost build --board ${boardId}`)
   }
 
   static UNSUPPORTED_BUILTIN (builtin: string, importer: string): BuildError {

@@ -1,18 +1,19 @@
-// The OpenWrt package (.ipk) of an artifact, for opkg: a gzip'd tar of debian-binary,
-// control.tar.gz and data.tar.gz, as OpenWrt's own ipkg-build writes it. Byte-identical
-// for the same inputs, so a provisioning run that changes nothing rewrites nothing.
-// (OpenWrt 25.12 moved to apk v3 packages; nothing on Debian 12 or npm writes them, see
-// the README.)
+// The OpenWrt package (.ipk) of a node artifact, for opkg: the artifact under /opt/roost,
+// the procd script and the UCI config (targets/ipk-container.ts writes the container).
+// Byte-identical for the same inputs, so a provisioning run that changes nothing
+// rewrites nothing.
 import crypto from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
 import type { Manifest } from './artifact.ts'
-import { byCodeUnit } from './bundle.ts'
 import { INSTALL_DIR } from './device-paths.ts'
 import { BuildError } from './errors.ts'
+import { ipkBytes, opkgVersion, packageFileName, writeIpk } from './ipk-container.ts'
 import { INIT_FILE, STAGED_IDENTITY, UCI_FILE, uciConfig } from './procd.ts'
-import { gzip, tar, type TarEntry } from './tar.ts'
+import { type TarEntry } from './tar.ts'
 import { fillScript } from './template.ts'
+
+export { opkgVersion } from './ipk-container.ts'
 
 export interface IpkBoard {
   id: string
@@ -34,57 +35,34 @@ export interface IpkOptions {
 
 export interface IpkResult { file: string, bytes: number, control: Record<string, string> }
 
-// The package's own release: a package built twice from one roost version is the same.
-const PACKAGE_RELEASE = 1
-
 export function buildIpk (opts: IpkOptions): IpkResult {
   const { board } = opts
   if (board.init !== 'procd' || board.openwrtArch === null) throw BuildError.NOT_OPENWRT_BOARD(board.id)
   const manifest = readManifest(opts.artifactDir)
   if (manifest.boardId !== board.id) throw BuildError.ARTIFACT_OF_ANOTHER_BOARD(opts.artifactDir, manifest.boardId, board.id)
 
-  const data = tar(withFolders(dataFiles(opts, manifest)))
-  const control: Record<string, string> = {
-    Package: 'roost',
-    Version: opkgVersion(manifest.version),
-    Depends: ['libc', ...manifest.libraries.map((lib) => lib.openwrt)].join(', '),
-    Source: 'roost',
-    License: 'Apache-2.0',
-    Section: 'net',
-    Architecture: board.openwrtArch,
-    // As ipkg-build counts it: the bytes of the unpacked data archive.
-    'Installed-Size': String(data.length),
-    Maintainer: 'roost developers',
-    Description: `roost home peer for ${board.name}` + (opts.device ? ` (device ${opts.device.name})` : '')
-  }
-  const controlTar = tar(withFolders([
-    { path: './conffiles', mode: 0o644, data: Buffer.from(`${UCI_FILE}\n`) },
-    { path: './control', mode: 0o644, data: Buffer.from(Object.entries(control).map(([key, value]) => `${key}: ${value}\n`).join('')) },
-    { path: './postinst', mode: 0o755, data: Buffer.from(fillScript('postinst', { DATA_DIR: dataDir(opts), INSTALL_DIR, RUNTIME_INSTALL: manifest.runtime.install ?? '' })) },
-    { path: './prerm', mode: 0o755, data: Buffer.from(fillScript('prerm', {})) }
-  ]))
-  // The order OpenWrt's ipkg-build writes.
-  const ipk = gzip(tar([
-    { path: './debian-binary', mode: 0o644, data: Buffer.from('2.0\n') },
-    { path: './data.tar.gz', mode: 0o644, data: gzip(data) },
-    { path: './control.tar.gz', mode: 0o644, data: gzip(controlTar) }
-  ]))
-  const file = path.resolve(opts.outFile)
-  fs.mkdirSync(path.dirname(file), { recursive: true })
-  const partial = `${file}.partial-${process.pid}`
-  fs.writeFileSync(partial, ipk)
-  fs.renameSync(partial, file)
-  return { file, bytes: ipk.length, control }
-}
-
-// opkg compares versions as dpkg does: a semver pre-release ("1.0.0-rc.1") must sort
-// before its release, which '~' does and '-' would not.
-export function opkgVersion (version: string): string {
-  return `${version.replace('-', '~')}-${PACKAGE_RELEASE}`
+  const { ipk, control } = ipkBytes({
+    control: {
+      Package: 'roost',
+      Version: opkgVersion(manifest.version),
+      Depends: ['libc', ...manifest.libraries.map((lib) => lib.openwrt)].join(', '),
+      Source: 'roost',
+      License: 'Apache-2.0',
+      Section: 'net',
+      Architecture: board.openwrtArch,
+      Maintainer: 'roost developers',
+      Description: `roost home peer for ${board.name}` + (opts.device ? ` (device ${opts.device.name})` : '')
+    },
+    conffiles: [UCI_FILE],
+    postinst: fillScript('postinst', { DATA_DIR: dataDir(opts), INSTALL_DIR, RUNTIME_INSTALL: manifest.runtime.install ?? '' }),
+    prerm: fillScript('prerm', {}),
+    data: dataFiles(opts, manifest)
+  })
+  return { file: writeIpk(opts.outFile, ipk), bytes: ipk.length, control }
 }
 
 export function ipkFileName (version: string, openwrtArch: string): string {
-  return `roost_${opkgVersion(version)}_${openwrtArch}.ipk`
+  return packageFileName('roost', version, openwrtArch)
 }
 
 function readManifest (artifactDir: string): Manifest {
@@ -124,18 +102,4 @@ function dataDir ({ board, device }: IpkOptions): string {
     if (typeof dataDir === 'string' && path.posix.isAbsolute(dataDir)) return dataDir
   } catch {}
   return board.storagePath
-}
-
-// Every file with the folders above it, each once, in code-unit order (a folder sorts
-// before what it holds).
-function withFolders (files: TarEntry[]): TarEntry[] {
-  const folders = new Map<string, TarEntry>([['./', { path: './', mode: 0o755 }]])
-  for (const file of files) {
-    const parts = file.path.split('/')
-    for (let i = 2; i < parts.length; i++) {
-      const folder = parts.slice(0, i).join('/') + '/'
-      folders.set(folder, { path: folder, mode: 0o755 })
-    }
-  }
-  return [...folders.values(), ...files].sort((a, b) => byCodeUnit(a.path, b.path))
 }

@@ -50,8 +50,10 @@ export function buildLuaBundle (opts: LuaBundleOptions): LuaBundleResult {
   const bundleName = path.basename(opts.outFile)
   const emitted = new Map<string, string>()
   // Only the entry is a root file, so the bundle holds what it imports and nothing else
-  // of the folder (the agent's package never carries the test runner).
-  const result = tstl.transpileFiles([entry], {
+  // of the folder (the agent's package never carries the test runner); the folder's
+  // declaration files (LuaSocket's) come along, as they emit no code.
+  const declarations = fs.readdirSync(LUA_AGENT_DIR).filter((name) => name.endsWith('.d.ts')).sort().map((name) => path.join(LUA_AGENT_DIR, name))
+  const result = tstl.transpileFiles([entry, ...declarations], {
     ...config.options,
     noEmit: false,
     outDir: path.dirname(opts.outFile),
@@ -69,4 +71,22 @@ export function buildLuaBundle (opts: LuaBundleOptions): LuaBundleResult {
   fs.mkdirSync(path.dirname(opts.outFile), { recursive: true })
   fs.writeFileSync(opts.outFile, lua)
   return { file: opts.outFile, bytes: Buffer.byteLength(lua) }
+}
+
+// The agent as it is shipped, and as the tests run it: the bundle of main.ts, run
+// directly as /usr/bin/roost-agent (so procd's log lines say roost-agent, not lua5.3).
+export const AGENT_INTERPRETER = '/usr/bin/lua5.3'
+
+export function buildAgentLua (outFile: string): LuaBundleResult {
+  buildLuaBundle({ entry: 'main.ts', outFile })
+  const lua = `#!${AGENT_INTERPRETER}\n${withoutIndentation(fs.readFileSync(outFile, 'utf8'))}`
+  fs.writeFileSync(outFile, lua)
+  return { file: outFile, bytes: Buffer.byteLength(lua) }
+}
+
+// tstl indents with four spaces a level, a quarter of the bundle; Lua ignores it. Only a
+// long bracket (a [[string]] or --[[comment]]) could hold indentation that matters, and
+// tstl writes strings with escapes: a bundle with one is left as it is.
+function withoutIndentation (lua: string): string {
+  return /\[=*\[/.test(lua) ? lua : lua.replace(/^[ \t]+/gm, '')
 }

@@ -63,14 +63,33 @@ test('building an unknown board fails with one UNKNOWN_BOARD line listing the va
   t.is(result.stdout, '')
 })
 
-test('building a Lua agent board fails with NO_BARE_RUNTIME and a hint naming the Lua agent', async (t) => {
-  const defaultOut = path.join(REPO_ROOT, 'dist', 'tplink-archer-c7-v5')
-  const existed = fs.existsSync(defaultOut)
-  const result = await run(t, ['build', '--board', 'tplink-archer-c7-v5'])
-  const { message, hint } = assertUserError(t, result, 'NO_BARE_RUNTIME')
-  t.true(message.startsWith('board tplink-archer-c7-v5 (linux-mips) cannot run the Bare node'), message)
-  t.true(hint.includes('Lua agent'), hint)
-  if (!existed) t.false(fs.existsSync(defaultOut), 'a refused build left dist/tplink-archer-c7-v5 behind')
+test('building a Lua agent board writes the agent, its package and manifest, and says where', async (t) => {
+  const out = path.join(tmpDir(t), 'router')
+  const result = await run(t, ['build', '--board', 'tplink-archer-c7-v5', '--out', out])
+  t.is(result.code, 0, result.stderr)
+  const lines = result.stdout.trimEnd().split('\n')
+  t.regex(lines[0], /^built the Lua agent for tplink-archer-c7-v5 \(linux-mips\) in \d+\.\d s → /)
+  t.regex(lines[1], /^ {2}agent {4}roost-agent\.lua {2}\d+\.\d KiB$/)
+  t.regex(lines[2], /^ {2}package {2}roost-agent_0\.1\.0-1_mips_24kc\.ipk {2}\d+\.\d KiB$/)
+  t.is(lines[3], '  runtime  Lua 5.3 and LuaSocket (on the router: opkg update && opkg install lua5.3 luasocket5.3)')
+  t.deepEqual(fs.readdirSync(out).sort(), ['INSTALL.md', 'manifest.json', 'roost-agent.init', 'roost-agent.lua', 'roost-agent.uci', 'roost-agent_0.1.0-1_mips_24kc.ipk'])
+})
+
+test('a node for a Lua agent board (--runtime bare or node) is refused with NO_BARE_RUNTIME and a hint naming the Lua agent', async (t) => {
+  const defaultOuts = ['tplink-archer-c7-v5', 'tplink-archer-c7-v5-node'].map((name) => path.join(REPO_ROOT, 'dist', name))
+  const existed = defaultOuts.map((dir) => fs.existsSync(dir))
+  for (const runtime of ['bare', 'node']) {
+    const result = await run(t, ['build', '--board', 'tplink-archer-c7-v5', '--runtime', runtime])
+    const { message, hint } = assertUserError(t, result, 'NO_BARE_RUNTIME')
+    t.true(message.startsWith('board tplink-archer-c7-v5 (linux-mips) cannot run the Bare node'), message)
+    t.true(hint.includes('Lua agent') && hint.includes('`roost build --board tplink-archer-c7-v5` (no --runtime)'), hint)
+  }
+  defaultOuts.forEach((dir, i) => { if (!existed[i]) t.false(fs.existsSync(dir), `a refused build left ${dir} behind`) })
+})
+
+test('a node config for a Lua agent board is a usage error', async (t) => {
+  const { message } = assertUserError(t, await run(t, ['build', '--board', 'linksys-wrt3200acm', '--config', 'node.yaml']), 'USAGE')
+  t.is(message, 'roost build: --config is a node config; the Lua agent on linksys-wrt3200acm reads /etc/config/roost-agent (see its INSTALL.md)')
 })
 
 test('roost build without --board is a usage error', async (t) => {

@@ -8,6 +8,7 @@ import { BuildError } from '../../targets/errors.ts'
 import { buildIpk, ipkFileName, type IpkOptions } from '../../targets/ipk.ts'
 import { loadBoard } from '../../tools/config/boards.ts'
 import { sharedArtifact } from '../helpers/artifacts.ts'
+import { assertValidScripts, unpackIpk as unpack } from '../helpers/ipk.ts'
 import { runTool } from '../helpers/system-tool.ts'
 import { tmpDir } from '../helpers/tmp.ts'
 
@@ -16,37 +17,10 @@ import { tmpDir } from '../helpers/tmp.ts'
 // mean something came in that should not have, or unstripped native code.
 const IPK_BUDGET_BYTES = 8 * 1024 * 1024
 
-interface Unpacked { outer: string[], control: Record<string, string>, dir: string, modes: Record<string, string> }
-
 async function ipkFor (t: ExecutionContext, boardId: string, device?: IpkOptions['device']): Promise<{ file: string, bytes: number }> {
   const board = loadBoard(boardId)
   const { outDir } = await sharedArtifact(boardId)
   return buildIpk({ artifactDir: outDir, board, outFile: path.join(tmpDir(t), ipkFileName('0.1.0', board.openwrtArch ?? '')), device })
-}
-
-function unpack (t: ExecutionContext, ipk: string): Unpacked {
-  const dir = tmpDir(t)
-  const tarOk = (args: string[]): string => {
-    const result = runTool(t, 'tar', args, { cwd: dir })
-    t.is(result.code, 0, result.stderr)
-    return result.stdout
-  }
-  const outer = tarOk(['-tzf', ipk]).trim().split('\n')
-  tarOk(['-xzf', ipk])
-  for (const part of ['control', 'data']) {
-    fs.mkdirSync(path.join(dir, part))
-    tarOk(['-xzf', `${part}.tar.gz`, '-C', part])
-  }
-  // "-rwxr-xr-x 0/0 2072 1970-01-01 00:00 ./etc/init.d/roost" → { './etc/init.d/roost': '-rwxr-xr-x 0/0' }
-  const modes = Object.fromEntries(tarOk(['-tvzf', 'data.tar.gz']).trim().split('\n').map((line) => {
-    const fields = line.split(/\s+/)
-    return [fields[5], `${fields[0]} ${fields[1]}`]
-  }))
-  const control = Object.fromEntries(fs.readFileSync(path.join(dir, 'control', 'control'), 'utf8').trim().split('\n').map((line) => {
-    const colon = line.indexOf(': ')
-    return [line.slice(0, colon), line.slice(colon + 2)]
-  }))
-  return { outer, control, dir, modes }
 }
 
 test('the .ipk is a gzip\'d tar of debian-binary, data.tar.gz and control.tar.gz, as opkg reads it', async (t) => {
@@ -93,13 +67,7 @@ test('the package holds the artifact under /opt/roost, the procd script and the 
 
 test('every script in the package is valid sh, and postinst starts nothing in an image build', async (t) => {
   const { dir } = unpack(t, (await ipkFor(t, 'glinet-gl-mt6000')).file)
-  for (const script of ['control/postinst', 'control/prerm', 'data/etc/init.d/roost']) {
-    const file = path.join(dir, script)
-    t.is(fs.statSync(file).mode & 0o777, 0o755, script)
-    const result = runTool(t, 'sh', ['-n', file])
-    t.is(result.stderr, '', script)
-    t.is(result.code, 0, script)
-  }
+  assertValidScripts(t, dir, ['control/postinst', 'control/prerm', 'data/etc/init.d/roost'])
   const postinst = fs.readFileSync(path.join(dir, 'control/postinst'), 'utf8').split('\n')
   t.true(postinst.includes('[ -n "$IPKG_INSTROOT" ] && exit 0'))
   t.true(postinst.includes('/etc/init.d/roost enable'))

@@ -183,6 +183,30 @@ export function publish (broker: Broker, topic: string, payload: string, qos: 0 
   })
 }
 
+export interface LinePublisher {
+  // One message per line, in order, at the publisher's QoS.
+  send (line: string): void
+  // Ends the input; resolves once mosquitto_pub has had every PUBACK and exited.
+  end (): Promise<void>
+  stop (): Promise<void>
+}
+
+// mosquitto_pub -l: one connection publishing each line written to it, for a stream of
+// readings spread over time.
+export function startLinePublisher (broker: Broker, topic: string, qos: 0 | 1 = 1): LinePublisher {
+  const child = spawn(findMosquittoTool('mosquitto_pub'), ['-h', '127.0.0.1', '-p', String(broker.port), ...loginArgs(broker), '-t', topic, '-q', String(qos), '-l'],
+    { stdio: ['pipe', 'ignore', 'ignore'] })
+  const closed = new Promise<void>((resolve) => child.on('close', () => resolve()))
+  return {
+    send: (line) => { child.stdin!.write(line + '\n') },
+    end: async () => {
+      child.stdin!.end()
+      await closed
+    },
+    stop: () => stopProcess(child)
+  }
+}
+
 export interface Message { topic: string, payload: string }
 
 export interface Subscriber {

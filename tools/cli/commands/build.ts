@@ -1,15 +1,18 @@
 import path from 'node:path'
 import { buildArtifact, type ArtifactResult } from '../../../targets/artifact.ts'
 import { REPO_ROOT, type Runtime } from '../../../targets/bundle.ts'
+import { buildAgentArtifact, type AgentArtifactResult } from '../../../targets/lua/artifact.ts'
 import { loadBoard, type Board } from '../../config/boards.ts'
 import { loadNodeConfig } from '../../config/node-config.ts'
 import { defineCommand, usageError } from '../args.ts'
 
 export const build = defineCommand({
   name: 'build',
-  summary: 'Compile the node for a board into an artifact folder.',
+  summary: 'Compile the node (or a router\'s Lua agent) for a board into an artifact folder.',
   details: 'The artifact holds the bundle, the addons for the board\'s host, the runtime (where the\n' +
-    'registry has it), the service file, the config (the board\'s default or --config) and manifest.json.',
+    'registry has it), the service file, the config (the board\'s default or --config) and manifest.json.\n' +
+    'A board with runtime lua-agent (MIPS, 32-bit ARM) gets the Lua agent instead: the Lua file, its\n' +
+    'procd script and UCI template, INSTALL.md, the .ipk and manifest.json.',
   usage: 'roost build --board ID [--config FILE] [--runtime bare|node] [--out DIR]',
   flags: {
     board: { type: 'string', value: 'ID', help: 'board id (see `roost boards`)' },
@@ -20,6 +23,15 @@ export const build = defineCommand({
 }, async (flags) => {
   if (!flags.board) throw usageError('build', 'missing --board ID (see `roost boards`)')
   const board = loadBoard(flags.board)
+  // A Lua agent board without --runtime gets its agent; with one, buildArtifact says why
+  // no node can be built for it.
+  if (board.program === 'lua-agent' && flags.runtime === undefined) {
+    if (flags.config !== undefined) throw usageError('build', `--config is a node config; the Lua agent on ${board.id} reads /etc/config/roost-agent (see its INSTALL.md)`)
+    const started = performance.now()
+    const result = await buildAgentArtifact({ board, outDir: path.resolve(flags.out ?? path.join(REPO_ROOT, 'dist', board.id)) })
+    process.stdout.write(agentSummary(result, performance.now() - started))
+    return 0
+  }
   const runtime = runtimeFlag('build', flags.runtime)
   const outDir = path.resolve(flags.out ?? defaultOutDir(board, runtime))
   // Checked before the build starts: a bad config leaves the artifact folder as it was.
@@ -52,6 +64,18 @@ function summary ({ outDir, manifest }: ArtifactResult, ms: number, configFile: 
     `  addons   ${manifest.addons.map((a) => `${a.name}@${a.version}`).join(', ')}`,
     `  runtime  ${runtime}`,
     ...(configFile === undefined ? [] : [`  config   ${configFile} (validated)`]),
+    `  total    ${manifest.files.length} files, ${kib(total)}`,
+    ''
+  ].join('\n')
+}
+
+function agentSummary ({ outDir, manifest }: AgentArtifactResult, ms: number): string {
+  const total = manifest.files.reduce((sum, f) => sum + f.size, 0)
+  return [
+    `built the Lua agent for ${manifest.boardId} (${manifest.host}) in ${(ms / 1000).toFixed(1)} s → ${displayPath(outDir)}`,
+    `  agent    ${manifest.bundle.file}  ${kib(manifest.bundle.bytes)}`,
+    `  package  ${manifest.package.file}  ${kib(manifest.package.bytes)}`,
+    `  runtime  Lua 5.3 and LuaSocket (on the router: ${manifest.runtime.install})`,
     `  total    ${manifest.files.length} files, ${kib(total)}`,
     ''
   ].join('\n')
