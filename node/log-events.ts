@@ -46,7 +46,7 @@ export interface LogEvents {
   'lan-device-removed': { device: string, id: string }
   'lan-device-error': { device: string, code: string, reason: string, hint?: string }
   'lan-ingest-error': { code: string, reason: string, hint?: string }
-  'lan-datagram-dropped': { reason: string, from: string, device?: string, dropped: number }
+  'lan-datagram-dropped': { reason: string, from: string, device?: string, topic?: string, dropped: number }
 
   // The storage peer.
   keeping: { core: string, owner: string, length: number, byteLength: number }

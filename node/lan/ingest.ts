@@ -2,8 +2,13 @@
 // window (window.ts) and its reading appended to the feeds the device's rules name, in
 // the bridge's record format; the readings that arrive in one turn of the event loop
 // are written to the journal (state.ts) together and join the same feed append, and
-// each is acknowledged only once its append is on disk. Anything else is dropped and
-// counted by reason: a datagram from the LAN never ends the role or the node.
+// each is acknowledged (acks.ts) only once its append is on disk. Anything else is
+// dropped and counted by reason: a datagram from the LAN never ends the role or the
+// node. Two kinds of drop are answered, both only for an authentic reading: one whose
+// topic the device's rules do not route is acknowledged (the node does not want it, as
+// the bridge never subscribes to such a topic, and an agent would otherwise send it
+// forever), and one too old for the window gets an empty acknowledgement that tells the
+// agent the highest number the node has (docs/decisions/lan-ingest-wire.md).
 import dgram, { type RemoteInfo, type UdpSocket } from '#dgram'
 import { decodePayload } from '../bridge/decode.ts'
 import { encodeReading } from '../bridge/record.ts'
@@ -13,15 +18,19 @@ import { NodeError } from '../errors.ts'
 import type { Feeds } from '../feeds/feeds.ts'
 import type { Logger } from '../log.ts'
 import { DROP_REASONS, type DropReason, type LanIngestStatus } from '../protocol/lan-messages.ts'
+import { createAckSender } from './acks.ts'
 import type { Device, Devices } from './devices.ts'
 import { readingHash, type LanState } from './state.ts'
-import { isSequence, MAX_ACKED, openReading, readHeader, readRecord, sealAck, type Reading } from './wire.ts'
+import { isSequence, openReading, readHeader, readRecord, type Reading } from './wire.ts'
 
 // Readings taken in and not yet stored: past this many, new ones are dropped
 // ('overloaded') and their agents send them again. About 2.8 MiB of datagrams at most.
 export const MAX_UNSTORED = 2048
 // One line per drop reason at most this often.
 const DROP_LOG_MS = 60_000
+// An unrouted topic is logged once per device and topic, for this many pairs; past them
+// (an agent sending ever new topics) as the other drops are, once a minute.
+const UNROUTED_NAMED = 1024
 // On close, how long readings being appended may take to be stored and acknowledged;
 // main.ts ends the process 1.5 s after SIGTERM.
 const DRAIN_MS = 1000
@@ -55,21 +64,25 @@ export function createIngest ({ settings, devices, state, feeds, log }: IngestOp
   const counters = { received: 0, stored: 0, duplicates: 0, decodeErrors: 0, notStored: 0, acksSent: 0 }
   const dropped = Object.fromEntries(DROP_REASONS.map((r) => [r, 0])) as Record<DropReason, number>
   const dropLogged = new Map<DropReason, { at: number, since: number }>()
+  // device id, NUL, topic: the unrouted topics logged so far.
+  const unroutedLogged = new Set<string>()
   // device id:sequence of the readings between arrival and their done mark.
   const unstored = new Set<string>()
-  // Where each device last sent from: its acknowledgements go there.
-  const replyTo = new Map<string, RemoteInfo>()
   let arriving: Arrival[] = []
   let appended: Arrival[] = []
-  const acks = new Map<string, { device: Device, sequences: number[] }>()
   const settling = new Set<Promise<void>>()
   let appendSoon: ReturnType<typeof setImmediate> | null = null
   let finishSoon: ReturnType<typeof setImmediate> | null = null
-  let ackSoon: ReturnType<typeof setImmediate> | null = null
   let listening = false
   let closed = false
   let notStoredLogged = false
   let socket: UdpSocket | null = null
+  const acks = createAckSender({
+    highest: (deviceId) => state.window(deviceId).highest(),
+    send (datagram, remote) {
+      socket?.send(datagram, remote.port, remote.address, (err) => { if (err === null || err === undefined) counters.acksSent++ })
+    }
+  })
 
   function drop (reason: DropReason, remote: RemoteInfo, device?: string): void {
     dropped[reason]++
@@ -81,6 +94,18 @@ export function createIngest ({ settings, devices, state, feeds, log }: IngestOp
     }
     log('lan-datagram-dropped', { reason, from: `${remote.address}:${remote.port}`, ...(device === undefined ? {} : { device }), dropped: (last?.since ?? 0) + 1 })
     dropLogged.set(reason, { at: now, since: 0 })
+  }
+
+  function dropUnrouted (device: Device, topic: string, remote: RemoteInfo): void {
+    const logged = `${device.id}\u0000${topic}`
+    if (unroutedLogged.has(logged)) {
+      dropped['unrouted-topic']++
+      return
+    }
+    if (unroutedLogged.size >= UNROUTED_NAMED) return drop('unrouted-topic', remote, device.name)
+    unroutedLogged.add(logged)
+    dropped['unrouted-topic']++
+    log('lan-datagram-dropped', { reason: 'unrouted-topic', from: `${remote.address}:${remote.port}`, device: device.name, topic, dropped: 1 })
   }
 
   // Every check above returns a drop reason; should one still throw, that datagram is
@@ -109,13 +134,24 @@ export function createIngest ({ settings, devices, state, feeds, log }: IngestOp
     const reading = readRecord(plain)
     if (reading === null) return drop('bad-record', remote, device.name)
     const routes = routeTopic(device.rules, reading.topic)
-    if (routes.length === 0) return drop('unrouted-topic', remote, device.name)
+    if (routes.length === 0) {
+      dropUnrouted(device, reading.topic, remote)
+      acks.heardFrom(device, remote)
+      return acks.queue(device, sequence)
+    }
     const placement = state.window(device.id).place(sequence)
-    if (placement === 'too-old' || placement === 'far-future') return drop(placement, remote, device.name)
-    replyTo.set(device.id, remote)
+    if (placement === 'far-future') return drop(placement, remote, device.name)
+    if (placement === 'too-old') {
+      drop(placement, remote, device.name)
+      // Answered where it came from, without making that the device's address: it may
+      // be an old datagram replayed by someone else.
+      acks.tooOld(device, remote)
+      return
+    }
+    acks.heardFrom(device, remote)
     if (placement === 'stored') {
       counters.duplicates++
-      return queueAck(device, sequence)
+      return acks.queue(device, sequence)
     }
     const key = `${device.id}:${sequence}`
     // Sent again while its append is under way: the acknowledgement follows the append.
@@ -194,30 +230,8 @@ export function createIngest ({ settings, devices, state, feeds, log }: IngestOp
       // Every feed held it already (found after a crash): a duplicate, acknowledged now.
       if (a.routes.length === 0) counters.duplicates++
       else counters.stored++
-      queueAck(a.device, a.sequence)
+      acks.queue(a.device, a.sequence)
     }
-  }
-
-  function queueAck (device: Device, sequence: number): void {
-    const entry = acks.get(device.id)
-    if (entry === undefined) acks.set(device.id, { device, sequences: [sequence] })
-    else entry.sequences.push(sequence)
-    ackSoon ??= setImmediate(sendAcks)
-  }
-
-  function sendAcks (): void {
-    ackSoon = null
-    for (const { device, sequences } of acks.values()) {
-      const remote = replyTo.get(device.id)
-      if (remote === undefined || socket === null) continue
-      const highest = state.window(device.id).highest()
-      for (let i = 0; i < sequences.length; i += MAX_ACKED) {
-        const ack = sealAck(device.idBytes, device.key, highest, sequences.slice(i, i + MAX_ACKED))
-        // A lost acknowledgement costs a retransmission, which is acknowledged again.
-        socket.send(ack, remote.port, remote.address, (err) => { if (err === null || err === undefined) counters.acksSent++ })
-      }
-    }
-    acks.clear()
   }
 
   return {
@@ -256,7 +270,7 @@ export function createIngest ({ settings, devices, state, feeds, log }: IngestOp
       await Promise.race([Promise.allSettled([...settling]), new Promise<void>((resolve) => { waited = setTimeout(resolve, DRAIN_MS) })])
       if (waited) clearTimeout(waited)
       if (finishSoon) { clearImmediate(finishSoon); finishAppends() }
-      if (ackSoon) { clearImmediate(ackSoon); sendAcks() }
+      acks.flush()
       closed = true
       socket = null
       await new Promise<void>((resolve) => s.close(() => resolve()))

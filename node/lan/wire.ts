@@ -85,8 +85,9 @@ export function readRecord (plain: Uint8Array): Reading | null {
   return { takenAt, topic, payload: plain.subarray(14 + topicBytes) }
 }
 
-// An acknowledgement of up to MAX_ACKED sequence numbers, sealed with the device's key.
-// `nonce` is for the shared test vectors; the node always draws a random one.
+// An acknowledgement of up to MAX_ACKED sequence numbers, sealed with the device's key;
+// with none, the answer to a reading too old for the window (acks.ts). `nonce` is for the
+// shared test vectors; the node always draws a random one.
 export function sealAck (deviceId: Uint8Array, key: Uint8Array, highest: number, sequences: readonly number[], nonce?: Uint8Array): Uint8Array {
   const plain = b4a.alloc(2 + 8 * sequences.length)
   new DataView(plain.buffer, plain.byteOffset, plain.byteLength).setUint16(0, sequences.length)

@@ -6,7 +6,9 @@ import { optionalWithFlag, type Codec } from './codec.ts'
 
 // Why a datagram was dropped, in wire order: a new reason goes last. The order of the
 // checks in node/lan/ingest.ts: size and kind, device, tag, sequence number, record,
-// route, window, and the bound on readings being stored.
+// route, window, and the bound on readings being stored. An unrouted-topic reading is
+// acknowledged all the same, and a too-old one answered with an empty acknowledgement
+// (docs/decisions/lan-ingest-wire.md).
 export const DROP_REASONS = [
   'oversized', 'truncated', 'unknown-kind', 'unknown-device', 'bad-tag', 'bad-sequence', 'bad-record',
   'unrouted-topic', 'too-old', 'far-future', 'overloaded'

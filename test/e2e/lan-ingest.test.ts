@@ -145,6 +145,49 @@ test('every kind of bad datagram is dropped and counted by reason, logged once, 
   t.deepEqual((await node.readFeed()).map((r) => r.packetId), [2000, 2004])
 })
 
+test('an authentic reading no rule routes is acknowledged; one below the window gets an empty acknowledgement, at most one a second; others nothing', async (t) => {
+  const { bootstrap } = await startTestnet(t)
+  const device = lanDevice('kitchen')
+  const node = await lanNode(t, bootstrap, [device])
+  const proc = await node.start()
+  const agent = await lanAgent(t, { keys: device, port: node.port })
+  const reading = (sequence: number, topic = 'meter/kitchen'): ReadingToSeal => ({ sequence, topic, payload: Buffer.from('1') })
+  await agent.send(reading(3000))
+  await agent.waitForAcks([3000])
+
+  // Not wanted by the rules: acknowledged (the agent would send it forever otherwise), not stored.
+  for (let i = 0; i < 3; i++) await agent.sendRaw(sealReading(device, reading(3001, 'kitchen/light')))
+  await agent.waitForAcks([3001])
+
+  // 300 authentic readings below the window, as a replay flood would send them.
+  const tooOld = sealReading(device, reading(1000))
+  const acksBefore = agent.acks.length
+  const started = Date.now()
+  for (let i = 0; i < 300; i++) await agent.sendRaw(tooOld)
+  const seconds = (Date.now() - started) / 1000
+  // Unauthentic, unknown or far ahead: never answered.
+  const badTag = sealReading(device, reading(3002))
+  badTag[badTag.byteLength - 1] ^= 1
+  await agent.sendRaw(badTag)
+  await agent.sendRaw(sealReading(newAgentKeys(), reading(1)))
+  await agent.sendRaw(sealReading(device, reading(3000 + 2 ** 20 + 1)))
+  await agent.send(reading(3002))
+  await agent.waitForAcks([3002])
+
+  const empty = agent.acks.slice(acksBefore).filter((a) => a.sequences.length === 0)
+  t.log(`${empty.length} empty acknowledgements for 300 datagrams too old, sent in ${seconds.toFixed(2)} s`)
+  t.true(empty.length >= 1, 'no empty acknowledgement')
+  t.true(empty.length <= 1 + Math.ceil(seconds), `${empty.length} empty acknowledgements in ${seconds} s`)
+  t.true(empty.every((a) => a.highest === 3000))
+  t.deepEqual(agent.acks.slice(acksBefore).filter((a) => a.sequences.length > 0).flatMap((a) => a.sequences), [3002], 'something else was acknowledged')
+  t.is(agent.strays, 0)
+  t.like(await node.lanStatus(), { stored: 2, dropped: { 'unrouted-topic': 3, 'too-old': 300, 'bad-tag': 1, 'unknown-device': 1, 'far-future': 1 } })
+  const unrouted = proc.events.filter((e) => e.event === 'lan-datagram-dropped' && e.reason === 'unrouted-topic')
+  t.deepEqual(unrouted.map((e) => [e.device, e.topic]), [['kitchen', 'kitchen/light']])
+  t.is((await proc.stop(3000)).code, 0)
+  t.deepEqual((await node.readFeed()).map((r) => r.packetId), [3000, 3002])
+})
+
 test('a device whose key file others may read is left out with its code and hint; the others keep working', async (t) => {
   const { bootstrap } = await startTestnet(t)
   const good = lanDevice('kitchen')

@@ -57,7 +57,7 @@ export function vectorCases (vectors: VectorFile = loadVectors()): VectorCase[] 
   }
   for (const v of vectors.acks) {
     add(`ack ${v.name}`, ['ack', v.key, v.deviceId, v.datagram],
-      v.refusal !== undefined ? `refused ${v.refusal}` : `ack ${v.highestSeq ?? ''} ${(v.seqs ?? []).join(',')}`)
+      v.refusal !== undefined ? `refused ${v.refusal}` : `ack ${v.highestSeq ?? ''} ${field((v.seqs ?? []).join(','))}`)
   }
   return cases
 }

@@ -51,6 +51,17 @@ test('more than 2^20 past the highest stored: far in the future', (t) => {
   t.is(w.place(500 + MAX_AHEAD + 1), 'far-future')
 })
 
+test('an agent numbering from 1 again after a lost queue: its numbers are held or too old; past the highest, where it renumbers to, is new', (t) => {
+  const w = createWindow()
+  for (let s = 1; s <= 3008; s++) w.mark(s)
+  // Held: the node acknowledges them as stored; too old: it answers with an empty
+  // acknowledgement. Either carries the highest, 3008, which tells the agent to renumber.
+  t.deepEqual([1, 1983, 1984, 3008].map((s) => w.place(s)), ['too-old', 'too-old', 'stored', 'stored'])
+  t.is(w.highest(), 3008)
+  t.is(w.place(w.highest() + 1), 'new', 'the renumbered readings are within reach of the far-future guard')
+  t.is(w.place(w.highest() + 4096), 'new')
+})
+
 test('a slot passed over belongs to its new number: an old mark never makes a new reading look stored', (t) => {
   const w = createWindow()
   w.mark(2)

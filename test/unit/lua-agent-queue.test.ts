@@ -2,48 +2,14 @@
 // over an in-memory file: what a restart reads back, torn ends, the size bound, dropping
 // the oldest, rare rewrites, and what is sent when.
 import test from 'ava'
-import { acknowledge as removeAcked, enqueue, openQueue, takeSeq, type Entry, type Queue, type QueueStore } from '../../targets/lua/agent/queue.ts'
+import { acknowledge as removeAcked, enqueue, openQueue, takeSeq, type Entry, type Queue } from '../../targets/lua/agent/queue.ts'
 import { dueToSend, markSent, MAX_IN_FLIGHT, MAX_RETRY_S, noteAck, retryDelayS } from '../../targets/lua/agent/send-window.ts'
+import { memoryStore, newFile, type MemoryFile } from '../helpers/memory-queue.ts'
 
 // As the agent's loop does with what an acknowledgement datagram names.
 function acknowledge (q: Queue, seqs: number[], now: number): number {
   noteAck(q, now)
   return removeAcked(q, seqs)
-}
-
-interface MemoryFile {
-  text: string | undefined
-  appends: number
-  appendedBytes: number
-  replaces: number
-  largest: number
-  failWrites: boolean
-}
-
-function memoryStore (file: MemoryFile): QueueStore {
-  const track = (): void => { file.largest = Math.max(file.largest, file.text?.length ?? 0) }
-  return {
-    read: () => file.text,
-    append: (text) => {
-      if (file.failWrites) return false
-      file.text = (file.text ?? '') + text
-      file.appends++
-      file.appendedBytes += text.length
-      track()
-      return true
-    },
-    replace: (text) => {
-      if (file.failWrites) return false
-      file.text = text
-      file.replaces++
-      track()
-      return true
-    }
-  }
-}
-
-function newFile (text?: string): MemoryFile {
-  return { text, appends: 0, appendedBytes: 0, replaces: 0, largest: 0, failWrites: false }
 }
 
 // A stand-in for a sealed datagram of `size` bytes: binary, with newlines and entry-like

@@ -126,6 +126,17 @@ test('100 random acknowledgements sealed by sodium open with the agent code', (t
   }
 })
 
+test('an empty acknowledgement sealed by sodium opens with the agent code to the node\'s highest and no sequence', (t) => {
+  const key = randomBytes(32)
+  const deviceId = randomBytes(8)
+  const nonce = randomBytes(24)
+  const header = Buffer.concat([Buffer.from([0x02]), deviceId, Buffer.from('0000000000000bc0', 'hex')])
+  const datagram = Buffer.concat([header, nonce, sodiumSeal(key, nonce, header, Buffer.from([0, 0]))])
+  t.deepEqual(openAck(list(key), list(deviceId), list(datagram)), { ok: true, ack: { highestSeq: 3008, seqs: [] } })
+  const countOnly = Buffer.concat([header, nonce, sodiumSeal(key, nonce, header, Buffer.from([0, 1]))])
+  t.deepEqual(openAck(list(key), list(deviceId), list(countOnly)), { ok: false, refusal: 'BAD_COUNT' })
+})
+
 test('a reading without 24 random bytes is refused as a value, not thrown', (t) => {
   const reading = { seq: 1, timeMs: 1, topic: [0x74], payload: [] }
   t.deepEqual(sealReading(list(randomBytes(32)), list(randomBytes(8)), reading, noRandomness), { ok: false, refusal: 'NO_RANDOMNESS' })

@@ -69,7 +69,8 @@ export function openAck (keys: AgentKeys, datagram: Uint8Array): Ack | null {
     return null
   }
   const count = plain.readUInt16BE(0)
-  if (count < 1 || count > 64 || plain.byteLength !== 2 + 8 * count) return null
+  // Count 0: the node's answer to a reading too old for its window.
+  if (count > 64 || plain.byteLength !== 2 + 8 * count) return null
   return { highest: readUint64(datagram, 1 + ID_BYTES), sequences: Array.from({ length: count }, (_, i) => readUint64(plain, 2 + 8 * i)) }
 }
 

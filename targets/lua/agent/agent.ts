@@ -6,8 +6,9 @@ import { type AgentConfig } from './config.ts'
 import { receiveAcks } from './link.ts'
 import { logEvent } from './log.ts'
 import { mqttAck, mqttDrop, mqttReceive, mqttTick, mqttWakeAt, type Mqtt } from './mqtt-client.ts'
-import { acknowledge, enqueue, type Queue } from './queue.ts'
+import { enqueue, type Queue } from './queue.ts'
 import { type Device, type Reading, sealReadings } from './readings.ts'
+import { type Renumbered, takeAcks } from './renumber.ts'
 import { readSensors } from './sensors.ts'
 import { dueToSend, markSent, noteAck } from './send-window.ts'
 
@@ -21,6 +22,7 @@ export interface Counters {
   refused: number
   sensorFailures: number
   fromBroker: number
+  renumbered: number
 }
 
 export interface Agent {
@@ -36,7 +38,7 @@ export interface Agent {
 }
 
 export function newCounters (): Counters {
-  return { queued: 0, sent: 0, acked: 0, retransmitted: 0, droppedFull: 0, badAcks: 0, refused: 0, sensorFailures: 0, fromBroker: 0 }
+  return { queued: 0, sent: 0, acked: 0, retransmitted: 0, droppedFull: 0, badAcks: 0, refused: 0, sensorFailures: 0, fromBroker: 0, renumbered: 0 }
 }
 
 // Seals and appends; false when the queue could not be written (nothing was queued then).
@@ -99,11 +101,26 @@ function receiveFromNode (a: Agent, now: number): void {
     a.counters.badAcks++
     logEvent('bad-ack', 'reason', received.bad[i], 'total', a.counters.badAcks)
   }
-  if (received.acks === 0) return
+  if (received.acks.length === 0) return
   noteAck(a.queue, now)
-  const acked = acknowledge(a.queue, received.seqs)
-  a.counters.acked += acked
-  logEvent('acked', 'count', acked, 'node_highest', received.highestSeq, 'in_queue', a.queue.liveCount)
+  const taken = takeAcks(a.queue, a.device, received.acks)
+  for (let i = 0; i < taken.renumbered.length; i++) logRenumbered(a, taken.renumbered[i])
+  if (taken.applied === 0) return
+  a.counters.acked += taken.acked
+  logEvent('acked', 'count', taken.acked, 'node_highest', taken.nodeHighest, 'in_queue', a.queue.liveCount)
+}
+
+// The node had numbers from this device at or above this agent's: its queue was lost and
+// the numbering began again (renumber.ts). What is queued goes out under new numbers.
+function logRenumbered (a: Agent, r: Renumbered): void {
+  if (!r.ok) {
+    logEvent('renumber-failed', 'reason', r.reason, 'node_highest', r.nodeHighest, 'next_seq', r.oldNextSeq)
+    return
+  }
+  a.counters.renumbered++
+  a.counters.droppedFull += r.dropped
+  logEvent('renumbered', 'node_highest', r.nodeHighest, 'old_next_seq', r.oldNextSeq, 'first_seq', r.firstSeq, 'next_seq', r.nextSeq,
+    'readings', r.readings, 'unreadable', r.unreadable, 'dropped', r.dropped)
 }
 
 function receiveFromBroker (a: Agent, m: Mqtt, now: number): void {
@@ -125,7 +142,7 @@ export function logStats (a: Agent): void {
   const c = a.counters
   logEvent('stats', 'queued', c.queued, 'sent', c.sent, 'acked', c.acked, 'retransmitted', c.retransmitted,
     'dropped_full', c.droppedFull, 'bad_acks', c.badAcks, 'refused', c.refused, 'sensor_failures', c.sensorFailures,
-    'from_broker', c.fromBroker, 'in_queue', a.queue.liveCount, 'in_flight', a.queue.inFlight, 'queue_bytes', a.queue.fileBytes,
+    'from_broker', c.fromBroker, 'renumbered', c.renumbered, 'in_queue', a.queue.liveCount, 'in_flight', a.queue.inFlight, 'queue_bytes', a.queue.fileBytes,
     'mqtt', a.mqtt === undefined ? 'off' : a.mqtt.up ? 'up' : 'down')
 }
 

@@ -4,12 +4,11 @@
 import * as socket from 'socket'
 import { type Bytes } from './bytes.ts'
 import { toBytes } from './text.ts'
-import { openAck, type WireRefusal } from './wire.ts'
+import { type Ack, openAck, type WireRefusal } from './wire.ts'
 
 export interface Received {
-  seqs: number[]
-  highestSeq: number
-  acks: number
+  // In arrival order: each is judged on its own (renumber.ts).
+  acks: Ack[]
   bad: WireRefusal[]
 }
 
@@ -24,7 +23,7 @@ export function openLink (host: string, port: number): socket.UdpSocket | string
 
 // Every acknowledgement waiting on the socket (up to 256 datagrams a call).
 export function receiveAcks (udp: socket.UdpSocket, key: Bytes, deviceId: Bytes): Received {
-  const out: Received = { seqs: [], highestSeq: 0, acks: 0, bad: [] }
+  const out: Received = { acks: [], bad: [] }
   for (let i = 0; i < 256; i++) {
     const [data, err] = udp.receive(2048)
     if (data === undefined) {
@@ -37,9 +36,7 @@ export function receiveAcks (udp: socket.UdpSocket, key: Bytes, deviceId: Bytes)
       out.bad.push(opened.refusal)
       continue
     }
-    out.acks++
-    out.highestSeq = Math.max(out.highestSeq, opened.ack.highestSeq)
-    for (let j = 0; j < opened.ack.seqs.length; j++) out.seqs.push(opened.ack.seqs[j])
+    out.acks.push(opened.ack)
   }
   return out
 }

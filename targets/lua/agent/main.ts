@@ -10,6 +10,7 @@ import { logEvent } from './log.ts'
 import { newMqtt } from './mqtt-client.ts'
 import { openQueue } from './queue.ts'
 import { urandomBytes } from './random.ts'
+import { startProbing } from './renumber.ts'
 
 const DEFAULT_CONFIG = '/etc/config/roost-agent'
 
@@ -46,6 +47,9 @@ function main (): void {
 
   const opened = openQueue(folderStore(config.queueDir), config.queueMaxBytes)
   if (!opened.ok) return fail(`cannot write the queue in ${config.queueDir}`)
+  // Numbering from 1 with no queue: a lost queue, or the first start. Either way the
+  // node's first answer says which (renumber.ts).
+  if (opened.fresh) startProbing(opened.queue, 0)
   const udp = openLink(config.nodeHost, config.nodePort)
   if (typeof udp === 'string') return fail(udp)
   const agent = {
@@ -58,7 +62,8 @@ function main (): void {
     failing: {}
   }
   logEvent('start', 'config', configFile, 'node', `${config.nodeHost}:${config.nodePort}`, 'queue', config.queueDir,
-    'in_queue', opened.queue.liveCount, 'next_seq', opened.queue.nextSeq, 'cut_bytes', opened.cutBytes, 'dropped', opened.dropped)
+    'in_queue', opened.queue.liveCount, 'next_seq', opened.queue.nextSeq, 'cut_bytes', opened.cutBytes, 'dropped', opened.dropped,
+    'new_queue', opened.fresh ? 1 : 0)
   logStats(agent)
   runAgent(agent)
 }

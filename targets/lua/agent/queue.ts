@@ -10,7 +10,10 @@
 // one: when the dead part (acknowledged readings and ack lines) passes half of a file of a
 // quarter of the bound or more, and when a reading would not fit. A torn last entry
 // (the agent died while appending) is cut off at start. The next sequence number is the
-// header's or one past the last reading's, so no number is ever handed out twice.
+// header's or one past the last reading's, so no number is ever handed out twice. The
+// one change to what is queued besides appends and acknowledgements, renumbering after a
+// lost queue (renumber.ts), is a rewrite too: a crash leaves the readings under their
+// old numbers or under their new ones, never some of each.
 //
 // The file access is a QueueStore, so the same code runs on flash under Lua and in memory
 // in test/unit/lua-agent-queue.test.ts.
@@ -56,6 +59,10 @@ export interface Queue {
   // first (send-window.ts).
   inFlight: number
   lastAckAt: number
+  // While the numbering is new (renumber.ts), one reading at a time is sent, and sentTop
+  // is the highest number sent since.
+  probing: boolean
+  sentTop: number
 }
 
 export interface Entry {
@@ -174,7 +181,10 @@ function makeRoom (q: Queue, bytes: number): number {
 }
 
 export function newQueue (store: QueueStore, maxBytes: number): Queue {
-  return { store, maxBytes, nextSeq: 1, live: {}, order: [], head: 0, holes: 0, liveCount: 0, liveBytes: 0, fileBytes: 0, headerBytes: 0, inFlight: 0, lastAckAt: 0 }
+  return {
+    store, maxBytes, nextSeq: 1, live: {}, order: [], head: 0, holes: 0, liveCount: 0, liveBytes: 0, fileBytes: 0, headerBytes: 0, inFlight: 0, lastAckAt: 0,
+    probing: false, sentTop: 0
+  }
 }
 
 export interface OpenResult {
@@ -184,6 +194,9 @@ export interface OpenResult {
   // Bytes of a torn or unreadable end cut off; readings dropped to fit a smaller bound.
   cutBytes: number
   dropped: number
+  // No queue was there (or none that could be read): numbering starts at 1 here, which
+  // the node may already have had from this device (renumber.ts).
+  fresh: boolean
 }
 
 // Reads the entries after the header; returns where the last whole one ends.
@@ -216,13 +229,13 @@ function load (q: Queue, text: string, at: number): number {
 export function openQueue (store: QueueStore, maxBytes: number): OpenResult {
   const q = newQueue(store, maxBytes)
   const text = store.read()
-  if (text === undefined) return { queue: q, ok: compact(q), cutBytes: 0, dropped: 0 }
+  if (text === undefined) return { queue: q, ok: compact(q), cutBytes: 0, dropped: 0, fresh: true }
   const headerEnd = text.indexOf('\n')
   const header = fieldsOf(text.substring(0, headerEnd < 0 ? 0 : headerEnd))
   const headerSeq = header.length === 3 && header[0] === MAGIC && header[1] === '1' ? parseWhole(header[2]) : undefined
   // Only flash that lost what it held gets here (the header is only ever renamed into
   // place whole): start afresh rather than not at all.
-  if (headerSeq === undefined) return { queue: q, ok: compact(q), cutBytes: text.length, dropped: 0 }
+  if (headerSeq === undefined) return { queue: q, ok: compact(q), cutBytes: text.length, dropped: 0, fresh: true }
   q.nextSeq = headerSeq
   q.headerBytes = headerEnd + 1
   const end = load(q, text, headerEnd + 1)
@@ -237,7 +250,7 @@ export function openQueue (store: QueueStore, maxBytes: number): OpenResult {
   } else if (end < text.length) {
     ok = compact(q)
   }
-  return { queue: q, ok, cutBytes: text.length - end, dropped: Math.max(dropped, 0) }
+  return { queue: q, ok, cutBytes: text.length - end, dropped: Math.max(dropped, 0), fresh: false }
 }
 
 export function takeSeq (q: Queue): number {
@@ -304,4 +317,47 @@ export function acknowledge (q: Queue, seqs: number[]): number {
     q.fileBytes += line.length
   }
   return removed.length
+}
+
+// The live readings, oldest first.
+export function queuedReadings (q: Queue): Queued[] {
+  const order = liveOrder(q)
+  const out: Queued[] = []
+  for (let i = 0; i < order.length; i++) out.push(q.live[order[i]] as Queued)
+  return out
+}
+
+// Replaces every queued reading with `entries` (in their order, none sent yet) and the next
+// number with `nextSeq`, in one rewrite. Longer numbers make longer entries: should they
+// take the file past its bound, the oldest are dropped. Returns how many were dropped, or
+// -1 when the rewrite failed (and nothing changed).
+export function replaceReadings (q: Queue, entries: Entry[], nextSeq: number): number {
+  const header = headerText(nextSeq)
+  const texts: string[] = []
+  let bytes = header.length
+  for (let i = 0; i < entries.length; i++) {
+    texts.push(recordText(entries[i]))
+    bytes += texts[i].length
+  }
+  let first = 0
+  while (bytes > q.maxBytes && first < entries.length) {
+    bytes -= texts[first].length
+    first++
+  }
+  const parts = [header]
+  for (let i = first; i < entries.length; i++) parts.push(texts[i])
+  const text = parts.join('')
+  if (!q.store.replace(text)) return -1
+  q.live = {}
+  q.order = []
+  q.head = 0
+  q.holes = 0
+  q.liveCount = 0
+  q.liveBytes = 0
+  q.inFlight = 0
+  q.nextSeq = nextSeq
+  for (let i = first; i < entries.length; i++) addLive(q, entries[i], texts[i].length)
+  q.fileBytes = text.length
+  q.headerBytes = header.length
+  return first
 }

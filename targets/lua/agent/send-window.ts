@@ -1,10 +1,14 @@
 // When each queued reading goes out: the oldest first, at most MAX_IN_FLIGHT sent and not
 // acknowledged, each sent again after 1, 2, 4 ... seconds (at most a minute apart) until
-// an acknowledgement names it. Runs under Node too (test/unit/lua-agent-queue.test.ts).
+// an acknowledgement names it. While the numbering is new (renumber.ts) one reading is
+// out at a time, sent again at most PROBE_RETRY_S apart: one datagram costs nothing, and
+// everything else waits for its answer. Runs under Node too
+// (test/unit/lua-agent-queue.test.ts).
 import { type Queue, type Queued, tidyOrder } from './queue.ts'
 
 export const MAX_IN_FLIGHT = 32
 export const MAX_RETRY_S = 60
+export const PROBE_RETRY_S = 2
 
 // The first acknowledgement after a silence (the node back) makes the readings already
 // sent again (backing off) go now; readings sent once are left alone, their acks may be
@@ -38,6 +42,7 @@ export function dueToSend (q: Queue, now: number): Due {
   const records: Queued[] = []
   let wakeAt: number | undefined
   let inFlight = q.inFlight
+  const maxInFlight = q.probing ? 1 : MAX_IN_FLIGHT
   for (let i = q.head; i < q.order.length; i++) {
     const record = q.live[q.order[i]]
     if (record === undefined) continue
@@ -46,7 +51,7 @@ export function dueToSend (q: Queue, now: number): Due {
       else if (wakeAt === undefined || record.nextAt < wakeAt) wakeAt = record.nextAt
       continue
     }
-    if (inFlight >= MAX_IN_FLIGHT) break
+    if (inFlight >= maxInFlight) break
     records.push(record)
     inFlight++
   }
@@ -55,6 +60,8 @@ export function dueToSend (q: Queue, now: number): Due {
 
 export function markSent (q: Queue, record: Queued, now: number): void {
   if (record.attempts === 0) q.inFlight++
+  if (record.seq > q.sentTop) q.sentTop = record.seq
   record.attempts++
-  record.nextAt = now + retryDelayS(record.attempts)
+  const delay = retryDelayS(record.attempts)
+  record.nextAt = now + (q.probing && delay > PROBE_RETRY_S ? PROBE_RETRY_S : delay)
 }

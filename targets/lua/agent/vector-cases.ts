@@ -10,7 +10,7 @@
 //   open KEY NONCE AAD SEALED            -> ok HEX | fail
 //   reading KEY DEVICE_ID NONCE SEQ TIME_MS TOPIC PAYLOAD  -> ok HEX | refused CODE
 //        (NONCE "random" takes it from the runtime's random source)
-//   ack KEY DEVICE_ID DATAGRAM           -> ack HIGHEST SEQ,SEQ,... | refused CODE
+//   ack KEY DEVICE_ID DATAGRAM           -> ack HIGHEST SEQ,SEQ,... (- for none) | refused CODE
 //   repeat N LINE                        -> ok SECONDS (LINE run N times; for benchmarks)
 import { aeadOpen, aeadSeal } from './aead.ts'
 import { type Bytes } from './bytes.ts'
@@ -66,7 +66,8 @@ function runFields (f: string[], runtime: Runtime): string {
   }
   if (op === 'ack') {
     const opened = openAck(fromHex(f[1]), fromHex(f[2]), fromHex(f[3]))
-    return opened.ok ? `ack ${opened.ack.highestSeq} ${opened.ack.seqs.join(',')}` : 'refused ' + opened.refusal
+    if (!opened.ok) return 'refused ' + opened.refusal
+    return `ack ${opened.ack.highestSeq} ${opened.ack.seqs.length === 0 ? '-' : opened.ack.seqs.join(',')}`
   }
   if (op === 'repeat') {
     const rest: string[] = []

@@ -1,5 +1,6 @@
 // The LAN ingest datagrams as docs/decisions/lan-ingest-wire.md defines them: the agent
-// seals readings and opens acknowledgements. Refusals are returned as values, never
+// seals readings (and seals a queued one again under a new number) and opens
+// acknowledgements. Refusals are returned as values, never
 // thrown, so the agent's loop in Lua counts and logs them without pcall.
 import { aeadOpen, aeadSeal, KEY_BYTES, NONCE_BYTES, TAG_BYTES } from './aead.ts'
 import { append, type Bytes, copyOf, pushUintBE, readUintBE } from './bytes.ts'
@@ -18,7 +19,8 @@ const HEADER_BYTES = 1 + DEVICE_ID_BYTES + 8
 const SEALED_OVERHEAD = HEADER_BYTES + NONCE_BYTES + TAG_BYTES
 // time, topic length, payload length
 const RECORD_OVERHEAD = 8 + 2 + 4
-const ACK_MIN_BYTES = SEALED_OVERHEAD + 2 + 8
+// An empty acknowledgement: the count alone.
+const ACK_MIN_BYTES = SEALED_OVERHEAD + 2
 // Sequence numbers and times stay below 2^53, where JS numbers are exact.
 const MAX_SAFE = 9007199254740991
 
@@ -41,9 +43,11 @@ export type RandomBytes = (count: number) => Bytes | undefined
 export type SealResult = { ok: true, datagram: Bytes } | { ok: false, refusal: WireRefusal }
 
 export interface Ack {
-  // The highest sequence number the node has stored for this device (for the log).
+  // The highest sequence number the node has stored for this device: at or above the
+  // agent's next number, it shows the agent's numbering restarted (renumber.ts).
   highestSeq: number
-  // The readings this acknowledgement covers.
+  // The readings this acknowledgement covers; none when the node answers a reading too
+  // old for its window.
   seqs: number[]
 }
 
@@ -75,23 +79,47 @@ function checkReading (key: Bytes, deviceId: Bytes, reading: Reading): WireRefus
   return undefined
 }
 
+// The header and a fresh nonce around a sealed record.
+function sealRecord (key: Bytes, deviceId: Bytes, seq: number, record: Bytes, randomBytes: RandomBytes): SealResult {
+  const nonce = randomBytes(NONCE_BYTES)
+  if (nonce === undefined || nonce.length !== NONCE_BYTES) return { ok: false, refusal: 'NO_RANDOMNESS' }
+  const header: Bytes = [KIND_READING]
+  append(header, deviceId)
+  pushUintBE(header, seq, 8)
+  const sealed = aeadSeal(key, nonce, header, record)
+  return { ok: true, datagram: append(append(header, nonce), sealed) }
+}
+
 export function sealReading (key: Bytes, deviceId: Bytes, reading: Reading, randomBytes: RandomBytes): SealResult {
   const refusal = checkReading(key, deviceId, reading)
   if (refusal !== undefined) return { ok: false, refusal }
-  const nonce = randomBytes(NONCE_BYTES)
-  if (nonce === undefined || nonce.length !== NONCE_BYTES) return { ok: false, refusal: 'NO_RANDOMNESS' }
-
-  const header: Bytes = [KIND_READING]
-  append(header, deviceId)
-  pushUintBE(header, reading.seq, 8)
   const record: Bytes = []
   pushUintBE(record, reading.timeMs, 8)
   pushUintBE(record, reading.topic.length, 2)
   append(record, reading.topic)
   pushUintBE(record, reading.payload.length, 4)
   append(record, reading.payload)
-  const sealed = aeadSeal(key, nonce, header, record)
-  return { ok: true, datagram: append(append(header, nonce), sealed) }
+  return sealRecord(key, deviceId, reading.seq, record, randomBytes)
+}
+
+// A reading datagram this device sealed, opened with its key and sealed again under
+// another sequence number with a fresh nonce: the same record (time, topic, payload).
+// BAD_TAG when it does not open: not sealed with this key for this device, or damaged.
+export function resealReading (key: Bytes, deviceId: Bytes, datagram: Bytes, seq: number, randomBytes: RandomBytes): SealResult {
+  if (key.length !== KEY_BYTES) return { ok: false, refusal: 'BAD_KEY' }
+  if (deviceId.length !== DEVICE_ID_BYTES) return { ok: false, refusal: 'BAD_DEVICE_ID' }
+  if (!isWhole(seq, 1)) return { ok: false, refusal: 'BAD_SEQ' }
+  if (datagram.length < SEALED_OVERHEAD + RECORD_OVERHEAD || datagram.length > MAX_DATAGRAM_BYTES) return { ok: false, refusal: 'BAD_LENGTH' }
+  for (let i = 0; i < DEVICE_ID_BYTES; i++) {
+    if (datagram[1 + i] !== deviceId[i]) return { ok: false, refusal: 'OTHER_DEVICE' }
+  }
+  // Acknowledgements are sealed with the same key: only a reading is taken.
+  if (datagram[0] !== KIND_READING) return { ok: false, refusal: 'BAD_TAG' }
+  const header = copyOf(datagram, 0, HEADER_BYTES)
+  const nonce = copyOf(datagram, HEADER_BYTES, HEADER_BYTES + NONCE_BYTES)
+  const record = aeadOpen(key, nonce, header, copyOf(datagram, HEADER_BYTES + NONCE_BYTES, datagram.length))
+  if (record === undefined) return { ok: false, refusal: 'BAD_TAG' }
+  return sealRecord(key, deviceId, seq, record, randomBytes)
 }
 
 // A sequence number of 8 bytes at `at`, or undefined from 2^53 on (the top 11 bits set).
@@ -113,8 +141,9 @@ export function openAck (key: Bytes, deviceId: Bytes, datagram: Bytes): AckResul
   const list = aeadOpen(key, nonce, header, copyOf(datagram, HEADER_BYTES + NONCE_BYTES, datagram.length))
   if (list === undefined) return { ok: false, refusal: 'BAD_TAG' }
 
+  // Count 0 with nothing after it is the node's answer to a reading too old for its window.
   const count = readUintBE(list, 0, 2)
-  if (count < 1 || count > MAX_ACK_SEQS || list.length !== 2 + 8 * count) return { ok: false, refusal: 'BAD_COUNT' }
+  if (count > MAX_ACK_SEQS || list.length !== 2 + 8 * count) return { ok: false, refusal: 'BAD_COUNT' }
   const highestSeq = readSeq(header, 1 + DEVICE_ID_BYTES)
   if (highestSeq === undefined) return { ok: false, refusal: 'BAD_SEQ' }
   const seqs: number[] = []
