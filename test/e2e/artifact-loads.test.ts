@@ -7,11 +7,12 @@ import { spawn } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import test, { type ExecutionContext } from 'ava'
-import { BRIDGE_DEFAULTS, ROLES } from '../../node/config/types.ts'
+import { BRIDGE_DEFAULTS, LAN_INGEST_DEFAULTS, ROLES } from '../../node/config/types.ts'
 import { defaultConfig } from '../../targets/artifact.ts'
 import { BUNDLE_FILE, type Runtime } from '../../targets/bundle.ts'
 import { BARE_STATIC_ADDONS } from '../../targets/prebuilds.ts'
 import { loadBoard } from '../../tools/config/boards.ts'
+import { freeUdpPort } from '../../tools/harness/lan-agent.ts'
 import { nodeCommand, writeConfig } from '../../tools/harness/local-node.ts'
 import { watchNode } from '../../tools/harness/node-process.ts'
 import { sharedArtifact } from '../helpers/artifacts.ts'
@@ -59,7 +60,8 @@ async function traceEveryRole (t: ExecutionContext, runtime: Runtime): Promise<{
     dataDir: path.join(work, 'node'),
     bootstrap,
     roles: [...ROLES],
-    bridge: { ...BRIDGE_DEFAULTS, broker: tlsUrl, caFile: pki.ca, clientId: null, username: null, password: null, rules: [{ filter: 'home/#', feed: 'home', decoder: 'text' }], commandTopics: [] }
+    bridge: { ...BRIDGE_DEFAULTS, broker: tlsUrl, caFile: pki.ca, clientId: null, username: null, password: null, rules: [{ filter: 'home/#', feed: 'home', decoder: 'text' }], commandTopics: [] },
+    lanIngest: { ...LAN_INGEST_DEFAULTS, host: '127.0.0.1', port: await freeUdpPort(), devices: [] }
   })
   const { command, args } = nodeCommand(outDir, runtime, configFile)
   const trace = path.join(work, 'trace')
@@ -78,6 +80,7 @@ async function traceEveryRole (t: ExecutionContext, runtime: Runtime): Promise<{
   })
   await node.waitFor('ready', 60_000)
   await node.waitFor('broker-connected', 30_000)
+  await node.waitFor('lan-ingest-listening', 30_000)
   stopNode()
   t.deepEqual(await node.exited(10_000), { code: 0, signal: null }, node.lastLog())
   return { outDir, opened: openedUnder(trace, outDir) }
