@@ -111,6 +111,8 @@ export async function benchAgent (opts: AgentOptions): Promise<AgentFigures> {
         idleS: opts.idleMs / 1000,
         idleRssMiB: mib(median(bursts.map((b) => b.idleRssKb))),
         allIdleRssMiB: bursts.map((b) => mib(b.idleRssKb)),
+        idleAnonMiB: median(bursts.map((b) => b.idleAnonMiB)),
+        idleFileMiB: median(bursts.map((b) => b.idleFileMiB)),
         burstMaxRssMiB: mib(median(bursts.map((b) => b.maxRssKb))),
         allBurstMaxRssMiB: bursts.map((b) => mib(b.maxRssKb))
       },

@@ -13,12 +13,15 @@ import { startLanReceiver } from '../../harness/lan-receiver.ts'
 import { startLuaAgent, writeAgentConfig, type AgentProcess } from '../../harness/lua-agent.ts'
 import { startLinePublisher, startMosquitto, stopProcess } from '../../harness/mosquitto.ts'
 import { sleep, until, withDeadline } from '../../harness/wait.ts'
-import { cpuMs, vmHwmKb, vmRssKb } from '../measure.ts'
+import { cpuMs, rssKinds, vmHwmKb, vmRssKb } from '../measure.ts'
 import type { Closers } from '../section.ts'
 import { TOPIC } from './sealing.ts'
 
 export interface BurstSample {
   idleRssKb: number
+  // Of it, the agent's own pages, and pages of mapped files (lua5.3, LuaSocket, libc).
+  idleAnonMiB: number
+  idleFileMiB: number
   maxRssKb: number
   cpuMs: number
   burstMs: number
@@ -86,6 +89,7 @@ export async function agentBurst (opts: BurstOptions, name: string, opened: Clos
     SUBSCRIBE_TIMEOUT_MS + 1000, () => lastLines(agent))
   await sleep(opts.idleMs)
   const idleRssKb = vmRssKb(pid)
+  const idleKinds = rssKinds(pid)
 
   const acked = eventCounter(agent, 'acked')
   const retransmitted = eventCounter(agent, 'retransmit')
@@ -119,7 +123,7 @@ export async function agentBurst (opts: BurstOptions, name: string, opened: Clos
     throw HarnessError.CHECK_FAILED(`agent bench: ${opts.readings} readings published, the receiver opened ${unique.size} ` +
       `(${payloads.size} payloads, ${receiver.invalid} invalid datagrams); ${lastLines(agent)}`)
   }
-  return { idleRssKb, maxRssKb, cpuMs: cpuUsed, burstMs, retransmitted: retransmitted() }
+  return { idleRssKb, idleAnonMiB: idleKinds.anonMiB, idleFileMiB: idleKinds.fileMiB, maxRssKb, cpuMs: cpuUsed, burstMs, retransmitted: retransmitted() }
 }
 
 // lua5.3 that has loaded LuaSocket and sleeps: the part of the agent's RSS that any

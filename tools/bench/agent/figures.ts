@@ -28,6 +28,10 @@ export interface MemoryFigures {
   idleS: number
   idleRssMiB: number
   allIdleRssMiB: number[]
+  // Of the idle RSS, the agent's own (anonymous) pages and those of mapped files: the
+  // interpreter, LuaSocket and the C library (glibc here, musl on OpenWrt) (medians).
+  idleAnonMiB: number
+  idleFileMiB: number
   // VmHWM after the burst: the most the agent ever held (median of the runs).
   burstMaxRssMiB: number
   allBurstMaxRssMiB: number[]

@@ -22,7 +22,8 @@ export function agentReport (f: AgentFigures): string {
     ...f.packages.map(packageRow),
     '  (installed: the files the package puts on flash; Installed-Size: the bytes its control file declares, tar headers included)',
     `memory under ${m.budgetBoard}'s memory_budget_mb of ${m.budgetMiB} MiB: lua5.3 with LuaSocket alone ${mib(m.luaSocketOnlyRssMiB)}; ` +
-      `the agent connected and idle ${m.idleS} s ${mib(m.idleRssMiB)} RSS (every run: ${every(m.allIdleRssMiB, (n) => n.toFixed(1))}); ` +
+      `the agent connected and idle ${m.idleS} s ${mib(m.idleRssMiB)} RSS (every run: ${every(m.allIdleRssMiB, (n) => n.toFixed(1))}; ` +
+      `anonymous ${mib(m.idleAnonMiB)}, file-backed ${mib(m.idleFileMiB)}); ` +
       `through ${count(f.readings)} readings at most ${mib(m.burstMaxRssMiB)} (VmHWM; every run: ${every(m.allBurstMaxRssMiB, (n) => n.toFixed(1))})`,
     `CPU: ${c.secondsPer1000.toFixed(2)} s per 1,000 readings, first publish to last acknowledgement, broker → sealed → acknowledged ` +
       `(utime + stime; every run: ${every(c.allSecondsPer1000, (n) => n.toFixed(3))}); the burst took ${count(c.burstMs)} ms wall-clock ` +
