@@ -71,3 +71,24 @@ function splitPath (entryPath: string): { name: string, prefix: string } {
   }
   throw BuildError.TAR_PATH_TOO_LONG(entryPath)
 }
+
+export interface TarFile { path: string, data: Buffer }
+
+// The regular files of a ustar archive as tar() writes it (folders are skipped): for
+// reading back what a package holds, e.g. the bench's installed size of an .ipk.
+export function tarFiles (archive: Buffer): TarFile[] {
+  const files: TarFile[] = []
+  for (let at = 0; at + BLOCK <= archive.length;) {
+    const block = archive.subarray(at, at + BLOCK)
+    if (block.every((byte) => byte === 0)) break
+    const field = (offset: number, length: number): string => block.toString('utf8', offset, offset + length).replace(/\0[^]*$/, '')
+    const size = parseInt(field(124, 12).trim() || '0', 8)
+    const prefix = field(345, 155)
+    const name = field(0, 100)
+    if (block[156] === 0x30 || block[156] === 0) {
+      files.push({ path: prefix === '' ? name : `${prefix}/${name}`, data: archive.subarray(at + BLOCK, at + BLOCK + size) })
+    }
+    at += BLOCK + size + padding(size)
+  }
+  return files
+}

@@ -6,6 +6,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import test, { type ExecutionContext } from 'ava'
+import { benchAgent } from '../../tools/bench/agent/agent.ts'
 import { benchBridge } from '../../tools/bench/bridge/bridge.ts'
 import { benchFleet } from '../../tools/bench/fleet.ts'
 import { benchLan } from '../../tools/bench/lan.ts'
@@ -166,4 +167,22 @@ test.serial('the lan section streams reading datagrams into the node until each 
   t.is(lan.allMsgPerS.length, 1)
   t.deepEqual(steps.slice(1), ['lan run 1/1'])
   reportShowsEveryFigure(t, { node: null, bridge: null, storage: null, fleet: null, lan })
+})
+
+test.serial('the agent section builds both routers\' packages, runs the shipped agent under lua5.3 through a burst from Mosquitto until every reading is acknowledged, and seals under Lua and sodium; the report shows every figure', async (t) => {
+  const { figures: agent, steps } = await section(t, (progress) => benchAgent({ readings: 50, seals: 20, idleMs: 500, runs: 1, progress }))
+  t.deepEqual(Object.keys(JSON.parse(renderJson({ node: null, bridge: null, storage: null, fleet: null, lan: null, agent }))), ['agent'])
+  t.like(agent, { readings: 50, runs: 1, memory: { budgetBoard: 'tplink-archer-c7-v5', budgetMiB: 4, idleS: 0.5 }, sealing: { readings: 20, topicBytes: 24, payloadBytes: 5 } })
+  t.deepEqual(agent.packages.map((p) => p.board), ['tplink-archer-c7-v5', 'linksys-wrt3200acm'])
+  for (const p of agent.packages) {
+    t.true(p.ipkBytes > 0 && p.luaBytes > 0 && p.installedBytes > p.luaBytes && p.installedSizeField > p.installedBytes, JSON.stringify(p))
+    t.regex(p.file, new RegExp(`^roost-agent_.*_${p.openwrtArch}\\.ipk$`))
+  }
+  const m = agent.memory
+  t.true(m.luaSocketOnlyRssMiB > 0 && m.idleRssMiB > 0 && m.burstMaxRssMiB >= m.idleRssMiB, JSON.stringify(m))
+  t.true(agent.cpu.secondsPer1000 >= 0 && agent.cpu.burstMs > 0, JSON.stringify(agent.cpu))
+  t.true(agent.sealing.luaPerS > 0 && agent.sealing.sodiumPerS > 0 && agent.sealing.sodiumToLua > 0, JSON.stringify(agent.sealing))
+  t.deepEqual(steps, ['agent: building the package for tplink-archer-c7-v5', 'agent: building the package for linksys-wrt3200acm',
+    'agent: lua5.3 with LuaSocket alone', 'agent run 1/1 (idle 0.5 s, then 50 readings from Mosquitto)', 'agent sealing run 1/1 (20 readings, lua5.3 and sodium)'])
+  reportShowsEveryFigure(t, { node: null, bridge: null, storage: null, fleet: null, lan: null, agent })
 })

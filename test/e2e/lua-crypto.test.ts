@@ -1,12 +1,13 @@
 // The agent's crypto and wire format compiled to Lua 5.3 and run by the real lua5.3: the
 // same vector file and the same case lines as test/unit/lua-crypto.test.ts, compared byte
-// for byte, failures included; random cases against sodium; and the build itself.
+// for byte, failures included; random cases against sodium; the build itself; and the bench's seal-bench entry.
 import test from 'ava'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import sodium from 'sodium-universal'
 import { buildLuaBundle, type LuaLibImport } from '../../targets/lua/build.ts'
+import { buildSealBench, luaSeal, PAYLOAD, TOPIC } from '../../tools/bench/agent/sealing.ts'
 import { field, loadVectors, randomBytes, sodiumOpenReading, sodiumSeal, vectorCases } from '../helpers/lan-ingest-vectors.ts'
 import { runTool } from '../helpers/system-tool.ts'
 import { tmpDir } from '../helpers/tmp.ts'
@@ -83,4 +84,15 @@ test('the Lua build is byte-identical twice and holds only what its entry import
     t.log(`Lua bundle of ${entry} in bytes: ${sizes.join(', ')} (none = without lualib)`)
   }
   t.log(`vectors checked: ${loadVectors().readings.length} readings, ${loadVectors().acks.length} acknowledgements`)
+})
+
+test('the seal-bench entry under lua5.3 seals a few readings as the agent does, prints one line, and its last datagram opens with sodium', async (t) => {
+  const file = buildSealBench(path.join(tmpDir(t), 'seal-bench.lua'))
+  const keys = { id: randomBytes(8).toString('hex'), key: randomBytes(32).toString('hex') }
+  const run = await luaSeal(file, 3, keys, 20_000)
+  t.deepEqual(run.last, { sequence: 3, topic: TOPIC, payload: PAYLOAD })
+  t.true(run.cpuSeconds >= 0)
+  const usage = runTool(t, 'lua5.3', [file, '0', keys.key, keys.id, TOPIC, PAYLOAD])
+  t.is(usage.code, 1)
+  t.regex(usage.stderr, /^seal-bench: usage: /)
 })

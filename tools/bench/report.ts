@@ -2,6 +2,7 @@
 // section, or JSON whose shape and key names the issue notes quote (the node section's
 // figures at the top level, the others under "bridge" and "storage").
 import type { Runtime } from '../../targets/bundle.ts'
+import { agentReport, type AgentFigures } from './agent/agent.ts'
 import type { BridgeFigures, IngestFigures, SubscriberFigures } from './bridge/figures.ts'
 import type { FleetFigures } from './fleet.ts'
 import type { LanFigures } from './lan.ts'
@@ -17,15 +18,17 @@ export interface BenchFigures {
   storage: StorageFigures | null
   fleet: FleetFigures | null
   lan: LanFigures | null
+  // Optional so that callers written before the section need not name it.
+  agent?: AgentFigures | null
 }
 
 export function renderJson (f: BenchFigures): string {
-  return JSON.stringify({ ...f.node, ...(f.bridge ? { bridge: f.bridge } : {}), ...(f.storage ? { storage: f.storage } : {}), ...(f.fleet ? { fleet: f.fleet } : {}), ...(f.lan ? { lan: f.lan } : {}) }, null, 2) + '\n'
+  return JSON.stringify({ ...f.node, ...(f.bridge ? { bridge: f.bridge } : {}), ...(f.storage ? { storage: f.storage } : {}), ...(f.fleet ? { fleet: f.fleet } : {}), ...(f.lan ? { lan: f.lan } : {}), ...(f.agent ? { agent: f.agent } : {}) }, null, 2) + '\n'
 }
 
 export function renderReport (f: BenchFigures): string {
   return (f.node ? nodeReport(f.node) : '') + (f.bridge ? bridgeReport(f.bridge) : '') + (f.storage ? storageReport(f.storage) : '') +
-    (f.fleet ? fleetReport(f.fleet) : '') + (f.lan ? lanReport(f.lan) : '')
+    (f.fleet ? fleetReport(f.fleet) : '') + (f.lan ? lanReport(f.lan) : '') + (f.agent ? agentReport(f.agent) : '')
 }
 
 function lanReport (f: LanFigures): string {

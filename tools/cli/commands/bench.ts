@@ -1,6 +1,7 @@
 // `roost bench`: flags → the options of each wanted section (tools/bench) → its figures
 // → the report or JSON (tools/bench/report.ts). Progress goes to stderr as each section
 // and run starts.
+import { benchAgent } from '../../bench/agent/agent.ts'
 import { benchBridge } from '../../bench/bridge/bridge.ts'
 import { benchFleet } from '../../bench/fleet.ts'
 import { benchLan } from '../../bench/lan.ts'
@@ -16,14 +17,17 @@ const spec = {
   details: 'Build time, bundle and artifact sizes, start-to-ready time and idle memory of the node on Bare\n' +
     'and on Node.js; the sensor bridge\'s ingest rate, reader latency and memory against Mosquitto;\n' +
     'the storage peer\'s replication rate against plain corestore and its memory with 1,000 cores;\n' +
-    'the reading datagrams a second the node takes from a LAN agent.',
-  usage: 'roost bench [--only node|bridge|storage|fleet|lan] [--runs N] [--bridge-messages N] [--storage-mib N] [--storage-cores N] [--storage-runs N] [--lan-readings N] [--lan-window N] [--json]',
+    'the reading datagrams a second the node takes from a LAN agent; the Lua agent\'s package size,\n' +
+    'memory and CPU time under lua5.3, and its sealing rate against sodium\'s.',
+  usage: 'roost bench [--only node|bridge|storage|fleet|lan|agent] [--runs N] [--bridge-messages N] [--storage-mib N] [--storage-cores N] [--storage-runs N] [--lan-readings N] [--lan-window N] [--agent-readings N] [--agent-seals N] [--json]',
   flags: {
     runs: { type: 'string', value: 'N', help: 'repetitions per measurement; medians are reported (default: 5)' },
     'bridge-messages': { type: 'string', value: 'N', help: 'readings per sensor-bridge ingest stream (default: 20000)' },
-    only: { type: 'string', multiple: true, value: 'SECTION', help: 'measure only this section: node, bridge, storage, fleet or lan (default: all)' },
+    only: { type: 'string', multiple: true, value: 'SECTION', help: 'measure only this section: node, bridge, storage, fleet, lan or agent (default: all)' },
     'lan-readings': { type: 'string', value: 'N', help: 'reading datagrams per LAN ingest run (default: 50000)' },
     'lan-window': { type: 'string', value: 'N', help: 'readings the LAN ingest agent keeps in flight (default: 512)' },
+    'agent-readings': { type: 'string', value: 'N', help: 'readings per burst from Mosquitto to the Lua agent (default: 1000)' },
+    'agent-seals': { type: 'string', value: 'N', help: 'readings sealed per sealing run, under Lua and with sodium (default: 5000)' },
     'fleet-devices': { type: 'string', value: 'N', help: 'devices provisioned in the fleet section (default: 200)' },
     'fleet-nodes': { type: 'string', value: 'N', help: 'running nodes the fleet section\'s fleet status asks (default: 50)' },
     'storage-mib': { type: 'string', value: 'N', help: 'size of the core replicated to the storage peer, in MiB (default: 256)' },
@@ -33,7 +37,7 @@ const spec = {
   }
 } as const
 
-const SECTIONS = ['node', 'bridge', 'storage', 'fleet', 'lan']
+const SECTIONS = ['node', 'bridge', 'storage', 'fleet', 'lan', 'agent']
 
 export const bench = defineCommand(spec, async (flags) => {
   const runs = intFlag('bench', 'runs', flags.runs, 5, 1, 50)
@@ -66,6 +70,16 @@ export const bench = defineCommand(spec, async (flags) => {
       ? await benchLan({
         readings: intFlag('bench', 'lan-readings', flags['lan-readings'], 50_000, 100, 10_000_000),
         window: intFlag('bench', 'lan-window', flags['lan-window'], 512, 1, 2048),
+        runs: Math.min(runs, 3),
+        progress: progressToStderr
+      })
+      : null,
+    agent: wanted('agent')
+      ? await benchAgent({
+        readings: intFlag('bench', 'agent-readings', flags['agent-readings'], 1000, 10, 1_000_000),
+        seals: intFlag('bench', 'agent-seals', flags['agent-seals'], 5000, 1, 10_000_000),
+        // The agent settles (connected, subscribed, nothing to do) well within this.
+        idleMs: 10_000,
         runs: Math.min(runs, 3),
         progress: progressToStderr
       })
