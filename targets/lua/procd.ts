@@ -13,7 +13,7 @@ export const AGENT_BIN = '/usr/bin/roost-agent'
 export const AGENT_INIT = '/etc/init.d/roost-agent'
 export const AGENT_UCI = '/etc/config/roost-agent'
 
-export function agentQueueDir (board: AgentBoard): string {
+export function agentQueueDir (board: Pick<AgentBoard, 'storagePath'>): string {
   return `${board.storagePath}/queue`
 }
 
