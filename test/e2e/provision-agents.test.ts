@@ -6,7 +6,7 @@
 // the bytes and times of every file; an agent added, rotated and removed; and the install
 // paths: deploy's plan for a router, its refusal of a host without opkg, and the node's
 // agent keys through deploy and roost package.
-import { execFileSync, spawn } from 'node:child_process'
+import { execFileSync, spawn, spawnSync } from 'node:child_process'
 import crypto from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
@@ -17,6 +17,7 @@ import { freeUdpPort } from '../../tools/harness/lan-agent.ts'
 import { watchNode } from '../../tools/harness/node-process.ts'
 import { startSshd } from '../../tools/harness/sshd.ts'
 import type { Inventory } from '../../tools/provision/layout.ts'
+import { makeBootFolder, TRIXIE } from '../helpers/boot-partition.ts'
 import { roost } from '../helpers/cli.ts'
 import { readFeed } from '../helpers/feeds.ts'
 import { startAgent } from '../helpers/lua-agent.ts'
@@ -234,7 +235,7 @@ test.serial('deploy of an agent router: --dry-run prints the files and commands;
   t.false(fs.existsSync('/etc/config/roost-agent.roost-new'), 'nothing copied')
 })
 
-test.serial('a node\'s agent keys go with it: deploy installs them into its data folder, roost package puts them in its .ipk', async (t) => {
+test.serial('a node\'s agent keys go with it: deploy installs them into its data folder, roost package and roost flash carry them', async (t) => {
   const { bootstrap } = await startTestnet(t)
   const s = setup(t, fleetYaml({ bootstrap: bootstrap[0] }))
   t.is((await s.run()).code, 0)
@@ -264,4 +265,17 @@ test.serial('a node\'s agent keys go with it: deploy installs them into its data
   execFileSync('tar', ['-xzf', path.join(r.out, 'packages', 'hub', file), '-C', unpacked])
   const listing = execFileSync('tar', ['-tvzf', path.join(unpacked, 'data.tar.gz')], { encoding: 'utf8' })
   t.regex(listing, /^-rw------- .* \.\/\S+\/lan-keys\/attic\.key$/m)
+
+  // A Raspberry Pi node: its card carries the keys, which first boot moves off the FAT
+  // partition before it runs install.sh --lan-keys.
+  const p = setup(t, fleetYaml({ hubBoard: 'raspberry-pi-4b' }))
+  t.is((await p.run()).code, 0)
+  const boot = makeBootFolder(t, TRIXIE)
+  const flashed = await roost(['flash', '--device', 'hub', '--boot', boot, '--out', p.out], { home: p.home, timeoutMs: 120_000 })
+  t.is(flashed.code, 0, flashed.stderr)
+  t.is(fs.readFileSync(path.join(boot, 'roost/lan-keys/attic.key'), 'utf8'), `${agentKey(p.out, 'attic').key}\n`)
+  const firstBoot = fs.readFileSync(path.join(boot, 'roost/first-boot.sh'), 'utf8')
+  t.true(firstBoot.includes('install -m 600 "$key" /root/roost-lan-keys/ || exit 1\n  done\n  rm -rf "$here/lan-keys"'), firstBoot)
+  t.regex(firstBoot, /install\.sh" --config "\$here\/config\.json" --identity "\$staged" --unit "\$here\/roost\.service" --lan-keys \/root\/roost-lan-keys \$start/)
+  t.is(spawnSync('sh', ['-n', path.join(boot, 'roost/first-boot.sh')]).status, 0)
 })
