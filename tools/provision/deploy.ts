@@ -2,9 +2,9 @@
 // OS device's artifact, config, unit and identity on it over SSH and runs the artifact's
 // install.sh there, which installs, enables and starts the node. A Lua agent router takes
 // its package and UCI config instead (deploy-agent.ts). Run again, it copies
-// the artifact only when it changed and install.sh changes nothing. The identity is
-// copied into a root-only staging folder and removed from it once install.sh has put it
-// in the node's data folder, or has refused to.
+// the artifact only when it changed and install.sh changes nothing. The identity (and the
+// node's copies of its agents' keys) is copied into a root-only staging folder and
+// removed from it once install.sh has put it in the node's data folder, or has refused to.
 //
 // Only OpenSSH's own client is used (ssh, with its config and agent unless told
 // otherwise), and tar on both ends: what every Debian system has.
