@@ -7,34 +7,24 @@
 // paths: deploy's plan for a router, its refusal of a host without opkg, and the node's
 // agent keys through deploy and roost package.
 import { execFileSync, spawn, spawnSync } from 'node:child_process'
-import crypto from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
-import test, { type ExecutionContext } from 'ava'
+import test from 'ava'
 import { checkNodeConfig } from '../../node/config/check.ts'
 import { KEEP_EVERY_READING } from '../../tools/harness/demo-broker.ts'
 import { freeUdpPort } from '../../tools/harness/lan-agent.ts'
 import { watchNode } from '../../tools/harness/node-process.ts'
 import { startSshd } from '../../tools/harness/sshd.ts'
-import type { Inventory } from '../../tools/provision/layout.ts'
 import { makeBootFolder, TRIXIE } from '../helpers/boot-partition.ts'
 import { roost } from '../helpers/cli.ts'
 import { readFeed } from '../helpers/feeds.ts'
+import { changedFiles, folderSnapshot, provisionSetup, readInventoryJson } from '../helpers/provision.ts'
 import { startAgent } from '../helpers/lua-agent.ts'
 import { publish, startMosquitto } from '../helpers/mosquitto.ts'
 import { startTestnet } from '../helpers/testnet.ts'
 import { tmpDir } from '../helpers/tmp.ts'
 
-interface Setup { work: string, home: string, out: string, fleetFile: string, run (...args: string[]): ReturnType<typeof roost> }
-
-function setup (t: ExecutionContext, yaml: string): Setup {
-  const work = tmpDir(t)
-  const fleetFile = path.join(work, 'fleet.yaml')
-  fs.writeFileSync(fleetFile, yaml)
-  const home = path.join(work, 'home')
-  const out = path.join(work, 'out')
-  return { work, home, out, fleetFile, run: (...args) => roost(['provision', '--fleet', fleetFile, '--out', out, ...args], { home, timeoutMs: 180_000 }) }
-}
+const setup = provisionSetup
 
 interface FleetOptions { bootstrap?: string, port?: number, broker?: string, queue?: string, hubBoard?: string, agents?: string[] }
 
@@ -66,24 +56,8 @@ function fleetYaml (o: FleetOptions = {}): string {
   ].join('\n') + '\n'
 }
 
-function inventory (out: string): Inventory {
-  return JSON.parse(fs.readFileSync(path.join(out, 'inventory.json'), 'utf8')) as Inventory
-}
-
-// Every file under the folder with its bytes' hash and modification time.
-function snapshot (dir: string): Record<string, string> {
-  const files: Record<string, string> = {}
-  for (const e of fs.readdirSync(dir, { withFileTypes: true, recursive: true })) {
-    if (!e.isFile()) continue
-    const file = path.join(e.parentPath, e.name)
-    files[path.relative(dir, file)] = `${crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex')} ${fs.statSync(file).mtimeMs}`
-  }
-  return files
-}
-
-function changedFiles (before: Record<string, string>, after: Record<string, string>): string[] {
-  return [...new Set([...Object.keys(before), ...Object.keys(after)])].filter((f) => before[f] !== after[f]).sort()
-}
+const inventory = readInventoryJson
+const snapshot = folderSnapshot
 
 const mode = (file: string): number => fs.statSync(file).mode & 0o777
 const agentKey = (out: string, name: string): { id: string, key: string } => JSON.parse(fs.readFileSync(path.join(out, 'devices', name, 'agent-key.json'), 'utf8')) as { id: string, key: string }

@@ -2,17 +2,16 @@
 // of every file, --rotate, a device added later, a run killed midway, and the folders it
 // refuses. Artifacts are built for real (one per board).
 import { execFileSync, spawn } from 'node:child_process'
-import crypto from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
-import test, { type ExecutionContext } from 'ava'
+import test from 'ava'
 import { loadIdentity } from '../../node/identity/identity.ts'
 import { encodeKey } from '../../node/identity/keys.ts'
 import { checkNodeConfig } from '../../node/config/check.ts'
 import { REPO_ROOT } from '../../targets/bundle.ts'
 import { deviceAt } from '../../tools/client/device.ts'
-import type { Inventory } from '../../tools/provision/layout.ts'
 import { roost } from '../helpers/cli.ts'
+import { folderSnapshot, provisionSetup, readInventoryJson } from '../helpers/provision.ts'
 import { tmpDir } from '../helpers/tmp.ts'
 import { makeBootImage, readImageFile, TRIXIE } from '../helpers/boot-partition.ts'
 
@@ -40,31 +39,9 @@ function mixedFleet (count: number): Array<{ name: string, board: string, extra?
   })
 }
 
-interface Setup { home: string, out: string, fleetFile: string, run (...args: string[]): ReturnType<typeof roost> }
-
-function setup (t: ExecutionContext, yaml: string): Setup {
-  const work = tmpDir(t)
-  const fleetFile = path.join(work, 'fleet.yaml')
-  fs.writeFileSync(fleetFile, yaml)
-  const home = path.join(work, 'home')
-  const out = path.join(work, 'out')
-  return { home, out, fleetFile, run: (...args) => roost(['provision', '--fleet', fleetFile, '--out', out, ...args], { home, timeoutMs: 180_000 }) }
-}
-
-function inventory (out: string): Inventory {
-  return JSON.parse(fs.readFileSync(path.join(out, 'inventory.json'), 'utf8')) as Inventory
-}
-
-// Every file under the folder with its bytes' hash and modification time.
-function snapshot (dir: string): Record<string, string> {
-  const files: Record<string, string> = {}
-  for (const e of fs.readdirSync(dir, { withFileTypes: true, recursive: true })) {
-    if (!e.isFile()) continue
-    const file = path.join(e.parentPath, e.name)
-    files[path.relative(dir, file)] = `${crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex')} ${fs.statSync(file).mtimeMs}`
-  }
-  return files
-}
+const setup = provisionSetup
+const inventory = readInventoryJson
+const snapshot = folderSnapshot
 
 test.serial('a 20-device fleet of mixed boards: a key each, one artifact per board, the operator key in every config', async (t) => {
   const s = setup(t, fleetYaml('home-lab', mixedFleet(20)))
