@@ -38,9 +38,6 @@ const deviceFields = defaultsFields.extend({
   agent: agentFields.optional()
 })
 
-// A Lua agent device's keys besides its agent section; any node config key is a mistake.
-const AGENT_DEVICE_KEYS = ['name', 'board', 'memory_budget_mb', 'address', 'agent']
-
 const fleetFields = z.strictObject({
   fleet: z.string(),
   operator_key: z.string().optional(),
@@ -95,13 +92,13 @@ export function parseFleet (file: string, text: string, boards: Board[] = loadBo
   const defaults = parseDefaults(top.data!.defaults, report)
   const checked = rawDevices.map((raw, i) => checkDevice(raw, i, defaults, boards, report))
   markDuplicates(rawDevices, report)
-  const agents = checkAgents(checked.map((c) => c?.checked ?? null), report)
+  const agents = checkAgents(checked, report)
   throwProblems(file, problems)
   return {
     name,
     operatorKey: operatorKey ?? null,
     devices: checked.map((c, i) => {
-      const { name, board, config, address } = c!.checked
+      const { name, board, config, address } = c!
       return { name, board, config, address, agent: board.program === 'lua-agent' ? agents.get(i)! : null }
     })
   }
@@ -131,10 +128,10 @@ function parseDefaults (raw: unknown, report: Report): Omit<NodeConfigYaml, 'ope
 
 // One device: its shape, its board, what the board can run, and its node config (the
 // defaults with its own keys over them) by the node's rules. A problem in a default is
-// reported at the default's line, once. `checked` goes on to the agents' check, which
-// needs every device; `ok` is false when the device itself has a problem.
+// reported at the default's line, once. What it returns goes on to the agents' check,
+// which needs every device; its config is null when the device has a problem.
 function checkDevice (raw: unknown, index: number, defaults: Omit<NodeConfigYaml, 'operator_key'> | null, boards: Board[],
-  report: Report): { checked: CheckedDevice, ok: boolean } | null {
+  report: Report): CheckedDevice | null {
   const at = ['devices', index]
   const parsed = deviceFields.safeParse(raw)
   if (!parsed.success) {
@@ -160,15 +157,16 @@ function checkDevice (raw: unknown, index: number, defaults: Omit<NodeConfigYaml
       { got: undefined, hint: 'leave the rest of the RAM to the OS and the board\'s other services' }))
   }
   const board: Board = memoryBudgetMb === undefined ? known : { ...known, memoryBudgetMb }
-  const checked = (config: NodeConfigFile | null): { checked: CheckedDevice, ok: boolean } =>
-    ({ checked: { index, name, board, config: ok ? config : null, address: address ?? null, agentYaml: agent ?? null }, ok })
+  const checked = (config: NodeConfigFile | null): CheckedDevice =>
+    ({ index, name, board, config: ok ? config : null, address: address ?? null, agentYaml: agent ?? null })
   if (board.program === 'lua-agent') {
     if ((own.roles ?? []).length > 0) {
       fail(custom(['roles'], `expected no roles: ${board.id} (${board.host}) cannot run the node on Bare, it runs the Lua agent`,
         { got: undefined, hint: 'give these roles to a node on the same LAN (the lan-ingest role takes the agent\'s readings)' }))
     }
+    // Everything but its own keys is a node config key (roles is answered above).
     for (const key of Object.keys(own)) {
-      if (key === 'roles' || AGENT_DEVICE_KEYS.includes(key)) continue
+      if (key === 'roles') continue
       fail(custom([key], `expected no node config: ${board.id} runs the Lua agent, not the node`,
         { got: false, hint: 'put what the agent reads under agent: (broker, subscribe, file, command, ...), and node settings on its node' }))
     }
