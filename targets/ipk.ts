@@ -29,8 +29,9 @@ export interface IpkOptions {
   board: IpkBoard
   outFile: string
   // A per-device package: its config.json replaces the artifact's, and its identity is
-  // put in the data folder at the first start (never over another one).
-  device?: { name: string, configFile: string, identityFile?: string }
+  // put in the data folder at the first start (never over another one). `lanKeysDir`:
+  // the keys of its Lua agents (NAME.key), which go into the data folder's lan-keys/.
+  device?: { name: string, configFile: string, identityFile?: string, lanKeysDir?: string }
 }
 
 export interface IpkResult { file: string, bytes: number, control: Record<string, string> }
@@ -90,6 +91,13 @@ function dataFiles (opts: IpkOptions, manifest: Manifest): TarEntry[] {
     { path: `.${UCI_FILE}`, mode: 0o644, data: Buffer.from(uciConfig({ name: board.name, storagePath: dataDir(opts) })) }
   )
   if (device?.identityFile !== undefined) files.push({ path: `.${STAGED_IDENTITY}`, mode: 0o600, data: fs.readFileSync(device.identityFile) })
+  // The node runs as root on OpenWrt: root-owned keys at mode 0600, in the data folder
+  // the init script keeps mode 0700, where the config names them (lan-keys/NAME.key).
+  if (device?.lanKeysDir !== undefined) {
+    for (const name of fs.readdirSync(device.lanKeysDir).sort()) {
+      files.push({ path: `.${dataDir(opts)}/lan-keys/${name}`, mode: 0o600, data: fs.readFileSync(path.join(device.lanKeysDir, name)) })
+    }
+  }
   return files
 }
 

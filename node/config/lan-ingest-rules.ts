@@ -54,14 +54,22 @@ export function lanDeviceProblems (device: LanDevice, at: FieldPath, words: Fiel
     problems.push({ path: [...at, 'keyFile'], reason: `expected either ${key('key')} or ${key('keyFile')}, not both`, hint: `keep ${key('keyFile')}, so the secret stays out of config.json` })
   } else if (device.key !== null && !DEVICE_KEY.test(device.key)) {
     problems.push({ path: [...at, 'key'], reason: 'expected 64 lower-case hex characters (a 32-byte key)' })
-  } else if (device.keyFile !== null && !device.keyFile.startsWith('/')) {
-    problems.push({ path: [...at, 'keyFile'], reason: 'expected an absolute path on the board, like /etc/roost/agent.key', showsValue: true })
+  } else if (device.keyFile !== null && !isKeyFilePath(device.keyFile)) {
+    problems.push({ path: [...at, 'keyFile'], reason: 'expected an absolute path on the board, like /etc/roost/agent.key, or one inside the data folder, like lan-keys/agent.key', showsValue: true })
   }
   if (device.rules.length === 0) problems.push({ path: [...at, 'rules'], reason: 'expected at least one mapping rule' })
   for (const problem of checkRules(device.rules)) {
     problems.push({ path: [...at, 'rules', problem.index, problem.field], reason: problem.reason })
   }
   return problems
+}
+
+// A relative key file is inside the node's data folder (where `roost provision` puts the
+// keys of a fleet's agents, lan-keys/NAME.key), so that it moves with the folder: on the
+// device, under install.sh --prefix, or with --storage.
+function isKeyFilePath (file: string): boolean {
+  if (file.startsWith('/')) return true
+  return file !== '' && file.split('/').every((segment) => segment !== '' && segment !== '.' && segment !== '..')
 }
 
 // checkRules keeps one decoder per feed within one list; this does it across the

@@ -54,7 +54,7 @@ export async function openDevices (opts: DeviceOptions): Promise<Devices> {
   const fixed: Device[] = []
   for (const device of opts.configured) {
     try {
-      const key = device.key ?? readKeyFile(device.keyFile!)
+      const key = device.key ?? readKeyFile(path.resolve(dataDir, device.keyFile!))
       fixed.push(toDevice(device, key, 'config'))
     } catch (err) {
       const e = err as NodeError

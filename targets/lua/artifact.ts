@@ -8,11 +8,9 @@ import { BuildError } from '../errors.ts'
 import { buildAgentLua } from './build.ts'
 import { agentInstallNotes } from './install-notes.ts'
 import { AGENT_DEPENDS, agentIpk, agentPackageFileName } from './ipk.ts'
-import { agentInitScript, agentUciTemplate, type AgentBoard } from './procd.ts'
+import { AGENT_INIT_FILE, AGENT_LUA_FILE, AGENT_UCI_FILE, agentInitScript, agentUciTemplate, type AgentBoard } from './procd.ts'
 
-export const AGENT_LUA_FILE = 'roost-agent.lua'
-export const AGENT_INIT_FILE = 'roost-agent.init'
-export const AGENT_UCI_FILE = 'roost-agent.uci'
+export { AGENT_INIT_FILE, AGENT_LUA_FILE, AGENT_UCI_FILE }
 
 export interface AgentArtifactBoard {
   id: string

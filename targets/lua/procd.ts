@@ -9,11 +9,17 @@ export interface AgentBoard {
   openwrtArch: string
 }
 
+// The artifact's files (artifact.ts); named here, where nothing heavy is imported, for the
+// provisioning folder's layout and the install paths that read it.
+export const AGENT_LUA_FILE = 'roost-agent.lua'
+export const AGENT_INIT_FILE = 'roost-agent.init'
+export const AGENT_UCI_FILE = 'roost-agent.uci'
+
 export const AGENT_BIN = '/usr/bin/roost-agent'
 export const AGENT_INIT = '/etc/init.d/roost-agent'
 export const AGENT_UCI = '/etc/config/roost-agent'
 
-export function agentQueueDir (board: AgentBoard): string {
+export function agentQueueDir (board: Pick<AgentBoard, 'storagePath'>): string {
   return `${board.storagePath}/queue`
 }
 

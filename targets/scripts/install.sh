@@ -1,6 +1,6 @@
 #!/bin/sh
 # Installs this roost artifact on Debian or Raspberry Pi OS, by hand or over SSH:
-#   sudo sh install.sh [--config FILE] [--identity FILE] [--unit FILE] [--no-start] [--prefix DIR]
+#   sudo sh install.sh [--config FILE] [--identity FILE] [--unit FILE] [--lan-keys DIR] [--no-start] [--prefix DIR]
 # It checks every prerequisite first and changes nothing while one is missing; a second
 # run with the same inputs changes nothing and says so.
 # Exit codes: 0 installed (or nothing to change), 1 a missing prerequisite or a refusal,
@@ -38,33 +38,36 @@ UNIT_DIR=/etc/systemd/system
 
 usage() {
 	echo "install.sh: $1" >&2
-	echo "usage: sh install.sh [--config FILE] [--identity FILE] [--unit FILE] [--no-start] [--prefix DIR]" >&2
+	echo "usage: sh install.sh [--config FILE] [--identity FILE] [--unit FILE] [--lan-keys DIR] [--no-start] [--prefix DIR]" >&2
 	exit 2
 }
 
 help() {
 	cat <<EOF
-usage: sh install.sh [--config FILE] [--identity FILE] [--unit FILE] [--no-start] [--prefix DIR]
+usage: sh install.sh [--config FILE] [--identity FILE] [--unit FILE] [--lan-keys DIR] [--no-start] [--prefix DIR]
 Installs roost $VERSION for $BOARD ($HOST) in $INSTALL_DIR as a systemd service.
   --config FILE    the device's config.json (default: the artifact's config.json)
   --identity FILE  a provisioned identity.json, put in the config's data folder (mode 0600)
   --unit FILE      the device's own roost.service from roost provision (its memory budget)
+  --lan-keys DIR   the keys of the node's Lua agents (NAME.key, from roost provision): they
+                   become the data folder's lan-keys/ (mode 0600), keys not in DIR removed
   --no-start       install and enable, but do not start or restart the node
   --prefix DIR     install into DIR as if it were /, without root: no system user,
                    no chown and no systemctl (for tests, images and staging)
 EOF
 }
 
-prefix='' config='' identity='' unit_file='' start=yes
+prefix='' config='' identity='' unit_file='' lan_keys='' start=yes
 while [ $# -gt 0 ]; do
 	case $1 in
-	--prefix | --config | --identity | --unit)
+	--prefix | --config | --identity | --unit | --lan-keys)
 		if [ $# -lt 2 ] || [ -z "$2" ]; then usage "$1 needs a value"; fi
 		case $1 in
 		--prefix) prefix=$2 ;;
 		--config) config=$2 ;;
 		--identity) identity=$2 ;;
 		--unit) unit_file=$2 ;;
+		--lan-keys) lan_keys=$2 ;;
 		esac
 		shift 2
 		;;
@@ -204,6 +207,26 @@ if [ -n "$identity" ]; then
 	fi
 fi
 
+# The node reads lan-keys/NAME.key of its data folder for the agents its config names
+# (key_file: lan-keys/NAME.key): never shown here, only their form checked.
+if [ -n "$lan_keys" ]; then
+	if [ ! -d "$lan_keys" ]; then
+		problem "--lan-keys $lan_keys is not a folder"
+	else
+		for file in "$lan_keys"/*; do
+			[ -e "$file" ] || continue
+			name=${file##*/}
+			case $name in
+			*.key) ;;
+			*) problem "$file: --lan-keys holds only the agents' NAME.key files (roost provision writes them)"; continue ;;
+			esac
+			if [ "$(wc -l < "$file" | tr -d ' ')" != 1 ] || ! grep -Eq '^[0-9a-f]{64}$' "$file"; then
+				problem "$file is not an agent key (64 lower-case hex characters on one line)"
+			fi
+		done
+	fi
+fi
+
 if [ -z "$prefix" ] && [ "$root" = yes ] && ! id -u "$SERVICE_USER" > /dev/null 2>&1; then
 	command -v useradd > /dev/null || command -v adduser > /dev/null ||
 		problem "cannot create the system user $SERVICE_USER: neither useradd nor adduser is here: apt-get install passwd"
@@ -310,6 +333,33 @@ if [ -n "$identity" ]; then
 		chmod 600 "$key"
 		changed "mode 600 on $data_dir/identity.json"
 	fi
+fi
+
+if [ -n "$lan_keys" ]; then
+	keys=$data/lan-keys
+	if [ ! -d "$keys" ]; then
+		mkdir -p "$keys"
+		changed "$data_dir/lan-keys"
+	fi
+	[ "$(mode_of "$keys")" = 700 ] || chmod 700 "$keys"
+	[ "$manage" = no ] || chown "$SERVICE_USER:$SERVICE_USER" "$keys"
+	agent_keys=0
+	umask 077
+	for file in "$lan_keys"/*.key; do
+		[ -e "$file" ] || continue
+		put "$file" "$keys/${file##*/}" 600
+		[ "$put_changed" = no ] || agent_keys=$((agent_keys + 1))
+		[ "$manage" = no ] || chown "$SERVICE_USER:$SERVICE_USER" "$keys/${file##*/}"
+	done
+	umask 022
+	# An agent gone from the fleet: its key goes too.
+	for file in "$keys"/*.key; do
+		if [ -e "$file" ] && [ ! -e "$lan_keys/${file##*/}" ]; then
+			rm -f "$file"
+			agent_keys=$((agent_keys + 1))
+		fi
+	done
+	[ "$agent_keys" = 0 ] || changed "$agent_keys agent keys in $data_dir/lan-keys"
 fi
 
 # The unit lets the node write only the data folder, so it names the config's.

@@ -137,6 +137,48 @@ test('a different identity in the data folder is never replaced: install.sh refu
   t.false((run.stdout + run.stderr).includes(second.secretKey.slice(0, 16)))
 })
 
+// The node's copies of its Lua agents' keys, as roost provision writes them.
+function lanKeys (t: ExecutionContext, keys: Record<string, string>): string {
+  const dir = tmpDir(t)
+  for (const [name, key] of Object.entries(keys)) fs.writeFileSync(path.join(dir, `${name}.key`), `${key}\n`, { mode: 0o600 })
+  return dir
+}
+
+test('--lan-keys puts each agent key in the data folder\'s lan-keys/ with mode 0600, removes a key gone from the fleet, and never prints one', async (t) => {
+  const prefix = tmpDir(t)
+  const env = piDevice(t)
+  const attic = 'a1'.repeat(32)
+  const cellar = 'c2'.repeat(32)
+  const first = installAs(await pi(), ['--prefix', prefix, '--lan-keys', lanKeys(t, { attic, cellar })], { env })
+  t.is(first.code, 0, first.stderr)
+  t.regex(first.stdout, /, 2 agent keys in \/var\/lib\/roost\/lan-keys/)
+  const keys = path.join(prefix, 'var/lib/roost/lan-keys')
+  t.is(fs.statSync(keys).mode & 0o777, 0o700)
+  t.deepEqual(fs.readdirSync(keys).sort(), ['attic.key', 'cellar.key'])
+  for (const name of ['attic.key', 'cellar.key']) t.is(fs.statSync(path.join(keys, name)).mode & 0o777, 0o600)
+  t.false((first.stdout + first.stderr).includes(attic) || (first.stdout + first.stderr).includes(cellar))
+  const second = installAs(await pi(), ['--prefix', prefix, '--lan-keys', lanKeys(t, { attic })], { env })
+  t.is(second.code, 0, second.stderr)
+  t.regex(second.stdout, /installed roost .*: 1 agent keys in \/var\/lib\/roost\/lan-keys/)
+  t.deepEqual(fs.readdirSync(keys), ['attic.key'])
+  const again = installAs(await pi(), ['--prefix', prefix, '--lan-keys', lanKeys(t, { attic })], { env })
+  t.regex(again.stdout, /^nothing to change: /)
+})
+
+test('a --lan-keys file that is not an agent key is refused, named and never shown, and nothing is changed', async (t) => {
+  const prefix = tmpDir(t)
+  const dir = lanKeys(t, { attic: 'a1'.repeat(32) })
+  fs.writeFileSync(path.join(dir, 'cellar.key'), 'not-a-key-but-a-secret\n', { mode: 0o600 })
+  fs.writeFileSync(path.join(dir, 'notes.txt'), 'hello\n')
+  const run = installAs(await pi(), ['--prefix', prefix, '--lan-keys', dir], { env: piDevice(t) })
+  t.deepEqual(problems(run), [
+    `${dir}/cellar.key is not an agent key (64 lower-case hex characters on one line)`,
+    `${dir}/notes.txt: --lan-keys holds only the agents' NAME.key files (roost provision writes them)`
+  ])
+  t.false(run.stderr.includes('not-a-key-but-a-secret'))
+  assertRefused(t, run, prefix, `${dir}/notes.txt: --lan-keys holds only the agents' NAME.key files (roost provision writes them)`)
+})
+
 test('--config installs that config and lets the unit write its data folder', async (t) => {
   const prefix = tmpDir(t)
   const artifact = await pi()
@@ -266,10 +308,11 @@ test('an unknown option or a missing value is a usage error (exit 2)', async (t)
   t.true(missing.stderr.startsWith('install.sh: --identity needs a value\n'), missing.stderr)
 })
 
-test('as root on the system, install.sh makes the roost user without a login and hands it the data folder and identity', async (t) => {
+test('as root on the system, install.sh makes the roost user without a login and hands it the data folder, identity and agent keys', async (t) => {
   if (!asRoot(t, 'it creates a user and mounts folders in a private mount namespace')) return
   const { outDir } = await sharedArtifact('x86-64-mini-pc')
   const identity = identityFile(t)
+  const keys = lanKeys(t, { attic: 'a1'.repeat(32) })
   const sandbox = tmpDir(t)
   for (const dir of ['etc', 'opt', 'var-lib']) fs.mkdirSync(path.join(sandbox, dir))
   fs.cpSync('/etc', path.join(sandbox, 'etc'), { recursive: true, verbatimSymlinks: true })
@@ -279,12 +322,12 @@ test('as root on the system, install.sh makes the roost user without a login and
     `mount --bind ${sandbox}/etc /etc`,
     `mount --bind ${sandbox}/opt /opt`,
     `mount --bind ${sandbox}/var-lib /var/lib`,
-    `sh ${outDir}/install.sh --identity ${identity.file}`,
+    `sh ${outDir}/install.sh --identity ${identity.file} --lan-keys ${keys}`,
     'echo ---',
-    `sh ${outDir}/install.sh --identity ${identity.file}`,
+    `sh ${outDir}/install.sh --identity ${identity.file} --lan-keys ${keys}`,
     'echo ---',
     'getent passwd roost',
-    'stat -c "%U:%G %a %n" /var/lib/roost /var/lib/roost/identity.json /opt/roost/config.json /etc/systemd/system/roost.service'
+    'stat -c "%U:%G %a %n" /var/lib/roost /var/lib/roost/identity.json /var/lib/roost/lan-keys /var/lib/roost/lan-keys/attic.key /opt/roost/config.json /etc/systemd/system/roost.service'
   ].join('\n')
   const run = runTool(t, 'unshare', ['--mount', '--propagation', 'private', 'sh', '-c', script], { env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' } })
   t.is(run.code, 0, run.stderr)
@@ -297,6 +340,8 @@ test('as root on the system, install.sh makes the roost user without a login and
   t.deepEqual(modes, [
     'roost:roost 700 /var/lib/roost',
     'roost:roost 600 /var/lib/roost/identity.json',
+    'roost:roost 700 /var/lib/roost/lan-keys',
+    'roost:roost 600 /var/lib/roost/lan-keys/attic.key',
     'root:root 644 /opt/roost/config.json',
     'root:root 644 /etc/systemd/system/roost.service'
   ])

@@ -2,17 +2,16 @@
 // of every file, --rotate, a device added later, a run killed midway, and the folders it
 // refuses. Artifacts are built for real (one per board).
 import { execFileSync, spawn } from 'node:child_process'
-import crypto from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
-import test, { type ExecutionContext } from 'ava'
+import test from 'ava'
 import { loadIdentity } from '../../node/identity/identity.ts'
 import { encodeKey } from '../../node/identity/keys.ts'
 import { checkNodeConfig } from '../../node/config/check.ts'
 import { REPO_ROOT } from '../../targets/bundle.ts'
 import { deviceAt } from '../../tools/client/device.ts'
-import type { Inventory } from '../../tools/provision/layout.ts'
 import { roost } from '../helpers/cli.ts'
+import { folderSnapshot, provisionSetup, readInventoryJson } from '../helpers/provision.ts'
 import { tmpDir } from '../helpers/tmp.ts'
 import { makeBootImage, readImageFile, TRIXIE } from '../helpers/boot-partition.ts'
 
@@ -20,7 +19,7 @@ const OPERATOR = 'yapb8kntdzp3nmnzgj7f57u3d5yxsnd98kzmjkw6wcdmdxu3ey7o'
 const TRUSTED = 'pn98rpqjai7xydn8u7ymdbuxfm9yjhhmoehh3t17xcyargseqkdo'
 
 // Twenty devices over every board: the Bare boards share an artifact each, the two
-// routers run the Lua agent.
+// routers run the Lua agent, sending to device-05 (an x86-64 mini PC with lan-ingest).
 const MIXED_BOARDS = ['raspberry-pi-3b', 'raspberry-pi-4b', 'raspberry-pi-5', 'raspberry-pi-zero-2-w', 'x86-64-mini-pc',
   'glinet-gl-mt6000', 'bananapi-bpi-r4', 'tplink-archer-c7-v5', 'linksys-wrt3200acm']
 const BARE_BOARDS = MIXED_BOARDS.filter((b) => !['tplink-archer-c7-v5', 'linksys-wrt3200acm'].includes(b))
@@ -30,35 +29,19 @@ function fleetYaml (name: string, devices: Array<{ name: string, board: string, 
     ...devices.flatMap((d) => [`  - name: ${d.name}`, `    board: ${d.board}`, ...(d.extra ? [`    ${d.extra}`] : [])])].join('\n') + '\n'
 }
 
-function mixedFleet (count: number): Array<{ name: string, board: string }> {
-  return Array.from({ length: count }, (_, i) => ({ name: `device-${String(i + 1).padStart(2, '0')}`, board: MIXED_BOARDS[i % MIXED_BOARDS.length] }))
+function mixedFleet (count: number): Array<{ name: string, board: string, extra?: string }> {
+  return Array.from({ length: count }, (_, i) => {
+    const board = MIXED_BOARDS[i % MIXED_BOARDS.length]
+    const extra = i === 4
+      ? 'roles: [lan-ingest]\n    lan_ingest: {}\n    address: 192.168.1.5'
+      : BARE_BOARDS.includes(board) ? undefined : 'agent: { node: device-05, command: [router/load=cat /proc/loadavg] }'
+    return { name: `device-${String(i + 1).padStart(2, '0')}`, board, extra }
+  })
 }
 
-interface Setup { home: string, out: string, fleetFile: string, run (...args: string[]): ReturnType<typeof roost> }
-
-function setup (t: ExecutionContext, yaml: string): Setup {
-  const work = tmpDir(t)
-  const fleetFile = path.join(work, 'fleet.yaml')
-  fs.writeFileSync(fleetFile, yaml)
-  const home = path.join(work, 'home')
-  const out = path.join(work, 'out')
-  return { home, out, fleetFile, run: (...args) => roost(['provision', '--fleet', fleetFile, '--out', out, ...args], { home, timeoutMs: 180_000 }) }
-}
-
-function inventory (out: string): Inventory {
-  return JSON.parse(fs.readFileSync(path.join(out, 'inventory.json'), 'utf8')) as Inventory
-}
-
-// Every file under the folder with its bytes' hash and modification time.
-function snapshot (dir: string): Record<string, string> {
-  const files: Record<string, string> = {}
-  for (const e of fs.readdirSync(dir, { withFileTypes: true, recursive: true })) {
-    if (!e.isFile()) continue
-    const file = path.join(e.parentPath, e.name)
-    files[path.relative(dir, file)] = `${crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex')} ${fs.statSync(file).mtimeMs}`
-  }
-  return files
-}
+const setup = provisionSetup
+const inventory = readInventoryJson
+const snapshot = folderSnapshot
 
 test.serial('a 20-device fleet of mixed boards: a key each, one artifact per board, the operator key in every config', async (t) => {
   const s = setup(t, fleetYaml('home-lab', mixedFleet(20)))
@@ -68,13 +51,15 @@ test.serial('a 20-device fleet of mixed boards: a key each, one artifact per boa
   const inv = inventory(s.out)
   t.like(inv, { version: 1, fleet: 'home-lab', operatorKey: cliKey })
   t.deepEqual(inv.devices.map((d) => d.name), mixedFleet(20).map((d) => d.name))
-  t.deepEqual(fs.readdirSync(path.join(s.out, 'artifacts')).sort(), [...BARE_BOARDS].sort())
+  t.deepEqual(fs.readdirSync(path.join(s.out, 'artifacts')).sort(), [...MIXED_BOARDS].sort())
   const secrets: string[] = []
   for (const device of inv.devices) {
     if (device.program === 'lua-agent') {
       t.is(device.publicKey, null)
-      t.is(device.artifact, null)
-      t.false(fs.existsSync(path.join(s.out, device.device)), `${device.name}: a Lua agent has no node folder`)
+      t.is(device.artifact, `artifacts/${device.board}`)
+      t.is(device.agent?.node, 'device-05')
+      t.false(fs.existsSync(path.join(s.out, device.device, 'identity.json')), `${device.name}: a Lua agent has no node identity`)
+      secrets.push(String((JSON.parse(fs.readFileSync(path.join(s.out, device.device, 'agent-key.json'), 'utf8')) as { key: string }).key))
       continue
     }
     const identityFile = path.join(s.out, device.device, 'identity.json')
@@ -100,7 +85,8 @@ test.serial('a 20-device fleet of mixed boards: a key each, one artifact per boa
 })
 
 test.serial('a second run over the same fleet writes no file and says nothing changed', async (t) => {
-  const s = setup(t, fleetYaml('home', [{ name: 'a', board: 'raspberry-pi-4b' }, { name: 'b', board: 'x86-64-mini-pc' }, { name: 'c', board: 'tplink-archer-c7-v5' }]))
+  const s = setup(t, fleetYaml('home', [{ name: 'a', board: 'raspberry-pi-4b' }, { name: 'b', board: 'x86-64-mini-pc', extra: 'roles: [lan-ingest]\n    lan_ingest: { host: 192.168.1.2 }' },
+    { name: 'c', board: 'tplink-archer-c7-v5', extra: 'agent: { node: b, command: [router/load=cat /proc/loadavg] }' }]))
   t.is((await s.run()).code, 0)
   const before = snapshot(s.out)
   const again = await s.run()

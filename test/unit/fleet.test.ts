@@ -29,19 +29,24 @@ test('a valid fleet gives each device its board, the fleet defaults and its own 
     'devices:',
     '  - name: kitchen',
     '    board: raspberry-pi-4b',
-    '    roles: [storage]',
+    '    roles: [storage, lan-ingest]',
     '    storage_peer: { max_open_cores: 16 }',
+    '    lan_ingest: {}',
+    '    address: 192.168.1.10',
     '  - name: attic',
     '    board: raspberry-pi-zero-2-w',
     '    memory_budget_mb: 100',
     '  - name: office',
-    '    board: tplink-archer-c7-v5'
+    '    board: tplink-archer-c7-v5',
+    '    agent: { node: kitchen, command: [router/load=cat /proc/loadavg] }'
   ].join('\n'))
   t.is(fleet.name, 'home')
   t.is(fleet.operatorKey, KEY)
   const [kitchen, attic, office] = fleet.devices
   t.is(kitchen.board.id, 'raspberry-pi-4b')
-  t.deepEqual(kitchen.config?.roles, ['storage'])
+  t.deepEqual(kitchen.config?.roles, ['storage', 'lan-ingest'])
+  t.is(kitchen.address, '192.168.1.10')
+  t.is(kitchen.agent, null)
   t.deepEqual(kitchen.config?.trustedKeys, [OTHER])
   t.is(kitchen.config?.dataDir, '/var/lib/roost')
   t.like(kitchen.config?.storagePeer, { reserveBytes: 100 * 1024 * 1024, maxOpenCores: 16 })
@@ -49,6 +54,8 @@ test('a valid fleet gives each device its board, the fleet defaults and its own 
   t.is(attic.board.memoryBudgetMb, 100)
   t.is(office.board.program, 'lua-agent')
   t.is(office.config, null)
+  t.like(office.agent, { node: 'kitchen', rules: [{ filter: '#', feed: 'office', decoder: 'json' }] })
+  t.like(office.agent?.settings, { node: '192.168.1.10:9393', queue: '/etc/roost/queue', command: ['router/load=cat /proc/loadavg'], subscribe: [] })
 })
 
 test('without operator_key the fleet leaves the operator key to the provisioning CLI', (t) => {
@@ -73,9 +80,9 @@ test('every problem of a fleet file is reported at once, each at its line with i
     '    memory_budget_mb: 512' //                       13
   ].join('\n')), { instanceOf: ConfigError, code: 'INVALID_FILE' })
   t.deepEqual(err.problems.map((p) => `${p.line} ${p.field}`), [
-    '1 fleet', '2 operator_key', '6 devices.1.name', '7 devices.1.board', '10 devices.2.roles', '13 devices.3.memory_budget_mb'
+    '1 fleet', '2 operator_key', '6 devices.1.name', '7 devices.1.board', '8 devices.2', '10 devices.2.roles', '13 devices.3.memory_budget_mb'
   ])
-  t.true(err.message.startsWith('fleet.yaml: 6 problems\nfleet.yaml:1: fleet: '), err.message)
+  t.true(err.message.startsWith('fleet.yaml: 7 problems\nfleet.yaml:1: fleet: '), err.message)
   t.is(err.hint, 'fix each line above; roost checks the whole file again')
 })
 
@@ -92,8 +99,9 @@ test('an unknown board lists the valid ids and how to add one', (t) => {
 })
 
 test('a role on a board that cannot run the node is refused, pointing at the Lua agent', (t) => {
-  const err = t.throws<ConfigError>(() => parseFleet('fleet.yaml', 'fleet: home\ndevices:\n  - name: router\n    board: tplink-archer-c7-v5\n    roles: [storage, bridge]\n'))
-  t.is(err.message, 'fleet.yaml:5: devices.0.roles: expected no roles: tplink-archer-c7-v5 (linux-mips) cannot run the node on Bare, it runs the Lua agent, got ["storage","bridge"]')
+  const err = t.throws<ConfigError>(() => parseFleet('fleet.yaml', 'fleet: home\ndevices:\n  - { name: hub, board: x86-64-mini-pc, roles: [lan-ingest], lan_ingest: { host: 192.168.1.2 } }\n' +
+    '  - name: router\n    board: tplink-archer-c7-v5\n    roles: [storage, bridge]\n    agent: { node: hub, command: [a=b] }\n'))
+  t.is(err.message, 'fleet.yaml:6: devices.1.roles: expected no roles: tplink-archer-c7-v5 (linux-mips) cannot run the node on Bare, it runs the Lua agent, got ["storage","bridge"]')
   t.true(err.hint?.includes('lan-ingest'), err.hint)
 })
 
@@ -135,7 +143,7 @@ test('a problem in the defaults is reported once, at the default\'s line', (t) =
 
 test('an unknown key is reported at its line with the valid fields', (t) => {
   const [message] = problems('fleet: home\ndevices:\n  - name: a\n    board: raspberry-pi-4b\n    colour: blue\n')
-  t.regex(message, /^fleet\.yaml:5: devices\.0\.colour: unknown field \(valid fields: roles, .*name, board, memory_budget_mb\)$/)
+  t.regex(message, /^fleet\.yaml:5: devices\.0\.colour: unknown field \(valid fields: roles, .*name, board, memory_budget_mb, address, agent\)$/)
 })
 
 test('a fleet without devices, or without a name, says what is missing', (t) => {

@@ -73,3 +73,13 @@ test('a device without its name is refused naming the field', (t) => {
   const file = write(t, JSON.stringify({ ...inventory, devices: [nameless] }, null, 2))
   t.throws(() => readInventory(file), { code: 'INVALID_FIELD', message: new RegExp(`^${file}:\\d+: devices\\.0\\.name: `) })
 })
+
+test('a Lua agent device provisioned from the fleet lists its node and device id; a bad id names its line', (t) => {
+  const agent = { ...inventory.devices[1], artifact: 'artifacts/tplink-archer-c7-v5', agent: { node: 'attic', deviceId: '0123456789abcdef' } }
+  const withAgent = { ...inventory, devices: [inventory.devices[0], agent] }
+  t.deepEqual(readInventory(write(t, JSON.stringify(withAgent, null, 2))), withAgent)
+  const text = JSON.stringify({ ...withAgent, devices: [inventory.devices[0], { ...agent, agent: { node: 'attic', deviceId: 'ABC' } }] }, null, 2)
+  const line = text.split('\n').findIndex((l) => l.includes('"ABC"')) + 1
+  const file = write(t, text)
+  t.throws(() => readInventory(file), { code: 'INVALID_FIELD', message: new RegExp(`^${file}:${line}: devices\\.1\\.agent\\.deviceId: `) })
+})

@@ -48,11 +48,16 @@ test('a device\'s name and id are reported with the value; a key never is', (t) 
   t.deepEqual(device({ key: KEY.slice(2) }), ['lanIngest.devices.0.key: expected 64 lower-case hex characters (a 32-byte key)'])
 })
 
-test('a device has a key or a key file, not both, and the file is an absolute path', (t) => {
+test('a device has a key or a key file, not both, and the file is an absolute path or one inside the data folder', (t) => {
   t.deepEqual(device({ key: null }), ['lanIngest.devices.0: expected key or keyFile (`roost agent add NAME` makes an id and a key)'])
   t.deepEqual(device({ keyFile: '/etc/roost/attic.key' }),
     ['lanIngest.devices.0.keyFile: expected either key or keyFile, not both (keep keyFile, so the secret stays out of config.json)'])
-  t.deepEqual(device({ key: null, keyFile: 'attic.key' }), ['lanIngest.devices.0.keyFile: expected an absolute path on the board, like /etc/roost/agent.key +value'])
+  t.deepEqual(device({ key: null, keyFile: 'lan-keys/attic.key' }), [], 'inside the data folder, where roost provision puts it')
+  for (const outside of ['../attic.key', 'lan-keys/../../attic.key', './attic.key', 'lan-keys//attic.key', '']) {
+    t.deepEqual(device({ key: null, keyFile: outside }), [
+      'lanIngest.devices.0.keyFile: expected an absolute path on the board, like /etc/roost/agent.key, or one inside the data folder, like lan-keys/agent.key +value'
+    ], outside)
+  }
 })
 
 test('a device\'s rules are the bridge\'s rules, reported at their index', (t) => {
@@ -124,8 +129,8 @@ test('a YAML problem in a device is reported at its line, and a key is never sho
   t.false(badKey.message.includes(KEY.slice(1, 20)))
   const numberKey = yamlRefusal(t, YAML.map((l, i) => i === 6 ? '      key: 123456789' : l))
   t.is(numberKey.message, 'node.yaml:7: lan_ingest.devices.0.key: expected a string, got a whole number (not shown)')
-  const file = yamlRefusal(t, YAML.map((l, i) => i === 6 ? '      key_file: attic.key' : l))
-  t.is(file.message, 'node.yaml:7: lan_ingest.devices.0.key_file: expected an absolute path on the board, like /etc/roost/agent.key, got "attic.key"')
+  const file = yamlRefusal(t, YAML.map((l, i) => i === 6 ? '      key_file: ../attic.key' : l))
+  t.is(file.message, 'node.yaml:7: lan_ingest.devices.0.key_file: expected an absolute path on the board, like /etc/roost/agent.key, or one inside the data folder, like lan-keys/agent.key, got "../attic.key"')
 })
 
 test('the lan-ingest role and the lan_ingest section go together', (t) => {

@@ -3,6 +3,7 @@
 import test from 'ava'
 import { readAgentConfig } from '../../targets/lua/agent/config.ts'
 import { parseUci } from '../../targets/lua/agent/uci.ts'
+import { agentUciConfig } from '../../targets/lua/uci-config.ts'
 
 const ID = '0123456789abcdef'
 const KEY = 'ab'.repeat(32)
@@ -150,4 +151,30 @@ test('an option written as a list, or a list as an option, is named', (t) => {
     '5: option file: expected list file',
     '6: list interval: expected option interval'
   ])
+})
+
+test('a config roost provision writes (targets/lua/uci-config.ts) reads back into the same settings, quotes and all', (t) => {
+  const uci = agentUciConfig({
+    node: '192.168.1.2:9393',
+    id: ID,
+    key: KEY,
+    queue: '/etc/roost/queue',
+    queueMaxKb: 512,
+    interval: 60,
+    statsInterval: 300,
+    broker: 'mqtt://127.0.0.1:1883',
+    password: "it's a secret",
+    username: 'agent',
+    subscribe: ['home/#'],
+    file: ['router/temp=/sys/class/thermal/thermal_zone0/temp'],
+    command: ['router/clients=iw dev wlan0 station dump | grep -c \'Station\'']
+  }, ['device attic of fleet home'])
+  t.true(uci.text.startsWith('# device attic of fleet home\n'))
+  const result = readAgentConfig(uci.text)
+  if (!result.ok) return t.fail(JSON.stringify(result.problems))
+  t.like(result.config, { nodeHost: '192.168.1.2', nodePort: 9393, queueDir: '/etc/roost/queue', queueMaxBytes: 512 * 1024, intervalS: 60, statsIntervalS: 300 })
+  t.like(result.config.broker, { host: '127.0.0.1', port: 1883, username: 'agent', password: "it's a secret", topics: ['home/#'] })
+  t.deepEqual(result.config.commands, [{ topic: 'router/clients', source: 'iw dev wlan0 station dump | grep -c \'Station\'' }])
+  const commandLine = uci.text.split('\n').findIndex((l) => l.includes('list command')) + 1
+  t.deepEqual(uci.sources.get(commandLine), { option: 'command', index: 0 })
 })

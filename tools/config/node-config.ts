@@ -19,7 +19,7 @@ import { parseYamlWithSchema, readConfigFile, type CustomIssueParams } from './y
 
 const BROKER_EXAMPLE = 'mqtt://127.0.0.1:1883'
 
-const ruleSchema = z.strictObject({
+export const ruleSchema = z.strictObject({
   filter: z.string(),
   feed: z.string(),
   decoder: z.enum(DECODERS)

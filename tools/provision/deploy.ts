@@ -1,16 +1,20 @@
 // `roost deploy --ssh USER@HOST --device NAME`: puts a provisioned Debian or Raspberry Pi
 // OS device's artifact, config, unit and identity on it over SSH and runs the artifact's
-// install.sh there, which installs, enables and starts the node. Run again, it copies
-// the artifact only when it changed and install.sh changes nothing. The identity is
-// copied into a root-only staging folder and removed from it once install.sh has put it
-// in the node's data folder, or has refused to.
+// install.sh there, which installs, enables and starts the node. A Lua agent router takes
+// its package and UCI config instead (deploy-agent.ts). Run again, it copies
+// the artifact only when it changed and install.sh changes nothing. The identity (and the
+// node's copies of its agents' keys) is copied into a root-only staging folder and
+// removed from it once install.sh has put it in the node's data folder, or has refused to.
 //
 // Only OpenSSH's own client is used (ssh, with its config and agent unless told
 // otherwise), and tar on both ends: what every Debian system has.
-import { spawn } from 'node:child_process'
 import fs from 'node:fs'
+import { agentDeployPlan, formatAgentPlan, runAgentPlan } from './deploy-agent.ts'
 import { loadProvisionedDevice } from './device.ts'
 import { ProvisionError } from './errors.ts'
+import { inventoryFile, LAN_KEYS_DIR } from './layout.ts'
+import { readInventory } from './read-inventory.ts'
+import { sshRunner } from './ssh.ts'
 
 export interface DeployOptions {
   outDir: string
@@ -25,13 +29,15 @@ export interface DeployOptions {
   // no systemctl (for staging and tests).
   prefix?: string
   start?: boolean
+  // Print what would be copied and run, and do nothing (Lua agent routers).
+  dryRun?: boolean
   say?: (line: string) => void
 }
 
 export interface DeployResult {
   // Whether the artifact had to be copied (false: the device had this very one).
   copied: boolean
-  // What install.sh printed.
+  // What install.sh (or opkg and the agent's init script) printed; the plan for --dry-run.
   installLog: string
 }
 
@@ -40,6 +46,14 @@ const STAGE = '.roost-deploy'
 
 export async function deploy (opts: DeployOptions): Promise<DeployResult> {
   const say = opts.say ?? (() => {})
+  const agent = readInventory(inventoryFile(opts.outDir)).devices.find((d) => d.name === opts.device && d.agent !== undefined)
+  if (agent !== undefined) {
+    if (opts.prefix !== undefined) throw ProvisionError.AGENT_NO_PREFIX(opts.device)
+    const plan = agentDeployPlan(opts.outDir, agent, opts.target)
+    if (opts.dryRun === true) return { copied: false, installLog: formatAgentPlan(plan) }
+    return { copied: true, installLog: await runAgentPlan(plan, sshRunner(opts), say) }
+  }
+  if (opts.dryRun === true) throw ProvisionError.DRY_RUN_AGENTS_ONLY(opts.device)
   const dev = loadProvisionedDevice(opts.outDir, opts.device, (board) => {
     if (board.init !== 'systemd') throw ProvisionError.NOT_SYSTEMD(opts.device, board.id)
   })
@@ -63,63 +77,16 @@ export async function deploy (opts: DeployOptions): Promise<DeployResult> {
   say(`installing on ${opts.target}`)
   const args = [
     '--config', `${stage}/device/config.json`, '--identity', `${stage}/device/identity.json`, '--unit', `${stage}/device/roost.service`,
+    ...(dev.lanKeysDir === null ? [] : ['--lan-keys', `${stage}/device/${LAN_KEYS_DIR}`]),
     ...(opts.prefix === undefined ? [] : ['--prefix', quote(opts.prefix)]),
     ...(opts.start === false ? ['--no-start'] : [])
   ]
-  const install = await ssh.run(`sh ${stage}/artifact/install.sh ${args.join(' ')}; status=$?; rm -f ${stage}/device/identity.json; exit $status`, { check: false })
+  // The secrets leave the staging folder whatever install.sh did with them.
+  const install = await ssh.run(`sh ${stage}/artifact/install.sh ${args.join(' ')}; status=$?; ` +
+    `rm -rf ${stage}/device/identity.json ${stage}/device/${LAN_KEYS_DIR}; exit $status`, { check: false })
   const installLog = install.stdout + install.stderr
   if (install.code !== 0) throw ProvisionError.INSTALL_FAILED(opts.target, install.code, installLog.trim())
   return { copied, installLog }
-}
-
-interface SshRunner {
-  run (command: string, opts?: { check?: boolean }): Promise<{ code: number, stdout: string, stderr: string }>
-  // Streams `dir` as a tar archive into `command` on the device.
-  upload (dir: string, what: string, command: string): Promise<void>
-}
-
-const SSH_TIMEOUT_S = 20
-
-function sshRunner (opts: DeployOptions): SshRunner {
-  const base = [
-    '-o', 'BatchMode=yes',
-    '-o', `ConnectTimeout=${SSH_TIMEOUT_S}`,
-    ...(opts.port !== undefined ? ['-p', String(opts.port)] : []),
-    ...(opts.sshKey !== undefined ? ['-i', opts.sshKey, '-o', 'IdentitiesOnly=yes'] : []),
-    ...(opts.knownHosts !== undefined ? ['-o', `UserKnownHostsFile=${opts.knownHosts}`, '-o', 'StrictHostKeyChecking=yes'] : []),
-    opts.target, '--'
-  ]
-  const run: SshRunner['run'] = (command, runOpts = {}) => new Promise((resolve, reject) => {
-    const child = spawn('ssh', [...base, command], { stdio: ['ignore', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString() })
-    child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString() })
-    child.once('error', (err) => reject(ProvisionError.SSH_TOOL_MISSING('ssh', err)))
-    child.once('close', (code) => {
-      // 255 is ssh's own failure: it never reached the device.
-      if (code === 255) return reject(ProvisionError.SSH_FAILED(opts.target, stderr.trim()))
-      if (runOpts.check !== false && code !== 0) return reject(ProvisionError.SSH_FAILED(opts.target, `${command}: exit ${code}: ${stderr.trim()}`))
-      resolve({ code: code ?? 1, stdout, stderr })
-    })
-  })
-  return {
-    run,
-    upload: (dir, what, command) => new Promise((resolve, reject) => {
-      const tar = spawn('tar', ['-C', dir, '-cf', '-', what], { stdio: ['ignore', 'pipe', 'pipe'] })
-      const child = spawn('ssh', [...base, command], { stdio: ['pipe', 'ignore', 'pipe'] })
-      tar.stdout.pipe(child.stdin)
-      let stderr = ''
-      child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString() })
-      tar.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString() })
-      child.once('error', (err) => reject(ProvisionError.SSH_TOOL_MISSING('ssh', err)))
-      tar.once('error', (err) => reject(ProvisionError.SSH_TOOL_MISSING('tar', err)))
-      child.once('close', (code) => {
-        if (code === 0) resolve()
-        else reject(ProvisionError.SSH_FAILED(opts.target, `copying ${dir}: exit ${code}: ${stderr.trim()}`))
-      })
-    })
-  }
 }
 
 // For the device's shell: one word, whatever it holds.

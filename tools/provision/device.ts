@@ -9,7 +9,7 @@ import { encodeKey } from '../../node/identity/keys.ts'
 import { serviceFile } from '../../targets/service.ts'
 import { loadBoard, type Board } from '../config/boards.ts'
 import { ProvisionError } from './errors.ts'
-import { artifactName, deviceConfigFile, deviceIdentityFile, inventoryFile, type InventoryDevice } from './layout.ts'
+import { artifactName, deviceConfigFile, deviceIdentityFile, inventoryFile, LAN_KEYS_DIR, nodeLanKeysDir, type InventoryDevice } from './layout.ts'
 import { readInventory } from './read-inventory.ts'
 
 export interface ProvisionedDevice {
@@ -23,6 +23,9 @@ export interface ProvisionedDevice {
   // The node config as provision wrote it (config.json of the artifact format).
   config: Buffer
   dataDir: string
+  // The node's copies of its Lua agents' keys (NAME.key, mode 0600), which go into its
+  // data folder's lan-keys/; null when no agent of the fleet names it.
+  lanKeysDir: string | null
 }
 
 // `suits` refuses a device its install path cannot take (a board it does not write for),
@@ -49,10 +52,19 @@ export function loadProvisionedDevice (outDir: string, name: string, suits: (boa
   const keyPair = loadIdentity(identityFile)
   if (encodeKey(keyPair.publicKey) !== device.publicKey) throw ProvisionError.IDENTITY_MISMATCH(name, identityFile)
   const config = readConfig(configFile)
-  return { device, board, artifactDir: artifact, configFile, identityFile, serviceFile: service, config: config.text, dataDir: config.dataDir }
+  const lanKeys = nodeLanKeysDir(outDir, name)
+  for (const file of config.keyFiles) {
+    if (!fs.existsSync(path.join(outDir, device.device, file))) throw ProvisionError.DEVICE_FILE_MISSING(name, path.join(outDir, device.device, file))
+  }
+  return {
+    device, board, artifactDir: artifact, configFile, identityFile, serviceFile: service, config: config.text, dataDir: config.dataDir,
+    lanKeysDir: config.keyFiles.length > 0 ? lanKeys : null
+  }
 }
 
-function readConfig (file: string): { text: Buffer, dataDir: string } {
+// `keyFiles`: the agents' key files the config names inside the data folder, which the
+// device's folder holds (lan-keys/NAME.key).
+function readConfig (file: string): { text: Buffer, dataDir: string, keyFiles: string[] } {
   const text = fs.readFileSync(file)
   let config: unknown
   try {
@@ -61,5 +73,7 @@ function readConfig (file: string): { text: Buffer, dataDir: string } {
     throw ProvisionError.FILE_CORRUPT(file, 'not JSON')
   }
   // The node's own check: a config the node would refuse is refused before it goes anywhere.
-  return { text, dataDir: checkNodeConfig(config).dataDir }
+  const checked = checkNodeConfig(config)
+  const keyFiles = (checked.lanIngest?.devices ?? []).flatMap((d) => d.keyFile !== null && d.keyFile.startsWith(`${LAN_KEYS_DIR}/`) ? [d.keyFile] : [])
+  return { text, dataDir: checked.dataDir, keyFiles }
 }

@@ -30,6 +30,12 @@ export class ProvisionError extends RoostError {
       'run `roost provision` again: it rewrites what is damaged and keeps every identity')
   }
 
+  // An agent device's id and key file (DIR/devices/NAME/agent-key.json) cannot be used.
+  static AGENT_KEY_FILE (file: string, reason: string): ProvisionError {
+    return new ProvisionError('AGENT_KEY_FILE', `${file} cannot be used: ${reason}`,
+      'restore it from a backup, or give the device a new key with roost provision --rotate NAME (then install the router\'s config and its node\'s again)')
+  }
+
   static UNKNOWN_DEVICE (name: string, file: string, names: readonly string[]): ProvisionError {
     return new ProvisionError('UNKNOWN_DEVICE',
       `no device named "${name}" in ${file} (devices: ${names.length === 0 ? 'none' : names.join(', ')})`,
@@ -143,6 +149,28 @@ export class ProvisionError extends RoostError {
   static NOT_SYSTEMD (name: string, boardId: string): ProvisionError {
     return new ProvisionError('NOT_SYSTEMD', `device "${name}" is a ${boardId}, which does not run systemd: roost deploy installs with install.sh on Debian and Raspberry Pi OS`,
       'for an OpenWrt router: roost package --device NAME, copy the .ipk over and run opkg install on it')
+  }
+
+  // A Lua agent router is reached as root over SSH, with opkg: not a Debian host.
+  static NOT_OPENWRT_TARGET (target: string, name: string): ProvisionError {
+    return new ProvisionError('NOT_OPENWRT_TARGET', `${target} has no opkg (or no /etc/config): device "${name}" runs the Lua agent, which installs on OpenWrt`,
+      'pass --ssh root@ROUTER with the router of this device; nothing was copied')
+  }
+
+  static AGENT_NO_PREFIX (name: string): ProvisionError {
+    return new ProvisionError('AGENT_NO_PREFIX', `device "${name}" is a Lua agent router: opkg installs it under /, --prefix is for Debian devices`,
+      'leave --prefix out, or look at the steps with --dry-run')
+  }
+
+  static DRY_RUN_AGENTS_ONLY (name: string): ProvisionError {
+    return new ProvisionError('DRY_RUN_AGENTS_ONLY', `--dry-run shows a Lua agent router's steps; device "${name}" runs the node`,
+      'install it with --prefix DIR into a folder to see what install.sh changes, or without --dry-run')
+  }
+
+  // opkg, the agent's own check of its config or the init script refused: their words.
+  static AGENT_INSTALL_FAILED (target: string, code: number, log: string): ProvisionError {
+    return new ProvisionError('AGENT_INSTALL_FAILED', `installing the Lua agent on ${target} exited ${code}:\n${log}`,
+      'fix what it names on the router (opkg needs the router\'s package feed for lua5.3 and luasocket5.3) and run roost deploy again')
   }
 
   static SSH_FAILED (target: string, reason: string): ProvisionError {

@@ -1,6 +1,7 @@
 // `roost package`: a provisioned OpenWrt device's own .ipk (the board's artifact, the
 // procd init script, UCI config, the device's config and identity), for `opkg install`.
-// It holds the device's secret key: written mode 0600, never anywhere but DIR/packages.
+// It holds the device's secret key (and its Lua agents' keys): written mode 0600, never
+// anywhere but DIR/packages.
 import fs from 'node:fs'
 import path from 'node:path'
 import { buildIpk, ipkFileName } from '../../targets/ipk.ts'
@@ -21,7 +22,7 @@ export function packageDevice (outDir: string, name: string): PackageResult {
     artifactDir: dev.artifactDir,
     board: dev.board,
     outFile: fresh,
-    device: { name, configFile: dev.configFile, identityFile: dev.identityFile }
+    device: { name, configFile: dev.configFile, identityFile: dev.identityFile, lanKeysDir: dev.lanKeysDir ?? undefined }
   })
   fs.chmodSync(fresh, 0o600)
   // Builds are byte-identical for the same inputs: an unchanged package is not rewritten.

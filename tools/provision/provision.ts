@@ -1,9 +1,10 @@
 // `roost provision`: from a checked fleet to a folder holding, per device, its own
-// identity and node config, per board one artifact its devices share, and an inventory
-// of public keys (layout.ts). Run again, it changes only what the fleet file changed:
-// a device keeps its key unless rotated, an unchanged file is not written again, and a
-// run killed midway leaves every device either without an identity or with a whole one
-// (secret-file.ts), so the next run completes it.
+// identity and node config (for a Lua agent router: its device id and key and its UCI
+// config, and its entry in its node's config), per board one artifact its devices share,
+// and an inventory of public keys (layout.ts). Run again, it changes only what the fleet
+// file changed: a device keeps its key unless rotated, an unchanged file is not written
+// again, and a run killed midway leaves every device either without an identity or with a
+// whole one (secret-file.ts), so the next run completes it.
 import crypto from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
@@ -11,15 +12,17 @@ import type { NodeConfigFile } from '../../node/config/types.ts'
 import { createIdentity, loadIdentity, rotateIdentity, type KeyPair } from '../../node/identity/identity.ts'
 import { encodeKey } from '../../node/identity/keys.ts'
 import { secretFileExists } from '../../node/identity/secret-file.ts'
-import { buildArtifact, type Manifest } from '../../targets/artifact.ts'
+import { buildArtifact } from '../../targets/artifact.ts'
 import type { Runtime } from '../../targets/bundle.ts'
+import { buildAgentArtifact } from '../../targets/lua/artifact.ts'
 import { INSTALL_DIR, serviceFile } from '../../targets/service.ts'
 import type { Board } from '../config/boards.ts'
 import type { Fleet, FleetDevice } from '../config/fleet.ts'
+import { agentKeysOf, agentUciText, withAgents, type AgentKeys } from './agent.ts'
 import { ProvisionError } from './errors.ts'
 import {
-  artifactDir, artifactName, deviceConfigFile, deviceDir, deviceIdentityFile, fleetFile, inventoryFile,
-  type FleetMarker, type Inventory, type InventoryDevice
+  AGENT_KEY_FILE, agentKeyFile, agentUciFile, artifactName, deviceConfigFile, deviceDir, deviceIdentityFile, fleetFile, inventoryFile,
+  nodeLanKeysDir, type FleetMarker, type Inventory, type InventoryDevice
 } from './layout.ts'
 
 export interface ProvisionOptions {
@@ -59,18 +62,35 @@ export async function provision (opts: ProvisionOptions): Promise<ProvisionResul
   }
   write(fleetFile(outDir), json({ version: 1, fleet: fleet.name, operatorKey } satisfies FleetMarker))
 
+  // Every agent's id and key first: a node's config names its agents, wherever they are
+  // in the file. The ids of the nodes' own lan_ingest devices are not given to an agent.
+  const taken = new Set(fleet.devices.flatMap((d) => d.config?.lanIngest?.devices.map((l) => l.id) ?? []))
+  const agentKeys = new Map<string, { keys: AgentKeys, state: string }>()
+  for (const device of fleet.devices) {
+    if (device.agent === null) continue
+    fs.mkdirSync(deviceDir(outDir, device.name), { recursive: true, mode: 0o700 })
+    removeLeftovers(deviceDir(outDir, device.name))
+    const entry = agentKeysOf(agentKeyFile(outDir, device.name), opts.rotate?.includes(device.name) === true, taken)
+    taken.add(entry.keys.id)
+    if (entry.state !== 'key kept') written.push(`devices/${device.name}/${AGENT_KEY_FILE}`)
+    agentKeys.set(device.name, entry)
+  }
+
   const built = new Set<string>()
   const devices: InventoryDevice[] = []
   for (const [i, device] of fleet.devices.entries()) {
     const { board } = device
-    if (board.program === 'bare' && !built.has(board.id)) {
-      built.add(board.id)
+    const name = sharedArtifactName(board, runtime)
+    if (!built.has(name)) {
+      built.add(name)
       const started = performance.now()
       const changed = await buildShared(board, runtime, outDir)
-      if (changed) written.push(`artifacts/${artifactName(board.id, runtime)}/`)
-      say(`board ${board.id} (${board.host}): artifact ${changed ? 'built' : 'unchanged'} in ${((performance.now() - started) / 1000).toFixed(1)} s`)
+      if (changed) written.push(`artifacts/${name}/`)
+      say(`board ${board.id} (${board.host}): ${board.program === 'lua-agent' ? 'Lua agent ' : ''}artifact ${changed ? 'built' : 'unchanged'} in ${((performance.now() - started) / 1000).toFixed(1)} s`)
     }
-    const entry = provisionDevice(device, outDir, operatorKey, runtime, opts.rotate?.includes(device.name) === true, write)
+    const entry = device.agent === null
+      ? provisionDevice(device, fleet, agentKeys, outDir, operatorKey, runtime, opts.rotate?.includes(device.name) === true, write)
+      : provisionAgent(device, fleet.name, agentKeys.get(device.name)!, outDir, write)
     devices.push(entry.device)
     say(`[${i + 1}/${fleet.devices.length}] ${device.name.padEnd(20)} ${board.id.padEnd(22)} ${entry.keyState}`)
   }
@@ -102,8 +122,8 @@ function checkFolder (outDir: string, fleet: string, force: boolean): void {
 
 type WriteFile = (file: string, text: string, mode?: number) => void
 
-function provisionDevice (device: FleetDevice, outDir: string, operatorKey: string, runtime: Runtime, rotate: boolean, write: WriteFile):
-{ device: InventoryDevice, keyState: string } {
+function provisionDevice (device: FleetDevice, fleet: Fleet, agentKeys: ReadonlyMap<string, { keys: AgentKeys }>, outDir: string,
+  operatorKey: string, runtime: Runtime, rotate: boolean, write: WriteFile): { device: InventoryDevice, keyState: string } {
   const { name, board } = device
   const dir = deviceDir(outDir, name)
   const entry: InventoryDevice = {
@@ -112,23 +132,59 @@ function provisionDevice (device: FleetDevice, outDir: string, operatorKey: stri
     host: board.host,
     program: board.program,
     publicKey: null,
-    roles: device.config?.roles ?? [],
-    artifact: board.program === 'bare' ? `artifacts/${artifactName(board.id, runtime)}` : null,
+    roles: device.config!.roles,
+    artifact: `artifacts/${sharedArtifactName(board, runtime)}`,
     device: `devices/${name}`
   }
-  // A Lua agent board runs no node: it has no node identity or config here.
-  if (device.config === null) return { device: entry, keyState: 'Lua agent: no node' }
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 })
   removeLeftovers(dir)
   const { keyPair, state } = identityOf(deviceIdentityFile(outDir, name), rotate)
   entry.publicKey = encodeKey(keyPair.publicKey)
-  const config: NodeConfigFile = { ...device.config, operatorKey }
+  const agents = fleet.devices.flatMap((d) => d.agent?.node === name ? [{ name: d.name, id: agentKeys.get(d.name)!.keys.id, agent: d.agent }] : [])
+  const config: NodeConfigFile = withAgents({ ...device.config!, operatorKey }, agents)
   // A broker password written into the fleet file is a secret in this file too.
   write(deviceConfigFile(outDir, name), json(config), config.bridge?.password != null ? 0o600 : 0o644)
+  writeLanKeys(nodeLanKeysDir(outDir, name), agents.map((a) => ({ name: a.name, key: agentKeys.get(a.name)!.keys.key })), write)
   // The unit or init script of this device: its memory budget may differ from its board's.
   const service = serviceFile(board, runtime === 'bare' ? `${INSTALL_DIR}/bin/bare` : '/usr/bin/node')
   write(path.join(dir, service.name), service.text, service.mode)
-  return { device: entry, keyState: `${state} ${entry.publicKey}` }
+  return { device: entry, keyState: `${state} ${entry.publicKey}${agents.length > 0 ? ` (${agents.length} agent${agents.length === 1 ? '' : 's'})` : ''}` }
+}
+
+// The node's copies of its agents' keys, one file each (mode 0600, in a folder only its
+// owner may enter); the key of an agent that no longer names this node is removed.
+function writeLanKeys (dir: string, keys: ReadonlyArray<{ name: string, key: string }>, write: WriteFile): void {
+  if (keys.length > 0) {
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 })
+    for (const { name, key } of keys) write(path.join(dir, `${name}.key`), key + '\n', 0o600)
+  }
+  if (!fs.existsSync(dir)) return
+  const wanted = new Set(keys.map((k) => `${k.name}.key`))
+  for (const file of fs.readdirSync(dir)) if (!wanted.has(file)) fs.rmSync(path.join(dir, file), { force: true })
+  if (keys.length === 0) fs.rmSync(dir, { recursive: true, force: true })
+}
+
+// A Lua agent router: its UCI config (with its key, mode 0600) from the key kept in its
+// folder. It has no node identity; its node's config holds its id and key file.
+function provisionAgent (device: FleetDevice, fleet: string, entry: { keys: AgentKeys, state: string }, outDir: string, write: WriteFile):
+{ device: InventoryDevice, keyState: string } {
+  const { name, board } = device
+  const agent = device.agent!
+  write(agentUciFile(outDir, name), agentUciText(name, fleet, agent, entry.keys), 0o600)
+  return {
+    device: {
+      name,
+      board: board.id,
+      host: board.host,
+      program: board.program,
+      publicKey: null,
+      roles: [],
+      artifact: `artifacts/${sharedArtifactName(board, 'bare')}`,
+      device: `devices/${name}`,
+      agent: { node: agent.node, deviceId: entry.keys.id }
+    },
+    keyState: `${entry.state} (Lua agent of ${agent.node}, id ${entry.keys.id})`
+  }
 }
 
 // A run killed while writing leaves its temporary files (whole or cut short, never under
@@ -144,14 +200,23 @@ function identityOf (file: string, rotate: boolean): { keyPair: KeyPair, state: 
   return { keyPair: loadIdentity(file), state: 'key kept' }
 }
 
-// The board's artifact, built once per run into a staging folder and moved into place
-// only when it differs from the one there (builds are byte-identical for the same inputs).
+// A Lua agent's artifact has no runtime to choose: one per board whatever --runtime says.
+function sharedArtifactName (board: Board, runtime: Runtime): string {
+  return artifactName(board.id, board.program === 'lua-agent' ? 'bare' : runtime)
+}
+
+// The board's artifact (the node's, or the Lua agent's), built once per run into a staging
+// folder and moved into place only when it differs from the one there (builds are
+// byte-identical for the same inputs).
 async function buildShared (board: Board, runtime: Runtime, outDir: string): Promise<boolean> {
-  const final = artifactDir(outDir, board.id, runtime)
-  const staging = path.join(outDir, '.staging', artifactName(board.id, runtime))
+  const name = sharedArtifactName(board, runtime)
+  const final = path.join(outDir, 'artifacts', name)
+  const staging = path.join(outDir, '.staging', name)
   fs.rmSync(staging, { recursive: true, force: true })
   try {
-    const { manifest } = await buildArtifact({ board, runtime, outDir: staging })
+    const { manifest } = board.program === 'lua-agent'
+      ? await buildAgentArtifact({ board, outDir: staging })
+      : await buildArtifact({ board, runtime, outDir: staging })
     if (sameFiles(manifest, path.join(final, 'manifest.json'))) return false
     fs.mkdirSync(path.dirname(final), { recursive: true })
     const old = `${final}.old`
@@ -165,10 +230,9 @@ async function buildShared (board: Board, runtime: Runtime, outDir: string): Pro
   }
 }
 
-function sameFiles (manifest: Manifest, existing: string): boolean {
+function sameFiles (manifest: object, existing: string): boolean {
   try {
-    const old = JSON.parse(fs.readFileSync(existing, 'utf8')) as Manifest
-    return JSON.stringify(old) === JSON.stringify(manifest)
+    return JSON.stringify(JSON.parse(fs.readFileSync(existing, 'utf8'))) === JSON.stringify(manifest)
   } catch {
     return false
   }

@@ -25,7 +25,8 @@ const inventorySchema: z.ZodType<Inventory> = z.object({
     publicKey: publicKey.nullable(),
     roles: z.array(z.enum(ROLES)),
     artifact: z.string().nullable(),
-    device: z.string().min(1)
+    device: z.string().min(1),
+    agent: z.object({ node: z.string().min(1), deviceId: z.string().regex(/^[0-9a-f]{16}$/) }).optional()
   }))
 }).superRefine((inventory, ctx) => {
   const seen = new Set<string>()

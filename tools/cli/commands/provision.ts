@@ -11,9 +11,11 @@ export const provision = defineCommand({
   name: 'provision',
   summary: 'Give every device of a fleet file its own identity, node config and artifact, and list their keys.',
   details: 'Writes DIR/devices/NAME/ (identity.json, mode 0600, and config.json), one artifact per board in\n' +
-    'DIR/artifacts/, and DIR/inventory.json. Run again after editing the fleet file: only what changed is\n' +
-    'written, and no device gets a new key unless --rotate names it. The fleet\'s operator key is the\n' +
-    'file\'s operator_key, or this client\'s key (`roost id`).',
+    'DIR/artifacts/, and DIR/inventory.json. A Lua agent router gets a device id and key (agent-key.json)\n' +
+    'and its /etc/config/roost-agent (roost-agent.uci, mode 0600), and its node\'s config takes it, with\n' +
+    'the node\'s copy of the key in DIR/devices/NODE/lan-keys/. Run again after editing the fleet file:\n' +
+    'only what changed is written, and no device gets a new key unless --rotate names it. The fleet\'s\n' +
+    'operator key is the file\'s operator_key, or this client\'s key (`roost id`).',
   usage: 'roost provision --fleet FILE [--out DIR] [--rotate NAME] [--force] [--runtime bare|node] [--json]',
   flags: {
     fleet: { type: 'string', value: 'FILE', help: 'fleet file (YAML): fleet name, defaults and devices' },
@@ -47,9 +49,13 @@ export const provision = defineCommand({
   return 0
 })
 
+// A Lua agent router has no public key: its row names its device id (never its key) and
+// the node that takes its readings.
 export function inventoryTable (inventory: Inventory): string {
   const header = ['NAME', 'BOARD', 'HOST', 'PUBLIC KEY', 'ROLES']
-  const rows = inventory.devices.map((d) => [d.name, d.board, d.host, d.publicKey ?? '(Lua agent: no node)', d.roles.join(',') || '-'])
+  const rows = inventory.devices.map((d) => [d.name, d.board, d.host,
+    d.publicKey ?? (d.agent ? `Lua agent, id ${d.agent.deviceId}` : '(Lua agent: no node)'),
+    d.agent ? `agent of ${d.agent.node}` : d.roles.join(',') || '-'])
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)))
   return [header, ...rows].map((cells) => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()).join('\n') + '\n'
 }

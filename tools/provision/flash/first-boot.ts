@@ -10,12 +10,15 @@ export const FIRST_BOOT_SCRIPT = `${ROOST_FOLDER}/first-boot.sh`
 export const FIRST_BOOT_LOG = '/var/log/roost-first-boot.log'
 // Root's home: only root can read what is there, unlike anything on the FAT partition.
 const STAGED_IDENTITY = '/root/roost-identity.json'
+const STAGED_LAN_KEYS = '/root/roost-lan-keys'
 
 export interface FirstBootDevice {
   name: string
   boardId: string
   publicKey: string
   dataDir: string
+  // The card holds lan-keys/ (the keys of the node's Lua agents, from roost provision).
+  lanKeys?: boolean
 }
 
 // Runs as root. Safe to run again: with the identity gone from both places it does
@@ -42,14 +45,14 @@ if [ -f "$here/identity.json" ]; then
   rm -f "$here/identity.json"
   sync
 fi
-if [ ! -f "$staged" ]; then
+${device.lanKeys === true ? lanKeysSteps() : ''}if [ ! -f "$staged" ]; then
   echo "roost: no identity to install (already installed?): nothing to do"
   exit 0
 fi
 
 start=
 if [ "\${1:-}" = --no-start ]; then start=--no-start; fi
-sh "$here/artifact/install.sh" --config "$here/config.json" --identity "$staged" --unit "$here/roost.service" $start
+sh "$here/artifact/install.sh" --config "$here/config.json" --identity "$staged" --unit "$here/roost.service"${device.lanKeys === true ? ` --lan-keys ${STAGED_LAN_KEYS}` : ''} $start
 status=$?
 if [ "$status" -ne 0 ]; then
   echo "roost: install.sh failed ($status); the identity waits in $staged (mode 600) for a rerun"
@@ -61,9 +64,24 @@ if [ ! -f "$installed" ]; then
 fi
 chmod 600 "$installed"
 rm -f "$staged"
-# Enabled here too, so that the reboot after firstrun.sh starts it whatever --no-start leaves.
+${device.lanKeys === true ? `rm -rf ${STAGED_LAN_KEYS}
+` : ''}# Enabled here too, so that the reboot after firstrun.sh starts it whatever --no-start leaves.
 if [ -n "$start" ]; then systemctl enable roost.service; fi
 echo "roost: installed in ${INSTALL_DIR}; node ${device.publicKey}"
+`
+}
+
+// The agents' keys are secrets too: off the partition, into a root-only folder, first.
+function lanKeysSteps (): string {
+  return `if [ -d "$here/lan-keys" ]; then
+  install -d -m 700 ${STAGED_LAN_KEYS} || exit 1
+  for key in "$here"/lan-keys/*.key; do
+    [ -f "$key" ] || continue
+    install -m 600 "$key" ${STAGED_LAN_KEYS}/ || exit 1
+  done
+  rm -rf "$here/lan-keys"
+  sync
+fi
 `
 }
 
@@ -79,7 +97,9 @@ ${release === 'trixie' ? 'cloud-init (runcmd in user-data)' : 'firstrun.sh (syst
      and the roost service started,
   3. logs to ${FIRST_BOOT_LOG}.
 
-identity.json is the node's SECRET key (public key ${device.publicKey}).
+identity.json is the node's SECRET key (public key ${device.publicKey}).${device.lanKeys === true ? `
+lan-keys/ holds the SECRET keys of the node's Lua agents; first-boot.sh moves them into
+${device.dataDir}/lan-keys (mode 600) with the identity.` : ''}
 This partition is FAT, which has no file permissions: until the first boot removes
 it, anyone holding the card can read it. Keep the card to yourself until then.
 The provisioning folder keeps the original.

@@ -92,10 +92,14 @@ function artifactFiles (dir: string): Wanted[] {
 }
 
 function roostFiles (dev: ProvisionedDevice, release: OsRelease, wifi: boolean): Wanted[] {
-  const about = { name: dev.device.name, boardId: dev.board.id, publicKey: dev.device.publicKey ?? '', dataDir: dev.dataDir }
+  const about = { name: dev.device.name, boardId: dev.board.id, publicKey: dev.device.publicKey ?? '', dataDir: dev.dataDir, lanKeys: dev.lanKeysDir !== null }
+  const lanKeys = dev.lanKeysDir === null
+    ? []
+    : fs.readdirSync(dev.lanKeysDir).sort().map((name) => ({ path: `${ROOST_FOLDER}/lan-keys/${name}`, data: fs.readFileSync(path.join(dev.lanKeysDir!, name)) }))
   return [
     { path: `${ROOST_FOLDER}/config.json`, data: dev.config },
     { path: `${ROOST_FOLDER}/identity.json`, data: fs.readFileSync(dev.identityFile) },
+    ...lanKeys,
     { path: `${ROOST_FOLDER}/roost.service`, data: fs.readFileSync(dev.serviceFile) },
     { path: `${ROOST_FOLDER}/first-boot.sh`, data: Buffer.from(firstBootScript(about)) },
     { path: `${ROOST_FOLDER}/README.txt`, data: Buffer.from(readme(about, release, wifi)) }
