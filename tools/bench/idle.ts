@@ -15,11 +15,12 @@ import { deviceAt } from '../client/device.ts'
 import { loadBoard } from '../config/boards.ts'
 import { HarnessError } from '../harness/errors.ts'
 import { buildLocal, launchNode, readyKey } from '../harness/local-node.ts'
+import { createMemoryCgroup, whyNoMemoryCgroup } from '../harness/memory-cgroup.ts'
 import { publish, startMosquitto, stopProcess } from '../harness/mosquitto.ts'
 import type { NodeProcess } from '../harness/node-process.ts'
 import { sleep } from '../harness/wait.ts'
 import { KEEP_EVERY_READING } from '../harness/demo-broker.ts'
-import { cpuMs, loadavg, round, threadTimes, vmHwmKb, type ThreadTimes } from './measure.ts'
+import { cpuMs, loadavg, round, rssKinds, threadTimes, vmHwmKb, vmRssKb, type ThreadTimes } from './measure.ts'
 import { checkCounts, closers, progressToStderr, workAndTestnet, type Progress } from './section.ts'
 import { keepFromDevice } from './storage/household.ts'
 
@@ -37,6 +38,18 @@ export interface IdleProcess {
   maxRssMiB: number
 }
 
+// The always-on node's memory at the end of the period, run inside a memory cgroup at
+// its board's memory_budget_mb as its systemd unit runs it (MemoryMax), unless this
+// machine cannot make one.
+export type IdleMemory = {
+  limitMiB: number
+  maxChargedMiB: number
+  oomKills: number
+  rssMiB: number
+  anonMiB: number
+  fileMiB: number
+} | { skipped: string, rssMiB: number, anonMiB: number, fileMiB: number }
+
 export interface IdleFigures {
   board: string
   roles: string[]
@@ -48,6 +61,7 @@ export interface IdleFigures {
   node: IdleProcess
   noRoles: IdleProcess
   emptyRuntime: IdleProcess
+  memory: IdleMemory
   aims: typeof AIMS
 }
 
@@ -61,7 +75,7 @@ export interface IdleOptions {
 }
 
 // From the issue, printed for context and never asserted.
-export const AIMS = { cpuPercent: 0.5 } as const
+export const AIMS = { cpuPercent: 0.5, rssMiB: 48 } as const
 export const IDLE_BOARD = 'raspberry-pi-3b'
 const SETTLE_MS = 20_000
 const KEPT_CORES = 20
@@ -86,8 +100,13 @@ export async function benchIdle (opts: IdleOptions): Promise<IdleFigures> {
     const device = deviceAt(path.join(work, 'household'), { bootstrap: testnet.bootstrap })
     const deviceKey = encodeKey(device.keyPair.publicKey)
 
-    const start = (name: string, roles: NodeConfigFile['roles']): NodeProcess => {
+    const noCgroup = whyNoMemoryCgroup()
+    const cgroup = noCgroup === null ? createMemoryCgroup(board.memoryBudgetMb * 1024 * 1024) : null
+    if (cgroup) opened.add(() => cgroup.remove())
+
+    const start = (name: string, roles: NodeConfigFile['roles'], cgroupProcs?: string): NodeProcess => {
       const node = launchNode({
+        cgroupProcs,
         artifactDir: outDir,
         runtime: 'bare',
         board,
@@ -105,7 +124,7 @@ export async function benchIdle (opts: IdleOptions): Promise<IdleFigures> {
     }
 
     progress(`idle: the node takes ${KEPT_CORES} cores and ${READINGS} readings`)
-    const node = start('always-on', board.defaultRoles as NodeConfigFile['roles'])
+    const node = start('always-on', board.defaultRoles as NodeConfigFile['roles'], cgroup?.procs)
     const nodeKey = await readyKey(node)
     if (board.defaultRoles.includes('bridge')) {
       await node.waitFor('broker-connected', 10_000)
@@ -121,6 +140,10 @@ export async function benchIdle (opts: IdleOptions): Promise<IdleFigures> {
     await sleep(settleMs)
     progress(`idle: measuring for ${period}`, periodMs + 120_000)
     const measured = await measureIdle({ node: node.child.pid!, noRoles: noRoles.child.pid!, emptyRuntime: empty.pid! }, periodMs, [node, noRoles])
+    const rss = { rssMiB: round(vmRssKb(node.child.pid!) / 1024), ...rssKinds(node.child.pid!) }
+    const memory: IdleMemory = cgroup
+      ? { limitMiB: board.memoryBudgetMb, maxChargedMiB: round(cgroup.maxUsageBytes() / 1024 / 1024), oomKills: cgroup.oomKills(), ...rss }
+      : { skipped: noCgroup!, ...rss }
     return {
       board: board.id,
       roles: board.defaultRoles,
@@ -130,6 +153,7 @@ export async function benchIdle (opts: IdleOptions): Promise<IdleFigures> {
       readings: board.defaultRoles.includes('bridge') ? READINGS : 0,
       loadavg: { before, after: loadavg() },
       ...measured,
+      memory,
       aims: AIMS
     }
   } finally {

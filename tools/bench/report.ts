@@ -54,6 +54,11 @@ export function idleReport (f: IdleFigures): string {
     row('node with no roles', f.noRoles),
     row('empty Bare runtime', f.emptyRuntime),
     `aim from the issue: the always-on node ≤ ${f.aims.cpuPercent} % of one core. Wakeups are context switches of all threads.`,
+    `  always-on node's memory at the end: RSS ${f.memory.rssMiB.toFixed(1)} MiB (anonymous ${f.memory.anonMiB.toFixed(1)}, file-backed ` +
+      `${f.memory.fileMiB.toFixed(1)}; aim ≤ ${f.aims.rssMiB} MiB); ` +
+      ('skipped' in f.memory
+        ? `no memory cgroup (${f.memory.skipped})`
+        : `in a memory cgroup of ${f.memory.limitMiB} MiB (the board's budget): at most ${f.memory.maxChargedMiB.toFixed(1)} MiB charged, ${f.memory.oomKills} OOM kills`),
     `  always-on node's threads by name, wakeups a second and CPU: ${threads(f.node)}`,
     `  no roles: ${threads(f.noRoles)}`,
     `  empty runtime: ${threads(f.emptyRuntime)}`,
