@@ -71,5 +71,44 @@ export async function openStore (dataDir: string, opts: StoreOptions = {}): Prom
   const coreStorage = defaultStorage(coresPath(dataDir), settings)
   const store = new (Corestore as unknown as new (storage: unknown) => Store)(coreStorage)
   await store.ready()
+  spareBusyCoresFromGc((store as unknown as { cores: GcTracker }).cores)
   return store
+}
+
+// What the gc workaround uses of corestore 7.12.5's CoreTracker and hypercore 11.37's Core.
+interface GcCore { gc: number, hasSession (): boolean, replicator: { idle (): boolean } }
+interface GcTracker {
+  _gcing: Set<GcCore>
+  _gcCycle (): void
+  _gcCycleBound (): void
+  _gcInterval: unknown
+  _startGC (): void
+  _stopGC (): void
+}
+
+// upstream(corestore@7.12.5): the gc closes a core four strikes (2 s apart) after it went
+// idle even if a peer began to replicate it meanwhile: a new connection attaches every
+// core hypercore still calls "downloading" (20–40 s after its last session closed)
+// without taking it out of the gc. The peer's channel is then closed under it while this
+// side says it is downloading, which hypercore@11.37.1 takes as final (it reopens only
+// when the closing side was not downloading): a reader fetching a kept core 3–11 s after
+// its writer left stopped for good with most blocks fetched (issue 13; test/unit/store-gc.test.ts).
+// Here a core that is busy again at a strike leaves the gc; hypercore calls onidle, and
+// the gc starts over, when its last peer or session goes.
+function spareBusyCoresFromGc (cores: GcTracker): void {
+  const cycle = cores._gcCycle.bind(cores)
+  cores._gcCycle = () => {
+    for (const core of cores._gcing) {
+      if (!core.hasSession() && core.replicator.idle()) continue
+      cores._gcing.delete(core)
+      core.gc = 0
+    }
+    cycle()
+  }
+  cores._gcCycleBound = cores._gcCycle
+  // The timer holds the bound function it started with.
+  if (cores._gcInterval) {
+    cores._stopGC()
+    cores._startGC()
+  }
 }

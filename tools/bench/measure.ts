@@ -58,12 +58,41 @@ export function rssBreakdown (pid: number): RssPart[] {
 // roost runs on.
 const USER_HZ = 100
 
-// User plus system CPU time a running process has used so far, in milliseconds.
+// User plus system CPU time a running process has used so far, in milliseconds (all
+// its threads).
 export function cpuMs (pid: number): number {
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8')
-  // The command name may hold spaces and parentheses: count fields after the last ')'.
+  return statCpuMs(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'))
+}
+
+// utime + stime of a /proc stat line. The command name may hold spaces and parentheses:
+// fields are counted after the last ')'.
+export function statCpuMs (stat: string): number {
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
   return (Number(fields[11]) + Number(fields[12])) * 1000 / USER_HZ
+}
+
+export interface ThreadTimes { name: string, cpuMs: number, wakeups: number }
+
+// Each thread of a running process by id: its name, CPU time so far, and how often it
+// has been put back on a CPU (voluntary and involuntary context switches): a thread that
+// sleeps on a timer is woken once per expiry.
+export function threadTimes (pid: number): Map<string, ThreadTimes> {
+  const threads = new Map<string, ThreadTimes>()
+  for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const dir = `/proc/${pid}/task/${tid}`
+      const status = fs.readFileSync(`${dir}/status`, 'utf8')
+      const field = (name: string): number => Number(new RegExp(`^${name}:\\s+(\\d+)$`, 'm').exec(status)?.[1] ?? 0)
+      threads.set(tid, {
+        name: fs.readFileSync(`${dir}/comm`, 'utf8').trim(),
+        cpuMs: statCpuMs(fs.readFileSync(`${dir}/stat`, 'utf8')),
+        wakeups: field('voluntary_ctxt_switches') + field('nonvoluntary_ctxt_switches')
+      })
+    } catch {
+      // The thread ended while it was being read.
+    }
+  }
+  return threads
 }
 
 // The machine's 1, 5 and 15 minute load averages, as the report prints them.

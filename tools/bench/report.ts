@@ -5,9 +5,11 @@ import type { Runtime } from '../../targets/bundle.ts'
 import { agentReport, type AgentFigures } from './agent/agent.ts'
 import type { BridgeFigures, IngestFigures, SubscriberFigures } from './bridge/figures.ts'
 import type { FleetFigures } from './fleet.ts'
+import type { IdleFigures, IdleProcess } from './idle.ts'
 import type { LanFigures } from './lan.ts'
-import type { RssPart } from './measure.ts'
+import { round, type RssPart } from './measure.ts'
 import type { NodeFigures } from './node.ts'
+import type { SectionFailure, SectionTime } from './run.ts'
 import type { LimitedFigures, LimitedRun, StorageFigures, TransferFigures } from './storage/figures.ts'
 import { IDLE_MS as STORAGE_IDLE_MS } from './storage/peers.ts'
 
@@ -18,20 +20,56 @@ export interface BenchFigures {
   storage: StorageFigures | null
   fleet: FleetFigures | null
   lan: LanFigures | null
-  // Optional so that callers written before the section need not name it.
-  agent?: AgentFigures | null
+  idle: IdleFigures | null
+  agent: AgentFigures | null
 }
 
-export function renderJson (f: BenchFigures): string {
-  return JSON.stringify({ ...f.node, ...(f.bridge ? { bridge: f.bridge } : {}), ...(f.storage ? { storage: f.storage } : {}), ...(f.fleet ? { fleet: f.fleet } : {}), ...(f.lan ? { lan: f.lan } : {}), ...(f.agent ? { agent: f.agent } : {}) }, null, 2) + '\n'
+// How the run went: its wall time, each section's time, and the sections that failed.
+export interface RunInfo { wallMs: number, sections: SectionTime[], failures: SectionFailure[] }
+
+export function renderJson (f: BenchFigures, run: RunInfo | null = null): string {
+  const { node, ...rest } = f
+  return JSON.stringify({
+    ...node,
+    ...Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== null)),
+    ...(run ? { run } : {})
+  }, null, 2) + '\n'
 }
 
 export function renderReport (f: BenchFigures): string {
   return (f.node ? nodeReport(f.node) : '') + (f.bridge ? bridgeReport(f.bridge) : '') + (f.storage ? storageReport(f.storage) : '') +
-    (f.fleet ? fleetReport(f.fleet) : '') + (f.lan ? lanReport(f.lan) : '') + (f.agent ? agentReport(f.agent) : '')
+    (f.fleet ? fleetReport(f.fleet) : '') + (f.lan ? lanReport(f.lan) : '') + (f.idle ? idleReport(f.idle) : '') +
+    (f.agent ? agentReport(f.agent) : '')
 }
 
-function lanReport (f: LanFigures): string {
+export function idleReport (f: IdleFigures): string {
+  const row = (label: string, p: IdleProcess): string =>
+    `${label.padEnd(24)}${`${p.cpuPercent.toFixed(3)} %`.padStart(10)}${p.cpuMs.toFixed(0).padStart(10)}${p.wakeupsPerS.toFixed(1).padStart(11)}` +
+    `${`${p.maxRssMiB.toFixed(1)} MiB`.padStart(11)}   ${p.cpuPercentBySlice.map((c) => c.toFixed(1)).join(' ')}`
+  const threads = (p: IdleProcess): string => p.threads.map((t) => `${t.name} ×${t.threads} ${t.wakeupsPerS.toFixed(1)}/s ${t.cpuMs.toFixed(0)} ms`).join(', ')
+  return [
+    '',
+    `idle: ${f.board}'s default roles (${f.roles.join(', ')}) on Bare from the artifact, holding ${count(f.keptCores)} small cores and a feed of ` +
+      `${count(f.readings)} readings; measured ${f.periodS >= 60 ? `${round(f.periodS / 60)} min` : `${f.periodS} s`} after ${f.settleS} s to settle; load ${f.loadavg.before.join(' ')} → ${f.loadavg.after.join(' ')}`,
+    '',
+    '                        CPU, one core   CPU ms  wakeups/s    max RSS   CPU % in each tenth of the period',
+    row('always-on node', f.node),
+    row('node with no roles', f.noRoles),
+    row('empty Bare runtime', f.emptyRuntime),
+    `aim from the issue: the always-on node ≤ ${f.aims.cpuPercent} % of one core. Wakeups are context switches of all threads.`,
+    `  always-on node's memory at the end: RSS ${f.memory.rssMiB.toFixed(1)} MiB (anonymous ${f.memory.anonMiB.toFixed(1)}, file-backed ` +
+      `${f.memory.fileMiB.toFixed(1)}; aim ≤ ${f.aims.rssMiB} MiB); ` +
+      ('skipped' in f.memory
+        ? `no memory cgroup (${f.memory.skipped})`
+        : `in a memory cgroup of ${f.memory.limitMiB} MiB (the board's budget): at most ${f.memory.maxChargedMiB.toFixed(1)} MiB charged, ${f.memory.oomKills} OOM kills`),
+    `  always-on node's threads by name, wakeups a second and CPU: ${threads(f.node)}`,
+    `  no roles: ${threads(f.noRoles)}`,
+    `  empty runtime: ${threads(f.emptyRuntime)}`,
+    ''
+  ].join('\n')
+}
+
+export function lanReport (f: LanFigures): string {
   return [
     '',
     `LAN ingest: ${count(f.readings)} reading datagrams from one agent on loopback, ${f.window} in flight, medians of ${runsOf(f.runs)}; ` +
@@ -42,7 +80,7 @@ function lanReport (f: LanFigures): string {
   ].join('\n')
 }
 
-function fleetReport (f: FleetFigures): string {
+export function fleetReport (f: FleetFigures): string {
   const p = f.provision
   const s = f.status
   const mib = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(1)} MiB`
@@ -64,7 +102,7 @@ const RUNTIME_NAMES: Record<Runtime, string> = { bare: 'Bare', node: 'Node.js' }
 const count = (n: number): string => n.toLocaleString('en-US')
 const runsOf = (n: number): string => `${n} run${n === 1 ? '' : 's'}`
 
-function nodeReport (f: NodeFigures): string {
+export function nodeReport (f: NodeFigures): string {
   const mb = (b: number): string => `${(b / 1024 / 1024).toFixed(2)} MiB`
   const lines = [
     `machine: ${f.machine.cpus} × ${f.machine.model}, load ${f.machine.loadavg.join(' ')}, ${f.machine.node}; medians of ${runsOf(f.runs)}`,
@@ -86,7 +124,7 @@ function nodeReport (f: NodeFigures): string {
   return lines.join('\n')
 }
 
-function bridgeReport (b: BridgeFigures): string {
+export function bridgeReport (b: BridgeFigures): string {
   const rate = (n: number): string => count(Math.round(n)).padStart(11)
   const qosName = { qos0: 'QoS 0', qos1: 'QoS 1' } as const
   const whoName = { node: 'node', mosquittoSub: 'mosquitto_sub' } as const
@@ -125,7 +163,7 @@ function subStream (qos: string, s: SubscriberFigures): string {
   return `${qos} publisher ${count(s.publisherMsgPerS)} msg/s, mosquitto_sub CPU ${s.cpuPercent}%, broker CPU ${s.brokerCpuPercent}%`
 }
 
-function storageReport (f: StorageFigures): string {
+export function storageReport (f: StorageFigures): string {
   const r = f.replication
   const m = f.manyCores
   const fetch = f.fetchAfterWriterExit
@@ -143,11 +181,12 @@ function storageReport (f: StorageFigures): string {
     `writer: ${RUNTIME_NAMES[f.writer.runtime]}, wrote the core in ${(f.writer.writeMs / 1000).toFixed(1)} s; each run sends it to a fresh receiver on the same testnet`,
     '',
     'writer → receiver                                 MiB/s    CPU   max RSS    every run (MiB/s)',
-    row('roost node (Bare)', r.node),
-    row('plain corestore (Bare)', r.plain),
-    row('plain corestore, Pi-class settings (Bare)', r.plainRoostStorage),
-    `roost node / plain corestore: ${r.nodeToPlain.toFixed(2)}; Pi-class settings (4 MiB memtables, as the node has on boards ` +
-      `below a 256 MiB memory budget) / plain: ${(r.plainRoostStorage.mibPerS / r.plain.mibPerS).toFixed(2)}. CPU in % of one core, while receiving`,
+    row(`roost node, ${r.board} settings (Bare)`, r.node),
+    row('plain corestore, same storage settings (Bare)', r.plainRoostStorage),
+    row('plain corestore, its defaults (Bare)', r.plain),
+    `roost node / plain corestore with the same settings (${r.memtableMiB} MiB memtables): ${r.nodeToPlainSameSettings.toFixed(2)} ` +
+      `(aim ≥ ${r.aims.nodeToPlainSameSettings}); / plain corestore with its defaults: ${r.nodeToPlain.toFixed(2)}; ` +
+      `the same settings / defaults: ${(r.plainRoostStorage.mibPerS / r.plain.mibPerS).toFixed(2)}. CPU in % of one core, while receiving`,
     '',
     `fetch ${fetch.mib} MiB after the writer's process exited (reader: ${RUNTIME_NAMES[fetch.reader]}, timed from an open connection)`,
     `  from the roost node:       ${(fetch.fromNode.ms / 1000).toFixed(2)} s, ${fetch.fromNode.mibPerS.toFixed(1)} MiB/s (connect ${fetch.fromNode.connectMs} ms)`,

@@ -8,8 +8,9 @@ import path from 'node:path'
 import { HarnessError } from '../harness/errors.ts'
 import { startTestnet, type Testnet } from '../harness/testnet.ts'
 
-// Told what starts next, e.g. "bridge qos1 run 2/5 (node)".
-export type Progress = (step: string) => void
+// Told what starts next, e.g. "bridge qos1 run 2/5 (node)", and how long it may take at
+// most when that is longer than the runner's default (run.ts).
+export type Progress = (step: string, deadlineMs?: number) => void
 
 // The CLI's progress: one line on stderr, so that --json output stays clean.
 export const progressToStderr: Progress = (step) => { process.stderr.write(`bench: ${step}\n`) }

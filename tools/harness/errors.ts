@@ -34,6 +34,11 @@ export class HarnessError extends RoostError {
     return new HarnessError('WAIT_TIMEOUT', `no ${waitedFor} within ${ms} ms${log === '' ? '' : `; ${log}`}`)
   }
 
+  // A transfer whose progress stopped: nothing moved for `ms`.
+  static STALLED (what: string, ms: number, log: string): HarnessError {
+    return new HarnessError('STALLED', `${what} stalled: nothing moved for ${ms / 1000} s${log === '' ? '' : `; ${log}`}`)
+  }
+
   // A measurement or a demo step that did not come out as it must.
   static CHECK_FAILED (what: string): HarnessError {
     return new HarnessError('CHECK_FAILED', what)

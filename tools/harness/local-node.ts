@@ -60,7 +60,7 @@ export function startNode (artifactDir: string, runtime: Runtime, configFile: st
 // it goes, even by SIGKILL or a test runner's timeout, which run no cleanup: the kernel
 // sends it SIGKILL (PR_SET_PDEATHSIG through util-linux's setpriv, which then execs the
 // node, so its pid, signals and exit code are the node's own).
-function dieWithParent (command: string, args: string[]): { command: string, args: string[] } {
+export function dieWithParent (command: string, args: string[]): { command: string, args: string[] } {
   if (process.platform !== 'linux' || SETPRIV === null) return { command, args }
   return { command: SETPRIV, args: ['--pdeathsig', 'KILL', '--', command, ...args] }
 }
@@ -85,7 +85,7 @@ export interface LaunchOptions {
 export function launchNode (opts: LaunchOptions): NodeProcess {
   const configFile = path.join(opts.work, `${opts.name}.json`)
   writeConfig(configFile, { ...defaultConfig(opts.board), dataDir: path.join(opts.work, opts.name), roles: [], ...opts.config })
-  return watchNode(startNode(opts.artifactDir, opts.runtime, configFile, 'pipe', { cgroupProcs: opts.cgroupProcs }))
+  return watchNode(startNode(opts.artifactDir, opts.runtime, configFile, 'pipe', { cgroupProcs: opts.cgroupProcs }), `node ${opts.name}`)
 }
 
 // The node's public key once it has logged `ready`; stops it if it does not.

@@ -10,6 +10,7 @@ import readline from 'node:readline'
 import { HarnessError } from './errors.ts'
 import { processWaiter } from './process-waiter.ts'
 import { sleep } from './wait.ts'
+import { watched } from './watched.ts'
 
 export interface Login { username: string, password: string }
 
@@ -98,9 +99,11 @@ export async function startMosquitto (opts: BrokerOptions = {}): Promise<Broker>
     ...logTypes.map((type) => `log_type ${type}`), ...(opts.settings ?? []), ''].join('\n'))
   const child = spawn(mosquitto, ['-c', config], { stdio: ['ignore', 'ignore', 'pipe'] })
   const log: string[] = []
+  const record = watched(`mosquitto :${port}`, child)
   const gone = (): boolean => child.exitCode !== null || child.signalCode !== null
   const waiter = processWaiter('mosquitto', gone, () => `its log: ${log.join(' | ')}`)
   readline.createInterface({ input: child.stderr! }).on('line', (line) => {
+    record.line(line)
     log.push(line)
     waiter.wake()
   })

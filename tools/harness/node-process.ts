@@ -4,6 +4,7 @@ import type { ChildProcess } from 'node:child_process'
 import readline from 'node:readline'
 import type { LogEvent, LogLine } from '../../node/log-events.ts'
 import { processWaiter } from './process-waiter.ts'
+import { watched } from './watched.ts'
 
 export interface NodeEvent { event: string, [field: string]: unknown }
 
@@ -12,6 +13,8 @@ export interface NodeEvent { event: string, [field: string]: unknown }
 export type EventOf<E extends string> = E extends LogEvent ? LogLine<E> : NodeEvent
 
 export interface NodeProcess {
+  // What it is in reports, e.g. "node home-2".
+  name: string
   child: ChildProcess
   events: NodeEvent[]
   stderr: string[]
@@ -21,11 +24,14 @@ export interface NodeProcess {
   exited (timeoutMs?: number): Promise<{ code: number | null, signal: NodeJS.Signals | null }>
   // Its last log lines, for an error that says what the node was doing.
   lastLog (): string
+  // Its last lines of output as they came, stdout and stderr.
+  lastLines (count?: number): string[]
 }
 
-export function watchNode (child: ChildProcess): NodeProcess {
+export function watchNode (child: ChildProcess, name = 'node'): NodeProcess {
   const events: NodeEvent[] = []
   const stderr: string[] = []
+  const record = watched(name, child)
   // Declared before the handlers below use it; describe() is hoisted.
   const waiter = processWaiter('node', () => exited !== null, () => `log: ${describe()}`)
   let exited: { code: number | null, signal: NodeJS.Signals | null } | null = null
@@ -40,6 +46,7 @@ export function watchNode (child: ChildProcess): NodeProcess {
 
   if (child.stdout) {
     readline.createInterface({ input: child.stdout }).on('line', (line) => {
+      record.line(line)
       try {
         events.push(JSON.parse(line) as NodeEvent)
       } catch {
@@ -48,7 +55,12 @@ export function watchNode (child: ChildProcess): NodeProcess {
       waiter.wake()
     })
   }
-  if (child.stderr) readline.createInterface({ input: child.stderr }).on('line', (line) => stderr.push(line))
+  if (child.stderr) {
+    readline.createInterface({ input: child.stderr }).on('line', (line) => {
+      record.line(`stderr: ${line}`)
+      stderr.push(line)
+    })
+  }
 
   function waitFor<E extends string> (event: E, timeoutMs = 20_000, match: (e: EventOf<E>) => boolean = () => true): Promise<EventOf<E>> {
     return waiter.until(() => events.find((e): e is EventOf<E> => e.event === event && match(e as EventOf<E>)), `"${event}"`, timeoutMs)
@@ -75,5 +87,5 @@ export function watchNode (child: ChildProcess): NodeProcess {
     return result
   }
 
-  return { child, events, stderr, waitFor, stop, exited: exitedBy, lastLog: () => `node log: ${describe()}` }
+  return { name, child, events, stderr, waitFor, stop, exited: exitedBy, lastLog: () => `node log: ${describe()}`, lastLines: record.lastLines }
 }

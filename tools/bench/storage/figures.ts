@@ -12,7 +12,20 @@ export interface TransferFigures {
   maxRssMiB: number
 }
 
-export interface ReplicationFigures { node: TransferFigures, plain: TransferFigures, plainRoostStorage: TransferFigures, nodeToPlain: number }
+// The node with `board`'s settings (its memtable size), plain corestore opened with the
+// same storage settings, and plain corestore with its defaults.
+export interface ReplicationFigures {
+  board: string
+  memtableMiB: number
+  node: TransferFigures
+  plain: TransferFigures
+  plainRoostStorage: TransferFigures
+  // node / plainRoostStorage: what roost's own code costs (the issue's aim: ≥ 0.95).
+  nodeToPlainSameSettings: number
+  // node / plain: with what the board's smaller memtables cost too.
+  nodeToPlain: number
+  aims: { nodeToPlainSameSettings: number }
+}
 
 export interface FetchFigures { ms: number, mibPerS: number, connectMs: number }
 

@@ -11,8 +11,8 @@ import { sleep, withDeadline } from '../../harness/wait.ts'
 export const KEEPS_IN_FLIGHT = 16
 // Deadlines: every core kept and held; every core announced by a restarted node (at
 // most 20 a second).
-const KEEP_TIMEOUT_MS = 600_000
-const ANNOUNCE_TIMEOUT_MS = 180_000
+export const KEEP_TIMEOUT_MS = 600_000
+export const ANNOUNCE_TIMEOUT_MS = 180_000
 
 // The device keeps `cores` new small cores on the node over one connection, as
 // keepSmallCores does, and goes.

@@ -15,7 +15,7 @@ import { sleep } from '../../harness/wait.ts'
 import { round } from '../measure.ts'
 import type { Progress } from '../section.ts'
 import type { LimitedFigures, LimitedRun } from './figures.ts'
-import { keepFromDevice, waitAnnounced } from './household.ts'
+import { ANNOUNCE_TIMEOUT_MS, KEEP_TIMEOUT_MS, keepFromDevice, waitAnnounced } from './household.ts'
 import { IDLE_MS, startStorageNode, stop, type StorageBench } from './peers.ts'
 
 export async function underBoardLimits (bench: StorageBench, cores: number, progress: Progress): Promise<LimitedFigures> {
@@ -27,7 +27,7 @@ export async function underBoardLimits (bench: StorageBench, cores: number, prog
   const clientKey = encodeKey(device.keyPair.publicKey)
 
   let nodeKey = ''
-  progress(`storage limits: keeping ${cores} cores under ${keepBoard.id}'s ${keepBoard.memoryBudgetMb} MiB`)
+  progress(`storage limits: keeping ${cores} cores under ${keepBoard.id}'s ${keepBoard.memoryBudgetMb} MiB`, KEEP_TIMEOUT_MS + 60_000)
   const keeping = await limitedRun(keepBoard, async (cgroupProcs) => {
     const node = startStorageNode(bench, 'home-limited', [clientKey], { board: keepBoard, cgroupProcs })
     try {
@@ -38,7 +38,7 @@ export async function underBoardLimits (bench: StorageBench, cores: number, prog
     }
   })
   if (keeping.figures.failed) return { keeping: keeping.figures, holding: null }
-  progress(`storage limits: holding them after a restart under ${holdBoard.id}'s ${holdBoard.memoryBudgetMb} MiB`)
+  progress(`storage limits: holding them after a restart under ${holdBoard.id}'s ${holdBoard.memoryBudgetMb} MiB`, ANNOUNCE_TIMEOUT_MS + 60_000)
   const holding = await limitedRun(holdBoard, async (cgroupProcs) => {
     const node = startStorageNode(bench, 'home-limited', [clientKey], { board: holdBoard, cgroupProcs })
     try {

@@ -13,7 +13,7 @@ import { encodeKey } from '../../../node/identity/keys.ts'
 import { round, rssBreakdown, rssKinds, vmHwmKb, vmRssKb } from '../measure.ts'
 import type { Progress } from '../section.ts'
 import type { ManyCoresFigures } from './figures.ts'
-import { keepFromDevice, KEEPS_IN_FLIGHT, waitAnnounced } from './household.ts'
+import { ANNOUNCE_TIMEOUT_MS, KEEP_TIMEOUT_MS, keepFromDevice, KEEPS_IN_FLIGHT, waitAnnounced } from './household.ts'
 import { IDLE_MS, startStorageNode, stop, type StorageBench } from './peers.ts'
 
 // After the keeping device has gone: the keeper's 3 s linger, corestore's gc (4 × 2 s).
@@ -21,7 +21,7 @@ import { IDLE_MS, startStorageNode, stop, type StorageBench } from './peers.ts'
 const SETTLE_TIMEOUT_MS = 30_000
 
 export async function keepManyCores (bench: StorageBench, cores: number, progress: Progress): Promise<ManyCoresFigures> {
-  progress(`storage many cores: one device keeps ${cores}`)
+  progress(`storage many cores: one device keeps ${cores}`, KEEP_TIMEOUT_MS + 2 * 60_000)
   const device = deviceAt(path.join(bench.work, 'household'), { bootstrap: [bench.bootstrap] })
   const clientKey = encodeKey(device.keyPair.publicKey)
   const node = startStorageNode(bench, 'home-many', [clientKey])
@@ -51,7 +51,7 @@ export async function keepManyCores (bench: StorageBench, cores: number, progres
   const idle = { maxRssMiB: round(vmHwmKb(pid) / 1024), rssMiB: round(vmRssKb(pid) / 1024), openCores: status.openCores, settleMs, breakdown: rssBreakdown(pid) }
   await stop(node)
 
-  progress(`storage many cores: the node restarted announces ${cores}`)
+  progress(`storage many cores: the node restarted announces ${cores}`, ANNOUNCE_TIMEOUT_MS + 60_000)
   const again = startStorageNode(bench, 'home-many', [clientKey])
   await readyKey(again)
   // The restarted keeper announces every core again (at most 20 a second); then idle.

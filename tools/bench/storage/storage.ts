@@ -1,12 +1,11 @@
 // The storage section of `roost bench`, measured side by side in one run over one
 // loopback testnet: how fast a writer's encrypted core reaches the home node (the Bare
-// artifact) next to a plain corestore reader on Bare taking the same core from the same
-// writer; how long a reader takes to fetch 100 MiB from each once the writer's process
-// has exited (replication.ts); and the home node's memory while and after it keeps
-// 1,000 small cores (many-cores.ts), also under the boards' memory limits (limits.ts).
-// A third receiver, plain corestore opened with the storage settings of the smaller
-// boards (node/storage/corestore.ts: 4 MiB memtables; the bench's x86 board gives the
-// node 16 MiB), tells what those settings cost.
+// artifact, with the Raspberry Pi 4 B's config) next to plain corestore readers on Bare
+// taking the same core from the same writer, one opened with the node's storage settings
+// for that board and one with corestore's defaults (replication.ts); how long a reader
+// takes to fetch 100 MiB from the node and from a plain reader once the writer's process
+// has exited; and the home node's memory while and after it keeps 1,000 small cores
+// (many-cores.ts), also under the boards' memory limits (limits.ts).
 // Every process, testnet and folder started here is stopped or removed, whatever happens.
 import path from 'node:path'
 import { bundleNode, type Runtime } from '../../../targets/bundle.ts'

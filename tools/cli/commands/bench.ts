@@ -1,15 +1,24 @@
-// `roost bench`: flags → the options of each wanted section (tools/bench) → its figures
-// → the report or JSON (tools/bench/report.ts). Progress goes to stderr as each section
-// and run starts.
+// `roost bench`: flags → the options of each wanted section (tools/bench) → the sections
+// run one after another (tools/bench/run.ts): progress on stderr as each section and
+// step starts, each section's figures as it ends (on stdout; on stderr with --json,
+// whose one JSON document follows at the end), a section that fails reported and the
+// others still run. Exits 1 when a section failed.
 import { benchAgent } from '../../bench/agent/agent.ts'
 import { benchBridge } from '../../bench/bridge/bridge.ts'
 import { benchFleet } from '../../bench/fleet.ts'
+import { benchIdle } from '../../bench/idle.ts'
 import { benchLan } from '../../bench/lan.ts'
 import { benchNode } from '../../bench/node.ts'
-import { renderJson, renderReport, type BenchFigures } from '../../bench/report.ts'
-import { progressToStderr } from '../../bench/section.ts'
+import { agentReport } from '../../bench/agent/report.ts'
+import { bridgeReport, fleetReport, idleReport, lanReport, nodeReport, renderJson, storageReport, type BenchFigures } from '../../bench/report.ts'
+import { runSections, seconds, type Section } from '../../bench/run.ts'
 import { benchStorage } from '../../bench/storage/storage.ts'
+import { observeProcesses, type WatchedProcess } from '../../harness/watched.ts'
 import { defineCommand, intFlag, usageError } from '../args.ts'
+
+const SECTIONS = ['node', 'bridge', 'storage', 'fleet', 'lan', 'idle', 'agent'] as const
+// Kept short so that the whole default run stays within 15 minutes on two cores.
+const IDLE_MINUTES = 2
 
 const spec = {
   name: 'bench',
@@ -17,13 +26,15 @@ const spec = {
   details: 'Build time, bundle and artifact sizes, start-to-ready time and idle memory of the node on Bare\n' +
     'and on Node.js; the sensor bridge\'s ingest rate, reader latency and memory against Mosquitto;\n' +
     'the storage peer\'s replication rate against plain corestore and its memory with 1,000 cores;\n' +
-    'the reading datagrams a second the node takes from a LAN agent; the Lua agent\'s package size,\n' +
-    'memory and CPU time under lua5.3, and its sealing rate against sodium\'s.',
-  usage: 'roost bench [--only node|bridge|storage|fleet|lan|agent] [--runs N] [--bridge-messages N] [--storage-mib N] [--storage-cores N] [--storage-runs N] [--lan-readings N] [--lan-window N] [--agent-readings N] [--agent-seals N] [--json]',
+    'the reading datagrams a second the node takes from a LAN agent; provisioning and fleet status;\n' +
+    'the CPU an always-on node uses when idle; the Lua agent\'s package size, memory and CPU time under\n' +
+    'lua5.3, and its sealing rate against sodium\'s. Each section prints its figures as it ends; one that\n' +
+    'fails is reported with the step it was in and what its processes last logged, and the rest run.',
+  usage: 'roost bench [--only node|bridge|storage|fleet|lan|idle|agent] [--runs N] [--bridge-messages N] [--storage-mib N] [--storage-cores N] [--storage-runs N] [--lan-readings N] [--lan-window N] [--idle-minutes N] [--agent-readings N] [--agent-seals N] [--json]',
   flags: {
     runs: { type: 'string', value: 'N', help: 'repetitions per measurement; medians are reported (default: 5)' },
     'bridge-messages': { type: 'string', value: 'N', help: 'readings per sensor-bridge ingest stream (default: 20000)' },
-    only: { type: 'string', multiple: true, value: 'SECTION', help: 'measure only this section: node, bridge, storage, fleet, lan or agent (default: all)' },
+    only: { type: 'string', multiple: true, value: 'SECTION', help: 'measure only this section: node, bridge, storage, fleet, lan, idle or agent (default: all)' },
     'lan-readings': { type: 'string', value: 'N', help: 'reading datagrams per LAN ingest run (default: 50000)' },
     'lan-window': { type: 'string', value: 'N', help: 'readings the LAN ingest agent keeps in flight (default: 512)' },
     'agent-readings': { type: 'string', value: 'N', help: 'readings per burst from Mosquitto to the Lua agent (default: 1000)' },
@@ -33,58 +44,84 @@ const spec = {
     'storage-mib': { type: 'string', value: 'N', help: 'size of the core replicated to the storage peer, in MiB (default: 256)' },
     'storage-cores': { type: 'string', value: 'N', help: 'small cores the storage peer is asked to keep (default: 1000)' },
     'storage-runs': { type: 'string', value: 'N', help: 'replication runs per receiver; medians are reported (default: 3)' },
-    json: { type: 'boolean', help: 'print the figures as JSON' }
+    'idle-minutes': { type: 'string', value: 'N', help: `minutes the idle section measures an always-on node's CPU (default: ${IDLE_MINUTES}; the issue's aim is over 10)` },
+    json: { type: 'boolean', help: 'print every figure as one JSON document at the end (each section\'s text goes to stderr)' }
   }
 } as const
 
-const SECTIONS = ['node', 'bridge', 'storage', 'fleet', 'lan', 'agent']
 
 export const bench = defineCommand(spec, async (flags) => {
   const runs = intFlag('bench', 'runs', flags.runs, 5, 1, 50)
-  const bridge = { messages: intFlag('bench', 'bridge-messages', flags['bridge-messages'], 20_000, 100, 10_000_000), runs, progress: progressToStderr }
+  const messages = intFlag('bench', 'bridge-messages', flags['bridge-messages'], 20_000, 100, 10_000_000)
   const storage = {
     coreMiB: intFlag('bench', 'storage-mib', flags['storage-mib'], 256, 1, 65_536),
     cores: intFlag('bench', 'storage-cores', flags['storage-cores'], 1000, 1, 100_000),
     runs: intFlag('bench', 'storage-runs', flags['storage-runs'], 3, 1, 50),
-    command: `roost ${process.argv.slice(2).join(' ')}`,
-    progress: progressToStderr
+    command: `roost ${process.argv.slice(2).join(' ')}`
   }
+  const fleet = {
+    devices: intFlag('bench', 'fleet-devices', flags['fleet-devices'], 200, 1, 100_000),
+    nodes: intFlag('bench', 'fleet-nodes', flags['fleet-nodes'], 50, 1, 1000),
+    runs: Math.min(runs, 3)
+  }
+  const lan = {
+    readings: intFlag('bench', 'lan-readings', flags['lan-readings'], 50_000, 100, 10_000_000),
+    window: intFlag('bench', 'lan-window', flags['lan-window'], 512, 1, 2048),
+    runs: Math.min(runs, 3)
+  }
+  const agent = {
+    readings: intFlag('bench', 'agent-readings', flags['agent-readings'], 1000, 10, 1_000_000),
+    seals: intFlag('bench', 'agent-seals', flags['agent-seals'], 5000, 1, 10_000_000),
+    // The agent settles (connected, subscribed, nothing to do) well within this.
+    idleMs: 10_000,
+    runs: Math.min(runs, 3)
+  }
+  const idleMinutes = intFlag('bench', 'idle-minutes', flags['idle-minutes'], IDLE_MINUTES, 1, 24 * 60)
   const only: readonly string[] = flags.only ?? []
-  const unknown = only.find((s) => !SECTIONS.includes(s))
+  const unknown = only.find((s) => !(SECTIONS as readonly string[]).includes(s))
   if (unknown !== undefined) throw usageError('bench', `--only ${unknown}: expected one of ${SECTIONS.join(', ')}`)
-  const wanted = (section: string): boolean => only.length === 0 || only.includes(section)
 
-  const figures: BenchFigures = {
-    node: wanted('node') ? await benchNode({ runs, progress: progressToStderr }) : null,
-    bridge: wanted('bridge') ? await benchBridge(bridge) : null,
-    storage: wanted('storage') ? await benchStorage(storage) : null,
-    fleet: wanted('fleet')
-      ? await benchFleet({
-        devices: intFlag('bench', 'fleet-devices', flags['fleet-devices'], 200, 1, 100_000),
-        nodes: intFlag('bench', 'fleet-nodes', flags['fleet-nodes'], 50, 1, 1000),
-        runs: Math.min(runs, 3),
-        progress: progressToStderr
-      })
-      : null,
-    lan: wanted('lan')
-      ? await benchLan({
-        readings: intFlag('bench', 'lan-readings', flags['lan-readings'], 50_000, 100, 10_000_000),
-        window: intFlag('bench', 'lan-window', flags['lan-window'], 512, 1, 2048),
-        runs: Math.min(runs, 3),
-        progress: progressToStderr
-      })
-      : null,
-    agent: wanted('agent')
-      ? await benchAgent({
-        readings: intFlag('bench', 'agent-readings', flags['agent-readings'], 1000, 10, 1_000_000),
-        seals: intFlag('bench', 'agent-seals', flags['agent-seals'], 5000, 1, 10_000_000),
-        // The agent settles (connected, subscribed, nothing to do) well within this.
-        idleMs: 10_000,
-        runs: Math.min(runs, 3),
-        progress: progressToStderr
-      })
-      : null
+  const all: { [K in keyof BenchFigures]: Section<NonNullable<BenchFigures[K]>> } = {
+    node: { name: 'node', run: (progress) => benchNode({ runs, progress }), render: nodeReport },
+    bridge: { name: 'bridge', run: (progress) => benchBridge({ messages, runs, progress }), render: bridgeReport },
+    storage: { name: 'storage', run: (progress) => benchStorage({ ...storage, progress }), render: storageReport },
+    fleet: { name: 'fleet', run: (progress) => benchFleet({ ...fleet, progress }), render: fleetReport },
+    lan: { name: 'lan', run: (progress) => benchLan({ ...lan, progress }), render: lanReport },
+    idle: { name: 'idle', run: (progress) => benchIdle({ periodMs: idleMinutes * 60_000, progress }), render: idleReport },
+    agent: { name: 'agent', run: (progress) => benchAgent({ ...agent, progress }), render: agentReport }
   }
-  process.stdout.write(flags.json === true ? renderJson(figures) : renderReport(figures))
-  return 0
+  const wanted = SECTIONS.filter((s) => only.length === 0 || only.includes(s))
+  const json = flags.json === true
+
+  // Interrupted: nothing the bench started outlives it.
+  const started: WatchedProcess[] = []
+  const unobserve = observeProcesses((proc) => started.push(proc))
+  const interrupted = (): void => {
+    for (const proc of started) if (proc.endedAt() === null) proc.child.kill('SIGKILL')
+    process.stderr.write('bench: interrupted; the figures above are those of the sections that ended\n')
+    process.exit(130)
+  }
+  process.once('SIGINT', interrupted)
+  process.once('SIGTERM', interrupted)
+
+  const result = await runSections(wanted.map((s) => all[s] as Section<unknown>), {
+    progress: (line) => process.stderr.write(`bench: ${line}\n`),
+    figures: (text) => (json ? process.stderr : process.stdout).write(text)
+  })
+  unobserve()
+  process.removeListener('SIGINT', interrupted)
+  process.removeListener('SIGTERM', interrupted)
+
+  const figures = Object.fromEntries(SECTIONS.map((s) => [s, result.figures[s] ?? null])) as unknown as BenchFigures
+  const failed = result.failures.map((f) => `${f.section} (${f.code} in "${f.step ?? 'its start'}")`)
+  const summary = `bench: ${result.sections.length} section${result.sections.length === 1 ? '' : 's'} in ${seconds(result.wallMs)}` +
+    `: ${result.sections.map((s) => `${s.section} ${seconds(s.ms)}${s.ok ? '' : ' FAILED'}`).join(', ')}` +
+    (failed.length > 0 ? `; failed: ${failed.join(', ')}` : '') + '\n'
+  if (json) {
+    process.stdout.write(renderJson(figures, { wallMs: result.wallMs, sections: result.sections, failures: result.failures }))
+    process.stderr.write(summary)
+  } else {
+    process.stdout.write('\n' + summary)
+  }
+  return result.failures.length > 0 ? 1 : 0
 })
