@@ -44,8 +44,13 @@ export function connectBroker (url: string, opts: BrokerOptions = {}): MqttClien
   // upstream(mqtt@5.16.0): it gives up for good when the broker refuses a CONNECT (bad password, unknown
   // client): a node on a board keeps trying, as the broker's users may be fixed later.
   given.reconnectOnConnackError ??= true
+  // mqtt.js formats a debug line for each packet, and `debug` is not on in the node
+  // anyway: the node's own log says what happened to the broker (bridge.ts).
+  given.log ??= ignoreDebugLine
   return connect(url, given)
 }
+
+function ignoreDebugLine (): void {}
 
 export function readCaFile (file: string): Buffer {
   const pem = readFileOr(file, NodeError.BROKER_CA_FILE)

@@ -1,9 +1,10 @@
-// One reading as it is stored in a feed block: the topic, the payload bytes as the
-// broker delivered them, when the node received it, QoS, retain, which decoder the
-// rule named and whether decoding failed. Compact, versioned, and the payload is kept
-// verbatim so a reader can always re-decode.
+// One reading as it is stored in a feed (a block holds many: feeds/block.ts): the
+// topic, the payload bytes as the broker delivered them, when the node received it,
+// QoS, retain, which decoder the rule named and whether decoding failed. Compact,
+// versioned, and the payload is kept verbatim so a reader can always re-decode.
 import * as c from 'compact-encoding'
 import { DECODERS, type Decoder } from './decode.ts'
+import { decodeBlock } from '../feeds/block.ts'
 import { NodeError } from '../errors.ts'
 
 export interface ReadingRecord {
@@ -73,6 +74,12 @@ export function encodeReading (r: ReadingRecord): Uint8Array {
   return c.encode(readingRecord, r)
 }
 
-export function decodeReading (block: Uint8Array): ReadingRecord {
-  return c.decode(readingRecord, block)
+export function decodeReading (record: Uint8Array): ReadingRecord {
+  return c.decode(readingRecord, record)
+}
+
+// Every reading in one feed block, in the order they were stored; a block written
+// before batching holds one.
+export function decodeReadings (block: Uint8Array): ReadingRecord[] {
+  return decodeBlock(block).records.map(decodeReading)
 }

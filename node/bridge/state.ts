@@ -10,6 +10,7 @@ import { dedupeKey } from './bridge.ts'
 import { watchBrokerDrops } from './broker-drops.ts'
 import { MAX_UNSETTLED_READINGS } from './intake.ts'
 import { decodeReading } from './record.ts'
+import { newestRecords } from '../feeds/block.ts'
 
 export const RETAINED_FILE = 'bridge-retained.json'
 // Readings the broker may still hold unacknowledged at a crash are the newest ones:
@@ -30,13 +31,13 @@ export async function loadBridgeState (dataDir: string, feeds: Feeds, names: str
   }
 
   const recent = new Set<string>()
-  for (const { name, length } of feeds.list().filter((f) => names.includes(f.name))) {
-    const core = feeds.core(name)!
-    for (let i = Math.max(0, length - RECENT_PER_FEED); i < length; i++) {
-      const block = await core.get(i)
-      if (!block) continue
+  for (const { name } of feeds.list().filter((f) => names.includes(f.name))) {
+    const newestFirst: Uint8Array[] = []
+    for await (const record of newestRecords(feeds.core(name)!, RECENT_PER_FEED)) newestFirst.push(record)
+    // Oldest first: the bridge forgets the oldest first.
+    for (const record of newestFirst.reverse()) {
       try {
-        const r = decodeReading(block)
+        const r = decodeReading(record)
         if (r.qos > 0) recent.add(dedupeKey(r.packetId, r.topic, r.payload))
       } catch {}
     }

@@ -17,6 +17,7 @@ import path from '#path'
 import b4a from 'b4a'
 import crypto from 'hypercore-crypto'
 import { decodeReading } from '../bridge/record.ts'
+import { newestRecords } from '../feeds/block.ts'
 import { NodeError } from '../errors.ts'
 import type { Feeds } from '../feeds/feeds.ts'
 import { createWindow, type SavedWindow, type Window } from './window.ts'
@@ -218,12 +219,10 @@ async function findInFeeds (readings: Unconfirmed[], feeds: Feeds, feedNames: st
   for (const name of feedNames) {
     const core = feeds.core(name)
     if (core === undefined) continue
-    for (let i = core.length - 1; i >= Math.max(0, core.length - RECENT_RECORDS); i--) {
-      const block = await core.get(i)
-      if (!block) continue
+    for await (const bytes of newestRecords(core, RECENT_RECORDS)) {
       let record
       try {
-        record = decodeReading(block)
+        record = decodeReading(bytes)
       } catch {
         continue
       }

@@ -36,6 +36,7 @@ const optionalBridge = optionalWithFlag<BridgeStatus, 'connected'>('bridge statu
   ['duplicates', c.uint], ['retainedUnchanged', c.uint], ['reconnects', c.uint]
 ])
 
+// `length`: readings in the feed; a block holds many (node/feeds/block.ts).
 export interface FeedSummary { name: string, length: number }
 
 const feedSummary = struct<FeedSummary>('feed summary', [['name', c.string], ['length', c.uint]])
@@ -73,6 +74,7 @@ export interface FeedsRequest { id: number }
 
 export const feedsRequest = struct<FeedsRequest>('feeds request', [['id', c.uint]])
 
+// `length` in readings, `byteLength` of the core's blocks.
 export interface FeedEntry { name: string, key: Uint8Array, length: number, byteLength: number }
 
 const feedEntry = struct<FeedEntry>('feed entry', [['name', c.string], ['key', c.fixed32], ['length', c.uint], ['byteLength', c.uint]])

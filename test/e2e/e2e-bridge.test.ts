@@ -6,7 +6,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import test, { type ExecutionContext } from 'ava'
-import { decodeReading } from '../../node/bridge/record.ts'
+import { decodeReadings } from '../../node/bridge/record.ts'
 import type { NodeConfigFile } from '../../node/config/types.ts'
 import { BRIDGE_DEFAULTS } from '../../node/config/types.ts'
 import { parseFeedRef } from '../../node/feeds/ref.ts'
@@ -117,7 +117,7 @@ test('a reader with the core key but not the feed key sees ciphertext only', asy
   const ref = parseFeedRef((await feedRefs(bootstrap, clientHome, key)).events)
 
   const withKey = await openFeedReader(deviceAt(tmpDir(t), { bootstrap }), ref, { decrypt: true })
-  t.is(decodeReading((await withKey.core.get(0))!).topic, 'home/door')
+  t.is(decodeReadings((await withKey.core.get(0))!)[0].topic, 'home/door')
   await withKey.close()
 
   const without = await openFeedReader(deviceAt(tmpDir(t), { bootstrap }), ref, { decrypt: false })

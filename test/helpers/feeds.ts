@@ -1,6 +1,6 @@
 import path from 'node:path'
 import Corestore from 'corestore'
-import { decodeReading, type ReadingRecord } from '../../node/bridge/record.ts'
+import { decodeReadings, type ReadingRecord } from '../../node/bridge/record.ts'
 import { loadOrCreateFeedKey } from '../../node/feeds/feed-key.ts'
 import { FEED_NAMESPACE } from '../../node/feeds/feeds.ts'
 
@@ -13,7 +13,7 @@ export async function readFeed (dataDir: string, name: string): Promise<ReadingR
   const core = store.get({ name: FEED_NAMESPACE + name, encryption: { key: loadOrCreateFeedKey(dataDir) } })
   await core.ready()
   const records: ReadingRecord[] = []
-  for (let i = 0; i < core.length; i++) records.push(decodeReading(await core.get(i)))
+  for (let i = 0; i < core.length; i++) records.push(...decodeReadings(await core.get(i)))
   await core.close()
   await store.close()
   return records

@@ -5,7 +5,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import Corestore from 'corestore'
-import { decodeReading, type ReadingRecord } from '../../node/bridge/record.ts'
+import { decodeReadings, type ReadingRecord } from '../../node/bridge/record.ts'
 import type { FeedRef } from '../../node/feeds/ref.ts'
 import { decodeKey } from '../../node/identity/keys.ts'
 import type { StoreCore } from '../../node/storage/corestore.ts'
@@ -68,14 +68,40 @@ export async function openFeedReader (device: Device, ref: FeedRef, opts: { decr
   return { core, session, close }
 }
 
-// The readings of a feed from block `start` on, received at or after `since` (ms since
-// the epoch), as the node has them now.
-export async function * readingsOf (reader: FeedReader, opts: { start?: number, since?: number } = {}): AsyncGenerator<ReadingRecord> {
-  const since = opts.since ?? 0
-  for (let i = opts.start ?? 0; i < reader.core.length; i++) {
-    const block = await reader.core.get(i)
-    if (!block) continue
-    const reading = decodeReading(block)
-    if (reading.receivedAt >= since) yield reading
+// Where a reader is in a feed: the next block to read and how many of its readings
+// were already read. A block holds the readings of one batch (node/feeds/block.ts).
+export interface FeedCursor { block: number, skip: number }
+
+// A cursor before the last `count` readings the reader has now.
+export async function cursorAtLast (reader: Pick<FeedReader, 'core'>, count: number): Promise<FeedCursor> {
+  let left = count
+  for (let block = reader.core.length - 1; block >= 0; block--) {
+    if (left === 0) return { block: block + 1, skip: 0 }
+    const got = await reader.core.get(block)
+    const readings = got ? decodeReadings(got).length : 0
+    if (readings >= left) return { block, skip: readings - left }
+    left -= readings
   }
+  return { block: 0, skip: 0 }
+}
+
+// The readings from `cursor` on, as the node has them now, received at or after `since`
+// (ms since the epoch); the cursor moves past each one yielded.
+export async function * readingsFrom (reader: Pick<FeedReader, 'core'>, cursor: FeedCursor, opts: { since?: number } = {}): AsyncGenerator<ReadingRecord> {
+  const since = opts.since ?? 0
+  while (cursor.block < reader.core.length) {
+    const block = await reader.core.get(cursor.block)
+    const readings = block ? decodeReadings(block) : []
+    while (cursor.skip < readings.length) {
+      const reading = readings[cursor.skip++]
+      if (reading.receivedAt >= since) yield reading
+    }
+    cursor.block++
+    cursor.skip = 0
+  }
+}
+
+// Every reading of a feed received at or after `since`, as the node has them now.
+export function readingsOf (reader: Pick<FeedReader, 'core'>, opts: { since?: number } = {}): AsyncGenerator<ReadingRecord> {
+  return readingsFrom(reader, { block: 0, skip: 0 }, opts)
 }

@@ -12,13 +12,13 @@ import os from 'node:os'
 import path from 'node:path'
 import { connect as connectMqtt } from 'mqtt'
 import { decodePayload } from '../../node/bridge/decode.ts'
-import { decodeReading, type ReadingRecord } from '../../node/bridge/record.ts'
+import type { ReadingRecord } from '../../node/bridge/record.ts'
 import { BRIDGE_DEFAULTS, type NodeConfigFile } from '../../node/config/types.ts'
 import { encodeKey } from '../../node/identity/keys.ts'
 import { backupFolder, restoreBackup } from '../client/backup.ts'
 import { connectToNode } from '../client/connect.ts'
 import { deviceAt } from '../client/device.ts'
-import { listFeeds, openFeedReader, readingsOf, type FeedReader } from '../client/feeds.ts'
+import { listFeeds, openFeedReader, readingsFrom, readingsOf, type FeedReader } from '../client/feeds.ts'
 import { startDemoBroker, type DemoBroker } from '../harness/demo-broker.ts'
 import { HarnessError } from '../harness/errors.ts'
 import { folderContains } from '../harness/folder-contains.ts'
@@ -85,14 +85,13 @@ export async function runDemo (say: (line: string) => void): Promise<number> {
     for (const feed of feeds) {
       const reader = await openFeedReader(laptop, feed.ref, { decrypt: true })
       readers.push(Object.assign(reader, { name: feed.name }))
-      let next = reader.core.length
+      const cursor = { block: reader.core.length, skip: 0 }
+      // One read at a time: two at once would both print the block the cursor is at.
+      let reading = Promise.resolve()
       reader.core.on('append', () => {
-        void (async () => {
-          while (next < reader.core.length) {
-            const block = await reader.core.get(next++)
-            if (block) say(`   [${feed.name}] ${formatReading(decodeReading(block))}`)
-          }
-        })()
+        reading = reading.then(async () => {
+          for await (const r of readingsFrom(reader, cursor)) say(`   [${feed.name}] ${formatReading(r)}`)
+        })
       })
     }
 
@@ -104,7 +103,7 @@ export async function runDemo (say: (line: string) => void): Promise<number> {
       const rows: string[] = []
       for await (const reading of readingsOf(reader)) rows.push(formatReading(reading))
       total += rows.length
-      say(`   ${reader.name}: ${reader.core.length} readings: ${rows.map((r) => r.split('  ').slice(1).join(' ')).join(' | ')}`)
+      say(`   ${reader.name}: ${rows.length} readings: ${rows.map((r) => r.split('  ').slice(1).join(' ')).join(' | ')}`)
     }
     if (total !== PLAN.length) throw HarnessError.CHECK_FAILED(`expected ${PLAN.length} readings back, found ${total}`)
     for (const reader of readers.splice(0)) await reader.close()

@@ -1,7 +1,7 @@
 // Publish → remote reader latency: a reader replicating the bridge node's feed over
 // the testnet decodes each reading as its append arrives, while readings carrying their
 // publish time (Date.now()) are published at QoS 1 at a steady rate.
-import { decodeReading } from '../../../node/bridge/record.ts'
+import { decodeReadings } from '../../../node/bridge/record.ts'
 import { decodeKey } from '../../../node/identity/keys.ts'
 import { openFeedReader } from '../../client/feeds.ts'
 import { HarnessError } from '../../harness/errors.ts'
@@ -45,10 +45,11 @@ export async function readerLatency (bench: BridgeBench, name: string): Promise<
           const block = await reader.core.get(next++)
           const decodedAt = Date.now()
           if (!block) continue
-          const reading = decodeReading(block)
-          const publishedAt = Number(Buffer.from(reading.payload).toString('utf8'))
-          latencies.push(decodedAt - publishedAt)
-          toBridge.push(reading.receivedAt - publishedAt)
+          for (const reading of decodeReadings(block)) {
+            const publishedAt = Number(Buffer.from(reading.payload).toString('utf8'))
+            latencies.push(decodedAt - publishedAt)
+            toBridge.push(reading.receivedAt - publishedAt)
+          }
         }
       } finally {
         draining = false

@@ -1,9 +1,9 @@
 import b4a from 'b4a'
 import { decodePayload } from '../../../node/bridge/decode.ts'
-import { decodeReading, type ReadingRecord } from '../../../node/bridge/record.ts'
+import type { ReadingRecord } from '../../../node/bridge/record.ts'
 import { formatFeedRef, parseFeedRef } from '../../../node/feeds/ref.ts'
 import { decodeKey } from '../../../node/identity/keys.ts'
-import { listFeeds, openFeedReader, readingsOf } from '../../client/feeds.ts'
+import { cursorAtLast, listFeeds, openFeedReader, readingsFrom, readingsOf } from '../../client/feeds.ts'
 import { defineCommand, intFlag, usageError, type Flags } from '../args.ts'
 import { deviceFromFlags, NETWORK_FLAGS } from '../network-flags.ts'
 
@@ -54,16 +54,14 @@ async function tail (flags: FeedFlags, refText: string): Promise<number> {
   const reader = await openFeedReader(deviceFromFlags(flags), ref, { decrypt: true })
   let printed = 0
   try {
-    let next = Math.max(0, reader.core.length - last)
+    const cursor = await cursorAtLast(reader, last)
     const stop = new Promise<void>((resolve) => {
       process.once('SIGINT', () => resolve())
       process.once('SIGTERM', () => resolve())
     })
     for (;;) {
-      while (next < reader.core.length) {
-        const block = await reader.core.get(next++)
-        if (!block) continue
-        process.stdout.write(formatLine(decodeReading(block)) + '\n')
+      for await (const reading of readingsFrom(reader, cursor)) {
+        process.stdout.write(formatLine(reading) + '\n')
         if (count > 0 && ++printed >= count) return 0
       }
       const appended = new Promise<void>((resolve) => reader.core.on('append', () => resolve()))
