@@ -31,7 +31,9 @@ export interface Relay {
   close (): Promise<void>
 }
 
-const SAMPLE_MS = 1000
+// A key's bytes are counted this often: at LAN speeds a burst of one interval's worth
+// gets through before the key is cut.
+const SAMPLE_MS = 250
 // A refusal is logged once per key and reason a minute, with how many there were.
 const REFUSAL_LOG_MS = 60_000
 // As hyperdht's relay clients keep their side alive.

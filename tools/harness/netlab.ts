@@ -61,7 +61,11 @@ export interface NetLab {
   homes: Record<string, Home>
   // A command as it runs inside a namespace.
   inNamespace (ns: string, command: string, args: string[]): { command: string, args: string[] }
-  // Runs a command inside a namespace and returns its output; throws on failure.
+  // The same, bound to a home's host ('public': the public segment), as launchNode and
+  // runRoost take it.
+  placeIn (where: string): (command: string, args: string[]) => { command: string, args: string[] }
+  // Runs a command inside a namespace and returns its output; throws on failure. ip,
+  // nft and sysctl are the system's, whatever PATH says.
   run (ns: string, command: string, args: string[]): string
   // Drops this fraction (0 to 1) of the packets crossing a home router's WAN side, both
   // ways (nftables numgen; this kernel has no netem). 0 removes the loss.
@@ -86,8 +90,10 @@ export function whyNoNetLab (): string | null {
   return null
 }
 
+// The system's tools first: under npm, PATH starts with node_modules/.bin, where a
+// package's `nft` (@vercel/nft, a file tracer) would shadow nftables'.
 function findTool (name: string, packages: string): string {
-  const dirs = [...(process.env.PATH ?? '').split(path.delimiter), '/usr/sbin', '/sbin', '/usr/bin', '/bin']
+  const dirs = ['/usr/sbin', '/sbin', '/usr/bin', '/bin', ...(process.env.PATH ?? '').split(path.delimiter)]
   for (const dir of dirs) {
     const file = path.join(dir, name)
     try {
@@ -98,8 +104,13 @@ function findTool (name: string, packages: string): string {
   throw HarnessError.TOOL_MISSING(name, packages)
 }
 
-interface Tools { ip: string, nft: string, sysctl: string }
+type Tools = Record<'ip' | 'nft' | 'sysctl', string>
 let tools: Tools | null = null
+
+function systemTool (command: string): string {
+  const found = labTools()
+  return command === 'ip' || command === 'nft' || command === 'sysctl' ? found[command] : command
+}
 function labTools (): Tools {
   tools ??= { ip: findTool('ip', 'iproute2'), nft: findTool('nft', 'nftables'), sysctl: findTool('sysctl', 'procps') }
   return tools
@@ -271,6 +282,10 @@ export function createLab (homes: HomeSpec[]): NetLab {
       exec(ip, ['-n', host, 'route', 'add', 'default', 'via', ROUTER_LAN])
       run(router, sysctl, ['-qw', 'net.ipv4.ip_forward=1'])
       run(router, nft, ['-f', '-'], routerRules(spec, wanAddress))
+      // A router without its rules would route the home's private addresses unchanged.
+      if (!run(router, nft, ['list', 'table', 'ip', 'roost']).includes('chain forward')) {
+        throw HarnessError.CHECK_FAILED(`${nft} loaded no rules into ${router}`)
+      }
       result[spec.name] = { name: spec.name, nat: spec.nat, router, host, wanAddress, hostAddress: HOST_LAN }
     })
   } catch (err) {
@@ -285,7 +300,12 @@ export function createLab (homes: HomeSpec[]): NetLab {
     serverAddresses,
     homes: result,
     inNamespace: inNs,
-    run: (ns, command, args) => run(ns, command, args),
+    placeIn (where) {
+      const ns = where === 'public' ? publicNs : result[where]?.host
+      if (ns === undefined) throw HarnessError.BAD_OPTION('network lab', `no home named ${where}`)
+      return (command, args) => inNs(ns, command, args)
+    },
+    run: (ns, command, args) => run(ns, systemTool(command), args),
     setLoss (name, fraction) {
       const home = result[name]
       if (!home) throw HarnessError.BAD_OPTION('network lab', `no home named ${name}`)
