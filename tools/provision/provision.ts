@@ -59,6 +59,17 @@ export async function provision (opts: ProvisionOptions): Promise<ProvisionResul
   }
   write(fleetFile(outDir), json({ version: 1, fleet: fleet.name, operatorKey } satisfies FleetMarker))
 
+  // Identities first: a device with the relay role relays for the fleet's other nodes,
+  // so its config names their keys.
+  const identities = new Map<string, { keyPair: KeyPair, state: string }>()
+  for (const device of fleet.devices) {
+    if (device.config === null) continue
+    fs.mkdirSync(deviceDir(outDir, device.name), { recursive: true, mode: 0o700 })
+    removeLeftovers(deviceDir(outDir, device.name))
+    identities.set(device.name, identityOf(deviceIdentityFile(outDir, device.name), opts.rotate?.includes(device.name) === true))
+  }
+  const fleetKeys = [...identities].map(([name, { keyPair }]) => ({ name, key: encodeKey(keyPair.publicKey) }))
+
   const built = new Set<string>()
   const devices: InventoryDevice[] = []
   for (const [i, device] of fleet.devices.entries()) {
@@ -70,7 +81,8 @@ export async function provision (opts: ProvisionOptions): Promise<ProvisionResul
       if (changed) written.push(`artifacts/${artifactName(board.id, runtime)}/`)
       say(`board ${board.id} (${board.host}): artifact ${changed ? 'built' : 'unchanged'} in ${((performance.now() - started) / 1000).toFixed(1)} s`)
     }
-    const entry = provisionDevice(device, outDir, operatorKey, runtime, opts.rotate?.includes(device.name) === true, write)
+    const others = fleetKeys.filter((k) => k.name !== device.name).map((k) => k.key)
+    const entry = provisionDevice(device, outDir, operatorKey, runtime, identities.get(device.name) ?? null, others, write)
     devices.push(entry.device)
     say(`[${i + 1}/${fleet.devices.length}] ${device.name.padEnd(20)} ${board.id.padEnd(22)} ${entry.keyState}`)
   }
@@ -102,8 +114,8 @@ function checkFolder (outDir: string, fleet: string, force: boolean): void {
 
 type WriteFile = (file: string, text: string, mode?: number) => void
 
-function provisionDevice (device: FleetDevice, outDir: string, operatorKey: string, runtime: Runtime, rotate: boolean, write: WriteFile):
-{ device: InventoryDevice, keyState: string } {
+function provisionDevice (device: FleetDevice, outDir: string, operatorKey: string, runtime: Runtime,
+  identity: { keyPair: KeyPair, state: string } | null, fleetKeys: string[], write: WriteFile): { device: InventoryDevice, keyState: string } {
   const { name, board } = device
   const dir = deviceDir(outDir, name)
   const entry: InventoryDevice = {
@@ -117,12 +129,14 @@ function provisionDevice (device: FleetDevice, outDir: string, operatorKey: stri
     device: `devices/${name}`
   }
   // A Lua agent board runs no node: it has no node identity or config here.
-  if (device.config === null) return { device: entry, keyState: 'Lua agent: no node' }
-  fs.mkdirSync(dir, { recursive: true, mode: 0o700 })
-  removeLeftovers(dir)
-  const { keyPair, state } = identityOf(deviceIdentityFile(outDir, name), rotate)
+  if (device.config === null || identity === null) return { device: entry, keyState: 'Lua agent: no node' }
+  const { keyPair, state } = identity
   entry.publicKey = encodeKey(keyPair.publicKey)
   const config: NodeConfigFile = { ...device.config, operatorKey }
+  if (config.roles.includes('relay')) {
+    const given = config.relay?.keys ?? []
+    config.relay = { ...config.relay, keys: [...given, ...fleetKeys.filter((k) => !given.includes(k))] }
+  }
   // A broker password written into the fleet file is a secret in this file too.
   write(deviceConfigFile(outDir, name), json(config), config.bridge?.password != null ? 0o600 : 0o644)
   // The unit or init script of this device: its memory budget may differ from its board's.
