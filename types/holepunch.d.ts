@@ -31,6 +31,7 @@ declare module 'hyperdht' {
   // A UDX stream (udx-native): the byte counters count relayed packets too.
   export interface RawStream extends EventEmitter {
     id: number
+    connected: boolean
     remoteHost: string | null
     remotePort: number
     bytesReceived: number

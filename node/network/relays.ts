@@ -82,8 +82,8 @@ export function useRelays (dht: HyperDHT, keys: Uint8Array[]): Relays {
 // hyperdht reaches a relay with a plain dht.connect(relayKey) and pairs the connection's
 // raw stream through blind-relay's Client.from(thatSocket), in the same turn; that
 // client's 'pair' event hands over the raw stream it paired. So each connect is looked
-// at once that turn is over, and a stream paired through a relay is relayed until it
-// changes its remote (the punch succeeded).
+// at once that turn is over, and a stream paired through a relay before it connected
+// is relayed until it changes its remote (the punch succeeded).
 const watched = new WeakMap<HyperDHT, WeakMap<RawStream, Uint8Array>>()
 
 function watchRelayedStreams (dht: HyperDHT): WeakMap<RawStream, Uint8Array> {
@@ -98,6 +98,9 @@ function watchRelayedStreams (dht: HyperDHT): WeakMap<RawStream, Uint8Array> {
       const client = RelayClient._clients.get(socket)
       if (client === undefined) return
       client.on('pair', (_isInitiator: boolean, _token: Uint8Array, stream: RawStream) => {
+        // A stream already connected went direct before the relay paired it; hyperdht
+        // then drops the relay (it connects a paired stream a moment after this event).
+        if (stream.connected) return
         relayedBy.set(stream, publicKey)
         stream.once('remote-changed', () => relayedBy.delete(stream))
       })

@@ -9,6 +9,7 @@ import test, { type ExecutionContext } from 'ava'
 import { benchBridge } from '../../tools/bench/bridge/bridge.ts'
 import { benchFleet } from '../../tools/bench/fleet.ts'
 import { benchLan } from '../../tools/bench/lan.ts'
+import { benchNat, whyNoNatBench } from '../../tools/bench/nat.ts'
 import { benchNode } from '../../tools/bench/node.ts'
 import { renderJson, renderReport, type BenchFigures } from '../../tools/bench/report.ts'
 import { benchStorage } from '../../tools/bench/storage/storage.ts'
@@ -166,4 +167,26 @@ test.serial('the lan section streams reading datagrams into the node until each 
   t.is(lan.allMsgPerS.length, 1)
   t.deepEqual(steps.slice(1), ['lan run 1/1'])
   reportShowsEveryFigure(t, { node: null, bridge: null, storage: null, fleet: null, lan })
+})
+
+test.serial('the nat section finds which home pairs connect directly, through the relay or not at all, and measures the relay; the report shows every figure', async (t) => {
+  const why = whyNoNatBench()
+  if (why !== null) {
+    if (process.env.CI === 'true') throw new Error(`the nat section builds network namespaces and ${why}; CI must run the tests as root`)
+    return t.log(`skipped: ${why}`)
+  }
+  const kinds = ['port-restricted', 'symmetric'] as const
+  const { figures: nat, steps } = await section(t, (progress) => benchNat({ runs: 1, mib: 4, connections: 3, kinds: [...kinds], progress }))
+  t.deepEqual(Object.keys(JSON.parse(renderJson({ node: null, bridge: null, storage: null, fleet: null, lan: null, nat }))), ['nat'])
+  t.deepEqual(nat.withoutRelay.map((c) => `${c.from}→${c.to}`), kinds.flatMap((from) => kinds.map((to) => `${from}→${to}`)))
+  const cell = (cells: typeof nat.withRelay, from: string, to: string) => cells.find((c) => c.from === from && c.to === to)!
+  t.like(cell(nat.withoutRelay, 'port-restricted', 'port-restricted'), { direct: 1, failed: 0 })
+  t.like(cell(nat.withoutRelay, 'symmetric', 'symmetric'), { direct: 0, relayed: 0, failed: 1, medianMs: null, codes: ['HOLEPUNCH_FAILED'] })
+  t.like(cell(nat.withRelay, 'symmetric', 'symmetric'), { relayed: 1, failed: 0 })
+  for (const c of nat.withRelay) t.is(c.failed, 0, `${c.from}→${c.to} with a relay: ${c.codes.join(', ')}`)
+  t.true(nat.throughput.directMibPerS > 0 && nat.throughput.relayedMibPerS > 0)
+  t.like(nat.relayMemory, { connections: 3, sessions: 6 })
+  t.true(nat.relayMemory.rssMiB > 0 && nat.relayMemory.idleRssMiB > 0)
+  t.true(steps.includes('nat matrix without a relay, run 1/1') && steps.includes('nat throughput run 1/1'))
+  reportShowsEveryFigure(t, { node: null, bridge: null, storage: null, fleet: null, lan: null, nat })
 })

@@ -18,13 +18,15 @@ export interface PublicDht {
 
 const MAIN = path.join(REPO_ROOT, 'tools', 'harness', 'public-dht-main.ts')
 
-export async function startPublicDht (lab: NetLab, timeoutMs = 30_000): Promise<PublicDht> {
+// `tmpDir`: its TMPDIR (tsx keeps its cache there), for a caller that removes it after.
+export async function startPublicDht (lab: NetLab, opts: { timeoutMs?: number, tmpDir?: string } = {}): Promise<PublicDht> {
   const inside = lab.inNamespace(lab.publicNs, process.execPath, ['--import', 'tsx', MAIN, ...lab.dhtAddresses])
   const { command, args } = dieWithParent(inside.command, inside.args)
-  const proc = watchNode(spawn(command, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] }))
+  const env = { ...process.env, ...(opts.tmpDir ? { TMPDIR: opts.tmpDir } : {}) }
+  const proc = watchNode(spawn(command, args, { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] }))
   const stop = async (): Promise<void> => { await proc.stop(2000) }
   try {
-    const ready = await proc.waitFor('public-dht-ready', timeoutMs)
+    const ready = await proc.waitFor('public-dht-ready', opts.timeoutMs ?? 30_000)
     return { bootstrap: [String(ready.bootstrap)], process: proc, stop }
   } catch (err) {
     await stop()

@@ -20,6 +20,8 @@ export interface CliOptions {
   timeoutMs?: number
   // How a command runs in a network namespace (netlab.ts lab.inNamespace bound to one).
   inNamespace?: (command: string, args: string[]) => { command: string, args: string[] }
+  // TMPDIR of the CLI (tsx keeps its cache there), for a caller that removes it after.
+  tmpDir?: string
 }
 
 export function runRoost (args: string[], opts: CliOptions): Promise<CliResult> {
@@ -28,7 +30,7 @@ export function runRoost (args: string[], opts: CliOptions): Promise<CliResult> 
   const { command, args: argv } = dieWithParent(placed.command, placed.args)
   const started = performance.now()
   return new Promise((resolve) => {
-    execFile(command, argv, { cwd: REPO_ROOT, env: { ...process.env, ROOST_HOME: opts.home }, timeout: opts.timeoutMs ?? 60_000, killSignal: 'SIGKILL' }, (err, stdout, stderr) => {
+    execFile(command, argv, { cwd: REPO_ROOT, env: { ...process.env, ROOST_HOME: opts.home, ...(opts.tmpDir ? { TMPDIR: opts.tmpDir } : {}) }, timeout: opts.timeoutMs ?? 60_000, killSignal: 'SIGKILL' }, (err, stdout, stderr) => {
       const code = err === null ? 0 : typeof err.code === 'number' ? err.code : null
       resolve({ code, stdout, stderr, ms: performance.now() - started })
     })
