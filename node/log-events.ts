@@ -15,14 +15,15 @@ export interface LogEvents {
   fatal: { code: string, message: string, stack: string }
 
   // Peers connecting to this node, and the trust checks on what they ask.
-  'peer-connected': { peer: string }
+  // relay: the relay key the connection goes through; absent when it is direct.
+  'peer-connected': { peer: string, relay?: string }
   'peer-error': { peer: string, code: string, reason: string }
   refused: { peer: string, request: string, reason: string }
   paired: { peer: string }
   'pair-refused': { peer: string, code: string }
 
   // Nodes this node keeps reaching (network/peers.ts).
-  'peer-reached': { peer: string, connectMs: number, rttMs: number }
+  'peer-reached': { peer: string, connectMs: number, rttMs: number, relay?: string }
   'peer-ping': { peer: string, rttMs: number }
   'peer-unreachable': { peer: string, code: string, reason: string }
   'peer-lost': { peer: string }
@@ -48,6 +49,14 @@ export interface LogEvents {
   'lan-ingest-error': { code: string, reason: string, hint?: string }
   'lan-datagram-dropped': { reason: string, from: string, device?: string, topic?: string, dropped: number }
 
+  // The relay role (node/relay/): its key (what peers name in relays: and --relay), a
+  // key refused a session (once per key and reason a minute, with how many since), a
+  // key cut for sending more than its rate, and a relay that could not start.
+  'relay-listening': { relayKey: string, sessionsPerPeer: number, bytesPerSecondPerPeer: number }
+  'relay-refused': { peer: string, reason: 'not-trusted' | 'sessions' | 'rate', refused: number, sessionsPerPeer?: number }
+  'relay-cut': { peer: string, streams: number, bytesPerSecondPerPeer: number }
+  'relay-error': { code: string, reason: string, hint?: string }
+
   // The storage peer.
   keeping: { core: string, owner: string, length: number, byteLength: number }
   'core-held': { core: string, length: number, byteLength: number }
@@ -71,7 +80,7 @@ export type LogEvent = keyof LogEvents
 // lists as its last errors (recent-errors.ts). `fatal` is not here: the process ends.
 export const ERROR_EVENTS = [
   'error', 'broker-error', 'peer-error', 'sync-failed', 'keep-failed', 'announce-failed',
-  'holdings-save-failed', 'reading-not-stored', 'broker-dropped', 'lan-device-error', 'lan-ingest-error'
+  'holdings-save-failed', 'reading-not-stored', 'broker-dropped', 'lan-device-error', 'lan-ingest-error', 'relay-error'
 ] as const satisfies readonly LogEvent[]
 
 export type ErrorEvent = typeof ERROR_EVENTS[number]

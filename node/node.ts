@@ -14,6 +14,7 @@ import { loadOrCreateIdentity, type KeyPair } from './identity/identity.ts'
 import { decodeKey, encodeKey } from './identity/keys.ts'
 import type { Logger } from './log.ts'
 import { watchPeers, type PeerWatch } from './network/peers.ts'
+import { useRelays, type Relays } from './network/relays.ts'
 import { hostName, roostVersion, runtimeName } from './platform/facts.ts'
 import { folderBytes } from './folder-bytes.ts'
 import { rememberErrors } from './recent-errors.ts'
@@ -21,13 +22,14 @@ import { loadOrCreateFeedKey } from './feeds/feed-key.ts'
 import { createFeeds, type Feeds } from './feeds/feeds.ts'
 import type { BridgeRole } from './roles/bridge.ts'
 import type { LanIngestRole } from './roles/lan-ingest.ts'
+import type { RelayRole } from './roles/relay.ts'
 import type { StorageRole } from './roles/storage.ts'
 import { takeInvite } from './trust/invites.ts'
 import { openTrust } from './trust/trust.ts'
 import type { Store } from './storage/corestore.ts'
 
 // Roles this version runs; the others are accepted in config and reported as pending.
-const IMPLEMENTED_ROLES: string[] = ['bridge', 'storage', 'lan-ingest']
+const IMPLEMENTED_ROLES: string[] = ['bridge', 'storage', 'lan-ingest', 'relay']
 
 export interface RoostNode {
   publicKey: Uint8Array
@@ -50,6 +52,8 @@ export function createNode (config: NodeConfig, baseLog: Logger): RoostNode {
   // Log a refused key once per process, so a peer retrying cannot flood the log.
   const refusedLogged = new Set<string>()
   const notOperatorLogged = new Set<string>()
+  // Besides the trusted keys, the relay serves the node's peers and the relay section's keys.
+  const relayKeys = new Set([...config.peers, ...config.relay.keys].map((k) => b4a.toString(decodeKey('relay keys', k), 'hex')))
 
   let dht: HyperDHT | null = null
   let server: Server | null = null
@@ -57,6 +61,8 @@ export function createNode (config: NodeConfig, baseLog: Logger): RoostNode {
   let bridgeRole: BridgeRole | null = null
   let lanRole: LanIngestRole | null = null
   let storageRole: StorageRole | null = null
+  let relayRole: RelayRole | null = null
+  let relays: Relays | null = null
   // One corestore for every role that keeps hypercores: one rocksdb, one set of buffers.
   let store: Store | null = null
   // One set of feeds for every role that writes readings (feeds.ts).
@@ -73,12 +79,17 @@ export function createNode (config: NodeConfig, baseLog: Logger): RoostNode {
       feeds: feeds ? feeds.list().map(({ name, length }) => ({ name, length })) : [],
       bridge: bridgeRole ? bridgeRole.bridge.stats() : null,
       storage: storageRole ? storageRole.keeper.status() : null,
-      lanIngest: lanRole ? lanRole.stats() : null
+      lanIngest: lanRole ? lanRole.stats() : null,
+      relay: relayRole ? relayRole.stats() : null
     }
   }
 
   function isTrusted (remotePublicKey: Uint8Array): boolean {
     return trust.has(remotePublicKey)
+  }
+
+  function mayRelay (remotePublicKey: Uint8Array): boolean {
+    return trust.has(remotePublicKey) || relayKeys.has(b4a.toString(remotePublicKey, 'hex'))
   }
 
   function isOperator (remotePublicKey: Uint8Array): boolean {
@@ -174,7 +185,8 @@ export function createNode (config: NodeConfig, baseLog: Logger): RoostNode {
     // without the feed key gets ciphertext only.
     if (store) store.replicate(socket)
     storageRole?.attach(socket)
-    log('peer-connected', { peer })
+    const relay = relays?.path(socket).relay ?? null
+    log('peer-connected', relay === null ? { peer } : { peer, relay: encodeKey(relay) })
   }
 
   async function startBridge (settings: NonNullable<NodeConfig['bridge']>): Promise<void> {
@@ -202,6 +214,17 @@ export function createNode (config: NodeConfig, baseLog: Logger): RoostNode {
     }
   }
 
+  // Like lan-ingest: a relay that cannot listen is logged, and the node serves on.
+  async function startRelay (): Promise<void> {
+    const { startRelayRole } = await import('./roles/relay.ts')
+    try {
+      relayRole = await startRelayRole({ dht: dht!, identity: keyPair, mayRelay, settings: config.relay, log })
+    } catch (err) {
+      const e = err as NodeError
+      log('relay-error', { code: e.code ?? 'RELAY_FAILED', reason: e.message, hint: e.hint })
+    }
+  }
+
   async function openStorage (): Promise<void> {
     const role = await import('./roles/storage.ts')
     store ??= await role.openStore(config.dataDir, { memtableBytes: config.storagePeer.memtableBytes })
@@ -221,10 +244,14 @@ export function createNode (config: NodeConfig, baseLog: Logger): RoostNode {
   async function open (): Promise<void> {
     if (config.roles.includes('bridge') && config.bridge) await startBridge(config.bridge)
     if (config.roles.includes('lan-ingest') && config.lanIngest) await startLanIngest(config.lanIngest)
-    dht = createDht({ bootstrap: config.bootstrap, host: config.host })
-    server = dht.createServer(onConnection)
+    // The DHT's own key pair is the identity: hyperdht reaches relays with it, and a
+    // relay lets in only keys it trusts.
+    dht = createDht({ bootstrap: config.bootstrap, host: config.host, keyPair })
+    relays = useRelays(dht, config.relays.map((k) => decodeKey('relays', k)))
+    server = dht.createServer({ relayThrough: relays.forServer }, onConnection)
     await server.listen(keyPair)
     if (config.roles.includes('storage')) await openStorage()
+    if (config.roles.includes('relay')) await startRelay()
     const address = dht.address()
     log('ready', {
       publicKey: encodeKey(keyPair.publicKey),
@@ -242,7 +269,7 @@ export function createNode (config: NodeConfig, baseLog: Logger): RoostNode {
       else if (role === 'bridge' && !config.bridge) log('role-pending', { role, reason: 'no broker configured (bridge section of the config)' })
       else if (role === 'lan-ingest' && !config.lanIngest) log('role-pending', { role, reason: 'no lanIngest section in the config (port and devices)' })
     }
-    if (config.peers.length > 0) peers = watchPeers(dht, keyPair, config.peers, config.pingIntervalMs, log)
+    if (config.peers.length > 0) peers = watchPeers(dht, keyPair, config.peers, config.pingIntervalMs, log, relays)
   }
 
   async function shutdown (): Promise<void> {
@@ -255,6 +282,7 @@ export function createNode (config: NodeConfig, baseLog: Logger): RoostNode {
     if (feeds) await feeds.close()
     if (storageRole) await storageRole.close()
     if (store) await store.close()
+    if (relayRole) await relayRole.close()
     for (const socket of connections) socket.destroy()
     if (server) await server.close()
     if (dht) await dht.destroy()

@@ -3,7 +3,8 @@
 # arm64 artifact, systemd-analyze for unit files, Mosquitto, mtools and dosfstools for
 # SD card images, OpenSSH for deploys, a C compiler and binutils for the ELF stripper's
 # tests, strace for the test that lists what the node loads, and the arm64 Node.js
-# sysroot. The build itself needs none of them.
+# sysroot, and iproute2, nftables and procps's sysctl for the NAT tests' simulated home
+# networks (tools/harness/netlab.ts). The build itself needs none of them.
 # As root it installs what is missing with apt-get; otherwise it names the missing
 # packages and the command that installs them, and fails. Nothing is skipped.
 set -euo pipefail
@@ -20,9 +21,15 @@ declare -A needs=(
   [lua5.3]=lua5.3
   [cc]=gcc [readelf]=binutils [objcopy]=binutils [strip]=binutils
   [strace]=strace
+  [ip]=iproute2 [nft]=nftables [sysctl]=procps
 )
 # Debian puts the daemons and mkfs tools in /usr/sbin, which a user's PATH may lack.
-have() { command -v "$1" >/dev/null 2>&1 || [[ -x /usr/sbin/$1 || -x /sbin/$1 ]]; }
+# Under npm, PATH starts with node_modules/.bin, whose `nft` is a JavaScript file
+# tracer: nftables' is looked for in the system's folders only.
+have() {
+  if [[ $1 == nft ]]; then [[ -x /usr/sbin/nft || -x /sbin/nft || -x /usr/bin/nft ]]; return; fi
+  command -v "$1" >/dev/null 2>&1 || [[ -x /usr/sbin/$1 || -x /sbin/$1 ]]
+}
 missing=()
 for tool in "${!needs[@]}"; do
   have "$tool" || missing+=("${needs[$tool]}")

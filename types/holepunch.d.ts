@@ -28,10 +28,22 @@ declare module 'hyperdht' {
   interface KeyPair { publicKey: Uint8Array, secretKey: Uint8Array }
   interface HostPort { host: string, port: number }
 
+  // A UDX stream (udx-native): the byte counters count relayed packets too.
+  export interface RawStream extends EventEmitter {
+    id: number
+    connected: boolean
+    remoteHost: string | null
+    remotePort: number
+    bytesReceived: number
+    destroyed: boolean
+    destroy (err?: Error): void
+  }
+
   export interface NoiseSecretStream extends EventEmitter {
     remotePublicKey: Uint8Array
     publicKey: Uint8Array
-    rawStream: { remoteHost: string, remotePort: number }
+    rawStream: RawStream | null
+    setKeepAlive (ms: number): void
     write (data: Uint8Array): boolean
     end (): void
     destroy (err?: Error): void
@@ -50,9 +62,29 @@ declare module 'hyperdht' {
     bootstrap?: Array<string | HostPort>
     host?: string
     port?: number
+    anyPort?: boolean
     keyPair?: KeyPair
     ephemeral?: boolean
     firewalled?: boolean
+  }
+
+  // The relay (or relays, one picked at random) a connection goes through while hole
+  // punching runs; a function is called with no arguments as each connection starts.
+  type RelayThrough = Uint8Array | Uint8Array[] | null | (() => Uint8Array | Uint8Array[] | null)
+
+  interface ConnectOptions {
+    keyPair?: KeyPair
+    relayAddresses?: HostPort[]
+    relayThrough?: RelayThrough
+    // Called with both sides' NAT facts; false gives up hole punching (HOLEPUNCH_ABORTED).
+    holepunch?: (...facts: unknown[]) => boolean
+  }
+
+  interface ServerOptions {
+    // true refuses the connection.
+    firewall?: (remotePublicKey: Uint8Array, remotePayload: unknown, clientAddress: HostPort) => boolean
+    relayThrough?: RelayThrough
+    holepunch?: (...facts: unknown[]) => boolean
   }
 
   export interface LookupReply { peers: Array<{ publicKey: Uint8Array, relayAddresses: HostPort[] }> }
@@ -65,19 +97,52 @@ declare module 'hyperdht' {
   export default class HyperDHT extends EventEmitter {
     constructor (opts?: DHTOptions)
     static keyPair (seed?: Uint8Array): KeyPair
+    static bootstrapper (port: number, host: string, opts?: DHTOptions): HyperDHT
     static BOOTSTRAP: string[]
     defaultKeyPair: KeyPair
     destroyed: boolean
+    // What the DHT has learnt of its NAT: randomized behind one that changes the port
+    // for every destination (symmetric), firewalled while no one can reach it unasked.
+    randomized: boolean
+    firewalled: boolean
     ready (): Promise<void>
     fullyBootstrapped (): Promise<void>
     address (): HostPort
-    createServer (opts?: { firewall?: (remotePublicKey: Uint8Array) => boolean } | ((socket: NoiseSecretStream) => void),
+    createServer (opts?: ServerOptions | ((socket: NoiseSecretStream) => void),
       onconnection?: (socket: NoiseSecretStream) => void): Server
-    connect (publicKey: Uint8Array, opts?: { keyPair?: KeyPair, relayAddresses?: HostPort[] }): NoiseSecretStream
+    connect (publicKey: Uint8Array, opts?: ConnectOptions): NoiseSecretStream
+    createRawStream (opts?: { framed?: boolean, firewall?: unknown }): RawStream
     announce (topic: Uint8Array, keyPair: KeyPair, relayAddresses?: HostPort[]): QueryStream
     unannounce (topic: Uint8Array, keyPair: KeyPair): Promise<void>
     lookup (topic: Uint8Array): QueryStream
     destroy (opts?: { force?: boolean }): Promise<void>
+  }
+}
+
+declare module 'blind-relay' {
+  import type { EventEmitter } from 'events'
+  import type { NoiseSecretStream, RawStream } from 'hyperdht'
+
+  export interface RelaySession extends EventEmitter {
+    closed: boolean
+    destroy (err?: Error): void
+    end (): Promise<void>
+  }
+
+  export class Server extends EventEmitter {
+    constructor (opts: { createStream: (opts: object) => RawStream })
+    stats: {
+      sessions: { accepted: number, opened: number, closed: number, active: number }
+      pairings: { requested: number, matched: number, cancelled: number, pending: number, active: number }
+      streams: { opened: number, closed: number, errors: number, active: number }
+    }
+    accept (stream: NoiseSecretStream, opts?: { id?: Uint8Array }): RelaySession
+    close (): Promise<void>
+  }
+
+  export class Client extends EventEmitter {
+    // hyperdht makes one per connection to a relay; from() returns that one.
+    static _clients: WeakMap<object, Client>
   }
 }
 

@@ -8,9 +8,10 @@ import { parseBootstrap } from './bootstrap.ts'
 import { bridgeProblems, type BridgeFields } from './bridge-rules.ts'
 import { lanIngestProblems } from './lan-ingest-rules.ts'
 import { roleProblems, dataDirProblems, storagePeerProblems } from './node-rules.ts'
+import { relaySettingsProblems, relaysProblems } from './relay-rules.ts'
 import { isRecord, valueAt, type Problem } from './problems.ts'
-import { BRIDGE_DEFAULTS, DEFAULTS, LAN_INGEST_DEFAULTS, ROLES, STORAGE_PEER_DEFAULTS } from './types.ts'
-import type { LanIngestSettings, MqttVersion, NodeConfig, Role, StoragePeerSettings } from './types.ts'
+import { BRIDGE_DEFAULTS, DEFAULTS, LAN_INGEST_DEFAULTS, RELAY_DEFAULTS, ROLES, STORAGE_PEER_DEFAULTS } from './types.ts'
+import type { LanIngestSettings, MqttVersion, NodeConfig, RelaySettings, Role, StoragePeerSettings } from './types.ts'
 
 export function checkNodeConfig (input: unknown): NodeConfig {
   if (!isRecord(input)) throw NodeError.INVALID_CONFIG('(root)', 'expected an object')
@@ -45,16 +46,21 @@ export function checkNodeConfig (input: unknown): NodeConfig {
   const bridge = input.bridge === undefined || input.bridge === null ? null : readBridge(input.bridge)
   const storagePeer = readStoragePeer(input.storagePeer ?? {})
   const lanIngest = input.lanIngest === undefined || input.lanIngest === null ? null : readLanIngest(input.lanIngest)
+  // Configs written before relays existed lack both: no relays, the role's defaults.
+  const relays = stringArray(input, 'relays')
+  const relay = readRelay(input.relay ?? {})
 
   const problem: Problem | undefined = [
     ...roleProblems(roles),
     ...dataDirProblems(dataDir),
     ...(bridge === null ? [] : bridgeProblems(bridge)),
     ...storagePeerProblems(storagePeer),
-    ...(lanIngest === null ? [] : lanIngestProblems(lanIngest, undefined, bridge?.rules ?? []))
+    ...(lanIngest === null ? [] : lanIngestProblems(lanIngest, undefined, bridge?.rules ?? [])),
+    ...relaysProblems(relays),
+    ...relaySettingsProblems(relay)
   ][0]
   if (problem !== undefined) {
-    const got = problem.showsValue === true ? `, got ${JSON.stringify(valueAt({ ...input, bridge, storagePeer }, problem.path))}` : ''
+    const got = problem.showsValue === true ? `, got ${JSON.stringify(valueAt({ ...input, bridge, storagePeer, relay }, problem.path))}` : ''
     throw NodeError.INVALID_CONFIG(problem.path.join('.'), problem.reason + got)
   }
 
@@ -72,7 +78,9 @@ export function checkNodeConfig (input: unknown): NodeConfig {
     // bridgeProblems has refused any other version.
     bridge: bridge === null ? null : { ...bridge, protocolVersion: bridge.protocolVersion as MqttVersion },
     storagePeer,
-    lanIngest
+    lanIngest,
+    relays,
+    relay
   }
 }
 
@@ -97,6 +105,20 @@ function readStoragePeer (input: unknown): StoragePeerSettings {
     settings[field as keyof StoragePeerSettings] = wholeNumber(input[field], `storagePeer.${field}`)
   }
   return settings
+}
+
+// Types only: relaySettingsProblems checks the values.
+function readRelay (input: unknown): RelaySettings {
+  if (!isRecord(input)) throw NodeError.INVALID_CONFIG('relay', 'expected an object')
+  const known = Object.keys(RELAY_DEFAULTS)
+  for (const field of Object.keys(input)) {
+    if (!known.includes(field)) throw NodeError.INVALID_CONFIG(`relay.${field}`, `unknown field (known: ${known.join(', ')})`)
+  }
+  return {
+    sessionsPerPeer: wholeNumber(input.sessionsPerPeer ?? RELAY_DEFAULTS.sessionsPerPeer, 'relay.sessionsPerPeer'),
+    bytesPerSecondPerPeer: wholeNumber(input.bytesPerSecondPerPeer ?? RELAY_DEFAULTS.bytesPerSecondPerPeer, 'relay.bytesPerSecondPerPeer'),
+    keys: stringArray(input, 'keys', 'relay.')
+  }
 }
 
 function readBridge (input: unknown): BridgeFields {

@@ -27,6 +27,31 @@ export interface NodeConfig {
   storagePeer: StoragePeerSettings
   // Readings from Lua agents on the LAN (UDP); null when this node takes none.
   lanIngest: LanIngestSettings | null
+  // Relays this node goes through when hole punching cannot work (its side or the other
+  // behind a NAT that randomises ports, or after a punch failed): the relay keys that
+  // roost relays log (relay-listening). Empty: never through a relay of its own choice.
+  relays: string[]
+  // The relay role's limits, and who besides the trusted keys may use it.
+  relay: RelaySettings
+}
+
+export interface RelaySettings {
+  // Relay sessions one key may have open at once: each relayed connection takes one on
+  // each side, and a connection that has punched through gives its session back.
+  sessionsPerPeer: number
+  // Bytes a second one key may send through the relay, over a few seconds. The relay
+  // forwards packets in native code and cannot slow a peer down: a key above this has
+  // its relayed connections cut and is refused for a while (docs/decisions/relay-trust-limits.md).
+  bytesPerSecondPerPeer: number
+  // Keys that may use the relay besides the trusted, operator and paired keys and the
+  // node's peers: a fleet's other devices, say.
+  keys: string[]
+}
+
+export const RELAY_DEFAULTS: RelaySettings = {
+  sessionsPerPeer: 16,
+  bytesPerSecondPerPeer: 8 * 1024 * 1024,
+  keys: []
 }
 
 export interface StoragePeerSettings {
@@ -123,12 +148,14 @@ export const LAN_INGEST_DEFAULTS = {
 } as const
 
 // The form written to config.json: bootstrap nodes as "host:port" strings.
-export type NodeConfigFile = Omit<NodeConfig, 'bootstrap' | 'pingIntervalMs' | 'bridge' | 'storagePeer' | 'lanIngest'> & {
+export type NodeConfigFile = Omit<NodeConfig, 'bootstrap' | 'pingIntervalMs' | 'bridge' | 'storagePeer' | 'lanIngest' | 'relays' | 'relay'> & {
   bootstrap: string[]
   pingIntervalMs?: number
   bridge?: BridgeSettings | null
   storagePeer?: Partial<StoragePeerSettings>
   lanIngest?: LanIngestSettings | null
+  relays?: string[]
+  relay?: Partial<RelaySettings>
 }
 
 export const DEFAULTS = {

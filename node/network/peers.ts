@@ -3,8 +3,9 @@
 import { nowMs } from '../platform/clock.ts'
 import type HyperDHT from 'hyperdht'
 import { openControlChannel } from '../protocol/channel.ts'
-import { decodeKey } from '../identity/keys.ts'
+import { decodeKey, encodeKey } from '../identity/keys.ts'
 import type { Logger } from '../log.ts'
+import type { Relays } from './relays.ts'
 
 interface KeyPair { publicKey: Uint8Array, secretKey: Uint8Array }
 
@@ -13,12 +14,12 @@ export interface PeerWatch { close (): void }
 const MIN_BACKOFF_MS = 1000
 const MAX_BACKOFF_MS = 30_000
 
-export function watchPeers (dht: HyperDHT, keyPair: KeyPair, peers: string[], intervalMs: number, log: Logger): PeerWatch {
-  const closers = peers.map((peer) => watchPeer(dht, keyPair, peer, intervalMs, log))
+export function watchPeers (dht: HyperDHT, keyPair: KeyPair, peers: string[], intervalMs: number, log: Logger, relays: Relays): PeerWatch {
+  const closers = peers.map((peer) => watchPeer(dht, keyPair, peer, intervalMs, log, relays))
   return { close () { for (const close of closers) close() } }
 }
 
-function watchPeer (dht: HyperDHT, keyPair: KeyPair, peer: string, intervalMs: number, log: Logger): () => void {
+function watchPeer (dht: HyperDHT, keyPair: KeyPair, peer: string, intervalMs: number, log: Logger, relays: Relays): () => void {
   const publicKey = decodeKey('peers', peer)
   let closed = false
   let backoff = MIN_BACKOFF_MS
@@ -28,7 +29,8 @@ function watchPeer (dht: HyperDHT, keyPair: KeyPair, peer: string, intervalMs: n
   function connect (): void {
     if (closed) return
     const started = nowMs()
-    socket = dht.connect(publicKey, { keyPair })
+    socket = dht.connect(publicKey, { keyPair, relayThrough: relays.forConnect(publicKey) })
+    const opened = socket
     const control = openControlChannel(socket)
     let reached = false
 
@@ -38,7 +40,8 @@ function watchPeer (dht: HyperDHT, keyPair: KeyPair, peer: string, intervalMs: n
         if (!reached) {
           reached = true
           backoff = MIN_BACKOFF_MS
-          log('peer-reached', { peer, connectMs: round(nowMs() - started), rttMs: round(rttMs) })
+          const relay = relays.path(opened).relay
+          log('peer-reached', { peer, connectMs: round(nowMs() - started), rttMs: round(rttMs), ...(relay === null ? {} : { relay: encodeKey(relay) }) })
         } else {
           log('peer-ping', { peer, rttMs: round(rttMs) })
         }
@@ -54,7 +57,11 @@ function watchPeer (dht: HyperDHT, keyPair: KeyPair, peer: string, intervalMs: n
       if (!closed) log('peer-unreachable', { peer, code: cause.code ?? 'ERROR', reason: cause.message })
       socket?.destroy()
     })
-    socket.on('error', (err: Error & { code?: string }) => { socketError = err })
+    // A punch that failed sends the next attempt through a relay, when there is one.
+    socket.on('error', (err: Error & { code?: string }) => {
+      socketError = err
+      relays.failed(publicKey, err.code)
+    })
     socket.on('close', () => {
       if (closed) return
       if (reached) log('peer-lost', { peer })

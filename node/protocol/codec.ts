@@ -136,14 +136,37 @@ export function extendable<T> (what: string, fields: Fields<T>, added: ReadonlyA
   }
 }
 
-// A field appended to a message that has no format number (the status reply): absent,
-// so null, when the message ends before it. A reply from an older node still reads,
-// and an older roost never looks at the bytes. It must end its message, and a value
-// that is null is not sent at all, so a node without it sends what older nodes sent.
-export function trailing<T> (codec: Codec<T | null>): Codec<T | null> {
+// A message with no format number (the status reply) whose last fields were appended
+// later, in turn: each is absent, so null, where the message ends before it. A reply
+// from an older node still reads, and an older roost never looks at the bytes. The
+// appended fields are sent up to the last one that is not null (a null before it as its
+// own codec writes null), so a node with all of them null sends what older nodes sent.
+// They must end their message.
+export function withTrailing<T> (what: string, fields: Fields<T>, appended: Fields<T>): Codec<T> {
+  const head = struct(what, fields)
+  const tail = appended as ReadonlyArray<readonly [keyof T, Codec<unknown>]>
+  const sent = (value: T): ReadonlyArray<readonly [keyof T, Codec<unknown>]> => {
+    let count = 0
+    tail.forEach(([name], i) => { if (value[name] !== null) count = i + 1 })
+    return tail.slice(0, count)
+  }
   return {
-    preencode (state, value) { if (value !== null) codec.preencode(state, value) },
-    encode (state, value) { if (value !== null) codec.encode(state, value) },
-    decode (state) { return state.start >= state.end ? null : codec.decode(state) }
+    preencode (state, value) {
+      head.preencode(state, value)
+      for (const [name, codec] of sent(value)) codec.preencode(state, value[name])
+    },
+    encode (state, value) {
+      head.encode(state, value)
+      for (const [name, codec] of sent(value)) codec.encode(state, value[name])
+    },
+    decode (state) {
+      const value = head.decode(state) as Record<keyof T, unknown>
+      try {
+        for (const [name, codec] of tail) value[name] = state.start >= state.end ? null : codec.decode(state)
+      } catch (err) {
+        throw err instanceof NodeError && err.code === 'MALFORMED' ? err : NodeError.MALFORMED(what, err)
+      }
+      return value as T
+    }
   }
 }

@@ -4,8 +4,9 @@
 // its field table, in wire order (codec.ts); the storage requests are in
 // storage-messages.ts.
 import * as c from 'compact-encoding'
-import { optionalWithFlag, struct, trailing } from './codec.ts'
+import { optionalWithFlag, struct, withTrailing } from './codec.ts'
 import { optionalLanIngestStatus, type LanIngestStatus } from './lan-messages.ts'
+import { optionalRelayStatus, type RelayStatus } from './relay-messages.ts'
 import { optionalStorageStatus, type StorageStatus } from './storage-messages.ts'
 
 export const PROTOCOL = 'roost/control/v1'
@@ -54,17 +55,17 @@ export interface NodeStatus {
   feeds: FeedSummary[]
   bridge: BridgeStatus | null
   storage: StorageStatus | null
-  // Appended after the status of roost 0.1 (codec.ts trailing): null without the role,
-  // and in the reply of a node from before it.
+  // Appended after the status of roost 0.1 (codec.ts withTrailing): null without the
+  // role, and in the reply of a node from before it.
   lanIngest: LanIngestStatus | null
+  relay: RelayStatus | null
 }
 
-const nodeStatus = struct<NodeStatus>('node status', [
+const nodeStatus = withTrailing<NodeStatus>('node status', [
   ['publicKey', c.fixed32], ['version', c.string], ['boardId', c.string], ['host', c.string], ['runtime', c.string],
   ['roles', c.array(c.string)], ['uptimeMs', c.uint], ['storageBytes', c.uint], ['connections', c.uint],
-  ['feeds', c.array(feedSummary)], ['bridge', optionalBridge], ['storage', optionalStorageStatus],
-  ['lanIngest', trailing(optionalLanIngestStatus)]
-])
+  ['feeds', c.array(feedSummary)], ['bridge', optionalBridge], ['storage', optionalStorageStatus]
+], [['lanIngest', optionalLanIngestStatus], ['relay', optionalRelayStatus]])
 
 export interface StatusReply { id: number, status: NodeStatus }
 

@@ -71,7 +71,11 @@ test.serial('a 20-device fleet of mixed boards: a key each, one artifact per boa
     t.deepEqual(config.trustedKeys, [TRUSTED], device.name)
     t.is(config.boardId, device.board)
     t.is(device.artifact, `artifacts/${device.board}`)
+    // A relay serves the fleet's other nodes.
+    const others = inv.devices.filter((d) => d.publicKey !== null && d.name !== device.name).map((d) => d.publicKey)
+    t.deepEqual(config.relay.keys, config.roles.includes('relay') ? others : [], device.name)
   }
+  t.true(inv.devices.some((d) => d.roles.includes('relay')))
   t.is(new Set(inv.devices.map((d) => d.publicKey).filter(Boolean)).size, 16, 'every node its own key')
   // A progress line per device; the table with every key; no secret anywhere in the output.
   for (const device of inv.devices) {

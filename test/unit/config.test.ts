@@ -3,7 +3,7 @@ import type { ExecutionContext } from 'ava'
 import crypto from 'node:crypto'
 import { formatBootstrap, parseBootstrap } from '../../node/config/bootstrap.ts'
 import { checkNodeConfig } from '../../node/config/check.ts'
-import { DEFAULTS, ROLES, STORAGE_PEER_DEFAULTS } from '../../node/config/types.ts'
+import { DEFAULTS, RELAY_DEFAULTS, ROLES, STORAGE_PEER_DEFAULTS } from '../../node/config/types.ts'
 import { chooseBindHost } from '../../node/network/dht.ts'
 import { NodeError } from '../../node/errors.ts'
 import { decodeKey, encodeKey } from '../../node/identity/keys.ts'
@@ -45,7 +45,9 @@ test('a valid config is accepted with bootstrap nodes parsed and the ping interv
     pingIntervalMs: 30_000,
     bridge: null,
     storagePeer: STORAGE_PEER_DEFAULTS,
-    lanIngest: null
+    lanIngest: null,
+    relays: [],
+    relay: RELAY_DEFAULTS
   })
   t.is(DEFAULTS.pingIntervalMs, 30_000)
 })

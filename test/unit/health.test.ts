@@ -2,7 +2,7 @@
 // error events only, nothing but event, code and time) and the health built from it.
 import test from 'ava'
 import type { NodeConfig } from '../../node/config/types.ts'
-import { STORAGE_PEER_DEFAULTS } from '../../node/config/types.ts'
+import { RELAY_DEFAULTS, STORAGE_PEER_DEFAULTS } from '../../node/config/types.ts'
 import { nodeHealth } from '../../node/health.ts'
 import type { LogEvent } from '../../node/log-events.ts'
 import type { Logger } from '../../node/log.ts'
@@ -56,7 +56,8 @@ test('the last error of a kind is kept after newer errors push it out of the rin
 
 const config = {
   version: 1, boardId: 'x86-64-mini-pc', dataDir: '/nonexistent/roost-health-test', bootstrap: [], host: null, roles: ['bridge', 'storage'],
-  trustedKeys: [], operatorKey: null, peers: [], pingIntervalMs: 30_000, bridge: null, storagePeer: { ...STORAGE_PEER_DEFAULTS, budgetBytes: 5000 }, lanIngest: null
+  trustedKeys: [], operatorKey: null, peers: [], pingIntervalMs: 30_000, bridge: null, storagePeer: { ...STORAGE_PEER_DEFAULTS, budgetBytes: 5000 }, lanIngest: null,
+  relays: [], relay: RELAY_DEFAULTS
 } satisfies NodeConfig
 
 // Only what the health reads of each role.

@@ -10,6 +10,7 @@ import * as s from '../../node/protocol/storage-messages.ts'
 import * as h from '../../node/protocol/health-messages.ts'
 import type { NodeHealth } from '../../node/protocol/health-messages.ts'
 import type { LanIngestStatus } from '../../node/protocol/lan-messages.ts'
+import type { RelayStatus } from '../../node/protocol/relay-messages.ts'
 
 const key = (byte: number): Uint8Array => new Uint8Array(32).fill(byte)
 const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex')
@@ -21,7 +22,7 @@ const storage = { cores: 12, bytes: 300_000, budgetBytes: 1_000_000_000, openCor
 const status: NodeStatus = {
   publicKey: key(0xaa), version: '0.1.0', boardId: 'raspberry-pi-4b', host: 'linux-arm64', runtime: 'bare 1.31.0',
   roles: ['storage', 'bridge'], uptimeMs: 86_400_000, storageBytes: 300_000, connections: 3,
-  feeds: [{ name: 'meters', length: 42 }], bridge, storage, lanIngest: null
+  feeds: [{ name: 'meters', length: 42 }], bridge, storage, lanIngest: null, relay: null
 }
 
 const health: NodeHealth = {
@@ -175,4 +176,32 @@ test('a status reply cut short is malformed, but where the 0.1 status ends it re
 
 test('a status reply with an unknown lan-ingest tag is malformed', (t) => {
   t.throws(() => c.decode(m.statusReply, bytes(STATUS_0_1 + '03')), { code: 'MALFORMED', message: 'malformed lan ingest status' })
+})
+
+// The relay's counters follow the lan-ingest counters the same way: a node with a relay
+// and no lan-ingest role sends lan-ingest's absent tag (00) before them, and a status
+// without a relay is byte for byte what nodes before the relay sent.
+const relay: RelayStatus = {
+  listening: true, relayKey: key(0xbb), sessions: 3, peers: 2, relaying: 1, paired: 7, relayedBytes: 123_456,
+  refusedUntrusted: 1, refusedSessions: 2, refusedRate: 0, cut: 0
+}
+const RELAY_COUNTERS = '02' + 'bb'.repeat(32) + '03020107' + 'fe40e20100' + '01020000'
+const relayStatus: NodeStatus = { ...lanStatus, roles: ['storage', 'relay'], lanIngest: null, relay }
+
+test('a status reply with relay counters and no lan ingest travels as the 0.1 status, lan ingest\'s absent tag, then the counters', (t) => {
+  t.is(hex(c.encode(m.statusReply, { id: 19, status: relayStatus })), STATUS_0_1.replace('0a6c616e2d696e67657374', '0572656c6179') + '00' + RELAY_COUNTERS)
+  const both = { ...relayStatus, lanIngest }
+  t.is(hex(c.encode(m.statusReply, { id: 19, status: both })), LAN_STATUS.replace('0a6c616e2d696e67657374', '0572656c6179') + RELAY_COUNTERS)
+  t.deepEqual(c.decode(m.statusReply, bytes(hex(c.encode(m.statusReply, { id: 19, status: both })))), { id: 19, status: both })
+  t.deepEqual(c.decode(m.statusReply, bytes(hex(c.encode(m.statusReply, { id: 19, status: relayStatus })))), { id: 19, status: relayStatus })
+})
+
+test('a status from a node before the relay reads with no relay counters', (t) => {
+  t.deepEqual(c.decode(m.statusReply, bytes(LAN_STATUS)), { id: 19, status: { ...lanStatus, relay: null } })
+  t.deepEqual(c.decode(m.statusReply, bytes(STATUS_0_1)), { id: 19, status: { ...lanStatus, lanIngest: null, relay: null } })
+  t.is(hex(c.encode(m.statusReply, { id: 19, status: { ...lanStatus, relay: null } })), LAN_STATUS)
+})
+
+test('a status reply with an unknown relay tag is malformed', (t) => {
+  t.throws(() => c.decode(m.statusReply, bytes(STATUS_0_1 + '00' + '03')), { code: 'MALFORMED', message: 'malformed relay status' })
 })

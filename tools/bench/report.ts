@@ -8,6 +8,7 @@ import type { FleetFigures } from './fleet.ts'
 import type { IdleFigures, IdleProcess } from './idle.ts'
 import type { LanFigures } from './lan.ts'
 import { round, type RssPart } from './measure.ts'
+import type { Cell, NatFigures } from './nat.ts'
 import type { NodeFigures } from './node.ts'
 import type { SectionFailure, SectionTime } from './run.ts'
 import type { LimitedFigures, LimitedRun, StorageFigures, TransferFigures } from './storage/figures.ts'
@@ -22,6 +23,7 @@ export interface BenchFigures {
   lan: LanFigures | null
   idle: IdleFigures | null
   agent: AgentFigures | null
+  nat: NatFigures | null
 }
 
 // How the run went: its wall time, each section's time, and the sections that failed.
@@ -39,7 +41,42 @@ export function renderJson (f: BenchFigures, run: RunInfo | null = null): string
 export function renderReport (f: BenchFigures): string {
   return (f.node ? nodeReport(f.node) : '') + (f.bridge ? bridgeReport(f.bridge) : '') + (f.storage ? storageReport(f.storage) : '') +
     (f.fleet ? fleetReport(f.fleet) : '') + (f.lan ? lanReport(f.lan) : '') + (f.idle ? idleReport(f.idle) : '') +
-    (f.agent ? agentReport(f.agent) : '')
+    (f.agent ? agentReport(f.agent) : '') + (f.nat ? natReport(f.nat) : '')
+}
+
+export function natReport (f: NatFigures): string {
+  const cellText = (c: Cell): string => {
+    const parts = (['direct', 'relayed', 'failed'] as const).filter((o) => c[o] > 0).map((o) => c[o] === f.runs ? o : `${o} ${c[o]}/${f.runs}`)
+    return `${parts.join(', ')}${c.medianMs !== null ? ` ${count(Math.round(c.medianMs))} ms` : ''}${c.codes.length > 0 ? ` (${c.codes.join(', ')})` : ''}`
+  }
+  const width = 34
+  // The cells come row by row: from each kind, to each kind.
+  const rows = (cells: Cell[]): Cell[][] => f.kinds.map((_, i) => cells.slice(i * f.kinds.length, (i + 1) * f.kinds.length))
+  const table = (title: string, cells: Cell[]): string[] => [
+    title,
+    `${'from \\ to'.padEnd(18)}${f.kinds.map((k) => k.padEnd(width)).join('')}`,
+    ...rows(cells).map((row) => `${(row[0]?.from ?? '').padEnd(18)}${row.map((c) => cellText(c).padEnd(width)).join('')}`),
+    `  every run (ms): ${cells.map((c) => `${c.from}→${c.to} ${c.allMs.length > 0 ? c.allMs.join(' ') : '-'}`).join('; ')}`
+  ]
+  const t = f.throughput
+  const m = f.relayMemory
+  return [
+    '',
+    `NAT traversal: \`roost ping\` from one simulated home to a Bare node in another (network namespaces, nftables NAT), ` +
+      `${runsOf(f.runs)} per pair; load ${f.loadavg.before.join(' ')} → ${f.loadavg.after.join(' ')}`,
+    'cone = endpoint-independent mapping and filtering; port-restricted = Linux masquerade; symmetric = a random port per destination',
+    '',
+    ...table('without a relay: direct, or failed with the client\'s code (median connect time over the runs that connected)', f.withoutRelay),
+    '',
+    ...table('with a roost relay on the public segment (--relay on the client, relays: on the node): how the connection opened', f.withRelay),
+    '',
+    `one stream port-restricted → port-restricted, ${t.mib} MiB per run: direct ${t.directMibPerS.toFixed(1)} MiB/s, through the relay ${t.relayedMibPerS.toFixed(1)} MiB/s ` +
+      `(punching off); relayed/direct ${t.relayedToDirect.toFixed(2)} (aim ≥ ${f.aims.relayedToDirect})`,
+    `  every run (MiB/s): direct ${t.allDirect.join(' ')}; relayed ${t.allRelayed.join(' ')}`,
+    `relay node (Bare): VmRSS ${m.idleRssMiB.toFixed(1)} MiB idle; ${m.rssMiB.toFixed(1)} MiB (VmHWM ${m.maxRssMiB.toFixed(1)} MiB) ` +
+      `relaying ${m.connections} connections between two symmetric homes (${m.sessions} sessions)`,
+    ''
+  ].join('\n')
 }
 
 export function idleReport (f: IdleFigures): string {

@@ -7,6 +7,7 @@ import path from 'node:path'
 import b4a from 'b4a'
 import crypto from 'hypercore-crypto'
 import { createDht } from '../../node/network/dht.ts'
+import { useRelays } from '../../node/network/relays.ts'
 import { decodeKey, encodeKey } from '../../node/identity/keys.ts'
 import { readArchive, writeArchive } from './archive.ts'
 import { formatBackupRef, parseBackupRef } from './backup-ref.ts'
@@ -89,7 +90,8 @@ export async function restoreBackup (device: Device, refText: string, dirPath: s
   const ref = parseBackupRef(refText)
   const out = path.resolve(dirPath)
   if (fs.existsSync(out) && fs.readdirSync(out).length > 0) throw ClientError.FOLDER_NOT_EMPTY(out)
-  const dht = createDht({ bootstrap: device.bootstrap, host: device.host, ephemeral: true })
+  const dht = createDht({ bootstrap: device.bootstrap, host: device.host, ephemeral: true, keyPair: device.keyPair })
+  const relays = useRelays(dht, device.relays)
   // Fetched into a throwaway store and a sibling folder, moved into place only when whole.
   const tmpStore = fs.mkdtempSync(path.join(os.tmpdir(), 'roost-restore-'))
   const partial = `${out}.partial-${process.pid}`
@@ -98,7 +100,8 @@ export async function restoreBackup (device: Device, refText: string, dirPath: s
   let stop = (): void => {}
   try {
     await core.ready()
-    stop = replicateFromHolders(dht, store, core.discoveryKey, device.keyPair, ref.nodeKey)
+    if (relays.keys.length > 0) await dht.fullyBootstrapped()
+    stop = replicateFromHolders(dht, store, core.discoveryKey, device.keyPair, ref.nodeKey, relays)
     const found = await waitForLength(core, opts.timeoutMs)
     if (!found) throw ClientError.BACKUP_NOT_FOUND(encodeKey(ref.coreKey), opts.timeoutMs / 1000)
     say(`found ${core.length} blocks (${core.byteLength} bytes)`)

@@ -4,6 +4,7 @@
 import path from 'node:path'
 import { parseBootstrap, type BootstrapNode } from '../../node/config/bootstrap.ts'
 import { loadOrCreateIdentity, type KeyPair } from '../../node/identity/identity.ts'
+import { decodeKey } from '../../node/identity/keys.ts'
 
 export interface Device {
   keyPair: KeyPair
@@ -13,15 +14,19 @@ export interface Device {
   host: string | null
   // This device's own corestore.
   storeDir: string
+  // Relays (relay keys) this device goes through when hole punching cannot work: its
+  // NAT randomises ports, or a punch to the node failed.
+  relays: Uint8Array[]
 }
 
 // The device whose identity is in `identityDir` (created there on first use), with its
 // cores beside it. `bootstrap` takes host:port strings as well as parsed nodes.
-export function deviceAt (identityDir: string, opts: { bootstrap?: Array<string | BootstrapNode>, host?: string | null } = {}): Device {
+export function deviceAt (identityDir: string, opts: { bootstrap?: Array<string | BootstrapNode>, host?: string | null, relays?: Array<string | Uint8Array> } = {}): Device {
   return {
     keyPair: loadOrCreateIdentity(identityDir).keyPair,
     bootstrap: (opts.bootstrap ?? []).map((b) => typeof b === 'string' ? parseBootstrap(b) : b),
     host: opts.host ?? null,
-    storeDir: path.join(identityDir, 'cores')
+    storeDir: path.join(identityDir, 'cores'),
+    relays: (opts.relays ?? []).map((k) => typeof k === 'string' ? decodeKey('relay key', k) : k)
   }
 }

@@ -12,6 +12,19 @@ export class ClientError extends RoostError {
       'check that the node is running and that both sides use the same bootstrap')
   }
 
+  // hyperdht gave up punching through the NATs and no relay was named.
+  static HOLEPUNCH_FAILED (key: string, code: string): ClientError {
+    return new ClientError('HOLEPUNCH_FAILED', `could not reach ${key} directly: hole punching through the NATs failed (${code})`,
+      'when both sides are behind NATs that give every peer another port (symmetric NATs), only a relay joins them: ' +
+      'pass --relay RELAY_KEY (a roost node with the relay role on a reachable address logs its relayKey), or list it under relays: in a node\'s config')
+  }
+
+  // The relay named could not join the two sides, and punching failed too.
+  static RELAY_FAILED (key: string, reason: string): ClientError {
+    return new ClientError('RELAY_FAILED', `could not reach ${key}, directly or through the relay: ${reason}`,
+      'check that the relay is running on a reachable address (a public address, a DMZ or a port forward) and that it trusts your key (`roost id` prints it)')
+  }
+
   static TIMEOUT (what: string, ms: number): ClientError {
     return new ClientError('TIMEOUT', `no answer to ${what} within ${ms / 1000} s`)
   }

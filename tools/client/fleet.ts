@@ -46,7 +46,7 @@ export async function fleetStatus (device: Device, inventory: { devices: readonl
   const timeoutMs = opts.timeoutMs ?? FLEET_TIMEOUT_MS
   // One DHT node for the whole fleet: a hundred nodes asked through a hundred DHT nodes
   // would bootstrap a hundred times.
-  const dht = createDht({ bootstrap: device.bootstrap, host: device.host, ephemeral: true })
+  const dht = createDht({ bootstrap: device.bootstrap, host: device.host, ephemeral: true, keyPair: device.keyPair })
   try {
     return await mapBounded(inventory.devices, concurrency, (member) => askMember(device, dht, member, timeoutMs))
   } finally {

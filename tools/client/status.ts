@@ -11,15 +11,17 @@ export interface NodeReport {
   // Null for a node without the storage role.
   holdings: Holding[] | null
   usage: StorageUsage | null
+  // The relay this device's connection to the node went through; null when direct.
+  relay: Uint8Array | null
 }
 
 export async function nodeStatus (device: Device, nodeKey: string): Promise<NodeReport> {
   const session = await connectToNode(device, nodeKey)
   try {
     const status = await session.control.status()
-    if (status.storage === null) return { status, holdings: null, usage: null }
+    if (status.storage === null) return { status, holdings: null, usage: null, relay: session.path().relay }
     const { holdings, usage } = await session.control.holdings()
-    return { status, holdings, usage }
+    return { status, holdings, usage, relay: session.path().relay }
   } finally {
     await session.close()
   }

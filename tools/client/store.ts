@@ -1,6 +1,7 @@
 // This device's own corestore, and fetching a core from whoever holds it on the DHT.
 import Corestore from 'corestore'
 import b4a from 'b4a'
+import type { Relays } from '../../node/network/relays.ts'
 
 export interface ClientCore {
   key: Uint8Array
@@ -29,9 +30,10 @@ export function openClientStore (dir: string): ClientStore {
 
 
 // Connects to every peer the DHT lists for a core (and to `hint`), replicating `store`
-// over each: the core is fetched from wherever it is. Returns a stop function.
+// over each: the core is fetched from wherever it is; through a relay (`relays`) when
+// hole punching cannot work. Returns a stop function.
 export function replicateFromHolders (dht: import('hyperdht').default, store: ClientStore, discoveryKey: Uint8Array,
-  keyPair: { publicKey: Uint8Array, secretKey: Uint8Array }, hint: Uint8Array | null): () => void {
+  keyPair: { publicKey: Uint8Array, secretKey: Uint8Array }, hint: Uint8Array | null, relays: Relays | null = null): () => void {
   const sockets = new Set<import('hyperdht').NoiseSecretStream>()
   const seen = new Set<string>()
   let stopped = false
@@ -39,8 +41,9 @@ export function replicateFromHolders (dht: import('hyperdht').default, store: Cl
     const id = b4a.toString(publicKey, 'hex')
     if (stopped || seen.has(id) || b4a.equals(publicKey, keyPair.publicKey)) return
     seen.add(id)
-    const socket = dht.connect(publicKey, { keyPair })
-    socket.on('error', () => {})
+    // A holder whose punch failed is tried through a relay the next time it is found.
+    const socket = dht.connect(publicKey, { keyPair, ...(relays ? { relayThrough: relays.forConnect(publicKey) } : {}) })
+    socket.on('error', (err: Error & { code?: string }) => { relays?.failed(publicKey, err.code) })
     socket.once('close', () => { sockets.delete(socket); seen.delete(id) })
     sockets.add(socket)
     store.replicate(socket)

@@ -9,8 +9,9 @@ import { DECODERS } from '../../node/bridge/decode.ts'
 import { bridgeProblems, type BridgeFields } from '../../node/config/bridge-rules.ts'
 import { lanIngestProblems } from '../../node/config/lan-ingest-rules.ts'
 import { bootstrapProblems, keyProblems, roleProblems, dataDirProblems, storagePeerProblems } from '../../node/config/node-rules.ts'
+import { relaySettingsProblems, relaysProblems } from '../../node/config/relay-rules.ts'
 import type { Problem } from '../../node/config/problems.ts'
-import { BRIDGE_DEFAULTS, LAN_INGEST_DEFAULTS, ROLES, STORAGE_PEER_DEFAULTS } from '../../node/config/types.ts'
+import { BRIDGE_DEFAULTS, LAN_INGEST_DEFAULTS, RELAY_DEFAULTS, ROLES, STORAGE_PEER_DEFAULTS } from '../../node/config/types.ts'
 import type { BridgeSettings, LanIngestSettings, NodeConfigFile, Role } from '../../node/config/types.ts'
 import { defaultConfig } from '../../targets/artifact.ts'
 import type { Board } from './boards.ts'
@@ -66,6 +67,13 @@ const storagePeerSchema = z.strictObject({
   memtable_mb: z.number().int().optional()
 })
 
+// Rates in KiB a second.
+const relaySchema = z.strictObject({
+  sessions_per_peer: z.number().int().optional(),
+  kib_per_second_per_peer: z.number().int().optional(),
+  keys: z.array(z.string()).optional()
+})
+
 // The fields of a node config file; a fleet file's defaults and devices take them too.
 export const nodeConfigFields = z.strictObject({
   roles: z.array(z.enum(ROLES)).optional(),
@@ -77,7 +85,9 @@ export const nodeConfigFields = z.strictObject({
   storage: z.string().min(1).optional(),
   bridge: bridgeSchema.optional(),
   storage_peer: storagePeerSchema.optional(),
-  lan_ingest: lanIngestSchema.optional()
+  lan_ingest: lanIngestSchema.optional(),
+  relays: z.array(z.string()).optional(),
+  relay: relaySchema.optional()
 })
 
 export type NodeConfigYaml = z.infer<typeof nodeConfigFields>
@@ -113,7 +123,10 @@ export function nodeConfigIssues (file: NodeConfigYaml, board: Board): ConfigIss
     ...(file.storage !== undefined ? dataDirProblems(config.dataDir) : []),
     ...(config.bridge ? bridgeProblems(config.bridge, YAML_WORDS) : []),
     ...(file.storage_peer !== undefined ? storagePeerProblems({ ...STORAGE_PEER_DEFAULTS, ...config.storagePeer }, YAML_WORDS) : []),
-    ...(config.lanIngest ? lanIngestProblems(config.lanIngest, YAML_WORDS, config.bridge?.rules ?? []) : [])
+    ...(config.lanIngest ? lanIngestProblems(config.lanIngest, YAML_WORDS, config.bridge?.rules ?? []) : []),
+    ...relaysProblems(config.relays ?? []),
+    ...relaySectionProblems(file.roles, board, file.relay !== undefined),
+    ...(config.relay ? relaySettingsProblems({ ...RELAY_DEFAULTS, ...config.relay }, YAML_WORDS) : [])
   ]
   return problems.map((problem) => ({
     code: 'custom' as const,
@@ -182,6 +195,16 @@ function roleSectionProblems (roles: readonly Role[] | undefined, board: Board, 
     return [{ path: ['roles'], reason: `the ${role} role needs ${needs}`, hint: `${add}, or remove ${role} from roles` }]
   }
   return []
+}
+
+// The relay role runs with its defaults without a relay section; a section without the
+// role would be ignored, so it is reported, at roles when the file lists them.
+function relaySectionProblems (roles: readonly Role[] | undefined, board: Board, hasSection: boolean): Problem[] {
+  if (!hasSection || (roles ?? board.defaultRoles).includes('relay')) return []
+  if (roles === undefined) {
+    return [{ path: ['relay'], reason: `the relay role is not among the default roles of ${board.id} (${board.defaultRoles.join(', ') || 'none'})`, hint: `add roles: [${[...board.defaultRoles, 'relay'].join(', ')}]` }]
+  }
+  return [{ path: ['roles'], reason: 'expected relay among the roles, as the file has a relay section', hint: 'add relay to roles, or remove the relay section', showsValue: true }]
 }
 
 // Host only: node:net tells an IP address from a name here; the node's bundle has no

@@ -3,7 +3,7 @@
 // sizes the unit the YAML counts in. It turns a checked file into config.json's fields,
 // and a problem the shared rules find at a config.json path back into the key (and so
 // the line) the user wrote, in the user's words and units.
-import type { BridgeSettings, LanDevice, LanIngestSettings, NodeConfigFile, StoragePeerSettings } from '../../node/config/types.ts'
+import type { BridgeSettings, LanDevice, LanIngestSettings, NodeConfigFile, RelaySettings, StoragePeerSettings } from '../../node/config/types.ts'
 import type { MappingRule } from '../../node/bridge/rules.ts'
 import { isRecord, type FieldPath, type FieldWords } from '../../node/config/problems.ts'
 
@@ -11,6 +11,7 @@ interface YamlKey { key: string, unit?: number, fields?: KeyTable }
 type KeyTable = Readonly<Record<string, string | YamlKey>>
 
 const MIB = 1024 * 1024
+const KIB = 1024
 const RULE_KEYS = { key: 'rules', fields: { filter: 'filter', feed: 'feed', decoder: 'decoder' } satisfies Record<keyof MappingRule, string> }
 
 const NODE_KEYS = {
@@ -67,6 +68,15 @@ const NODE_KEYS = {
         } satisfies Record<keyof LanDevice, string | YamlKey>
       }
     } satisfies Record<keyof LanIngestSettings, string | YamlKey>
+  },
+  relays: 'relays',
+  relay: {
+    key: 'relay',
+    fields: {
+      sessionsPerPeer: 'sessions_per_peer',
+      bytesPerSecondPerPeer: { key: 'kib_per_second_per_peer', unit: KIB },
+      keys: 'keys'
+    } satisfies Record<keyof RelaySettings, string | YamlKey>
   }
 } satisfies Partial<Record<keyof NodeConfigFile, string | YamlKey>>
 

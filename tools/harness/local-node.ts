@@ -46,9 +46,12 @@ export function writeConfig (file: string, config: NodeConfigFile): void {
 
 // `cgroupProcs`: the cgroup.procs file of a cgroup the node is to start in (a memory
 // limit as the board's systemd unit sets one), joined before the runtime starts, so
-// that V8 sizes its heap to that limit as it would on the device.
-export function startNode (artifactDir: string, runtime: Runtime, configFile: string, stdio: 'inherit' | 'pipe', opts: { cgroupProcs?: string } = {}): ChildProcess {
-  const { command, args } = nodeCommand(artifactDir, runtime, configFile)
+// that V8 sizes its heap to that limit as it would on the device. `inNamespace`: how a
+// command runs in a network namespace (netlab.ts), for a node behind a simulated NAT.
+export function startNode (artifactDir: string, runtime: Runtime, configFile: string, stdio: 'inherit' | 'pipe',
+  opts: { cgroupProcs?: string, inNamespace?: (command: string, args: string[]) => { command: string, args: string[] } } = {}): ChildProcess {
+  const plain = nodeCommand(artifactDir, runtime, configFile)
+  const { command, args } = opts.inNamespace ? opts.inNamespace(plain.command, plain.args) : plain
   let guarded = dieWithParent(command, args)
   if (opts.cgroupProcs) {
     guarded = { command: '/bin/sh', args: ['-c', 'echo $$ > "$0" && exec "$@"', opts.cgroupProcs, guarded.command, ...guarded.args] }
@@ -78,6 +81,8 @@ export interface LaunchOptions {
   config: Partial<NodeConfigFile>
   // Starts the node inside this memory cgroup (memory-cgroup.ts).
   cgroupProcs?: string
+  // Starts the node inside a network namespace (netlab.ts: lab.inNamespace bound to one).
+  inNamespace?: (command: string, args: string[]) => { command: string, args: string[] }
 }
 
 // Writes the node's config and starts it from its artifact, its log watched: the one
@@ -85,7 +90,7 @@ export interface LaunchOptions {
 export function launchNode (opts: LaunchOptions): NodeProcess {
   const configFile = path.join(opts.work, `${opts.name}.json`)
   writeConfig(configFile, { ...defaultConfig(opts.board), dataDir: path.join(opts.work, opts.name), roles: [], ...opts.config })
-  return watchNode(startNode(opts.artifactDir, opts.runtime, configFile, 'pipe', { cgroupProcs: opts.cgroupProcs }), `node ${opts.name}`)
+  return watchNode(startNode(opts.artifactDir, opts.runtime, configFile, 'pipe', { cgroupProcs: opts.cgroupProcs, inNamespace: opts.inNamespace }), `node ${opts.name}`)
 }
 
 // The node's public key once it has logged `ready`; stops it if it does not.

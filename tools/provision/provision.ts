@@ -76,6 +76,17 @@ export async function provision (opts: ProvisionOptions): Promise<ProvisionResul
     agentKeys.set(device.name, entry)
   }
 
+  // Identities first: a device with the relay role relays for the fleet's other nodes,
+  // so its config names their keys.
+  const identities = new Map<string, { keyPair: KeyPair, state: string }>()
+  for (const device of fleet.devices) {
+    if (device.agent !== null) continue
+    fs.mkdirSync(deviceDir(outDir, device.name), { recursive: true, mode: 0o700 })
+    removeLeftovers(deviceDir(outDir, device.name))
+    identities.set(device.name, identityOf(deviceIdentityFile(outDir, device.name), opts.rotate?.includes(device.name) === true))
+  }
+  const fleetKeys = [...identities].map(([name, { keyPair }]) => ({ name, key: encodeKey(keyPair.publicKey) }))
+
   const built = new Set<string>()
   const devices: InventoryDevice[] = []
   for (const [i, device] of fleet.devices.entries()) {
@@ -88,8 +99,9 @@ export async function provision (opts: ProvisionOptions): Promise<ProvisionResul
       if (changed) written.push(`artifacts/${name}/`)
       say(`board ${board.id} (${board.host}): ${board.program === 'lua-agent' ? 'Lua agent ' : ''}artifact ${changed ? 'built' : 'unchanged'} in ${((performance.now() - started) / 1000).toFixed(1)} s`)
     }
+    const others = fleetKeys.filter((k) => k.name !== device.name).map((k) => k.key)
     const entry = device.agent === null
-      ? provisionDevice(device, fleet, agentKeys, outDir, operatorKey, runtime, opts.rotate?.includes(device.name) === true, write)
+      ? provisionDevice(device, fleet, agentKeys, outDir, operatorKey, runtime, identities.get(device.name)!, others, write)
       : provisionAgent(device, fleet.name, agentKeys.get(device.name)!, outDir, write)
     devices.push(entry.device)
     say(`[${i + 1}/${fleet.devices.length}] ${device.name.padEnd(20)} ${board.id.padEnd(22)} ${entry.keyState}`)
@@ -123,7 +135,7 @@ function checkFolder (outDir: string, fleet: string, force: boolean): void {
 type WriteFile = (file: string, text: string, mode?: number) => void
 
 function provisionDevice (device: FleetDevice, fleet: Fleet, agentKeys: ReadonlyMap<string, { keys: AgentKeys }>, outDir: string,
-  operatorKey: string, runtime: Runtime, rotate: boolean, write: WriteFile): { device: InventoryDevice, keyState: string } {
+  operatorKey: string, runtime: Runtime, identity: { keyPair: KeyPair, state: string }, fleetKeys: string[], write: WriteFile): { device: InventoryDevice, keyState: string } {
   const { name, board } = device
   const dir = deviceDir(outDir, name)
   const entry: InventoryDevice = {
@@ -136,12 +148,14 @@ function provisionDevice (device: FleetDevice, fleet: Fleet, agentKeys: Readonly
     artifact: `artifacts/${sharedArtifactName(board, runtime)}`,
     device: `devices/${name}`
   }
-  fs.mkdirSync(dir, { recursive: true, mode: 0o700 })
-  removeLeftovers(dir)
-  const { keyPair, state } = identityOf(deviceIdentityFile(outDir, name), rotate)
+  const { keyPair, state } = identity
   entry.publicKey = encodeKey(keyPair.publicKey)
   const agents = fleet.devices.flatMap((d) => d.agent?.node === name ? [{ name: d.name, id: agentKeys.get(d.name)!.keys.id, agent: d.agent }] : [])
   const config: NodeConfigFile = withAgents({ ...device.config!, operatorKey }, agents)
+  if (config.roles.includes('relay')) {
+    const given = config.relay?.keys ?? []
+    config.relay = { ...config.relay, keys: [...given, ...fleetKeys.filter((k) => !given.includes(k))] }
+  }
   // A broker password written into the fleet file is a secret in this file too.
   write(deviceConfigFile(outDir, name), json(config), config.bridge?.password != null ? 0o600 : 0o644)
   writeLanKeys(nodeLanKeysDir(outDir, name), agents.map((a) => ({ name: a.name, key: agentKeys.get(a.name)!.keys.key })), write)

@@ -1,13 +1,13 @@
 import { decodeKey, encodeKey } from '../../../node/identity/keys.ts'
 import { connectToNode } from '../../client/connect.ts'
 import { defineCommand, intFlag, usageError } from '../args.ts'
-import { deviceFromFlags, NETWORK_FLAGS } from '../network-flags.ts'
+import { deviceFromFlags, NETWORK_FLAGS, pathWords } from '../network-flags.ts'
 
 export const ping = defineCommand({
   name: 'ping',
   summary: 'Connect to a node by its public key over HyperDHT and print round-trip times.',
   details: 'Any key may ping a node.',
-  usage: 'roost ping NODE_KEY [--count N] [--interval MS] [--bootstrap HOST:PORT]',
+  usage: 'roost ping NODE_KEY [--count N] [--interval MS] [--relay RELAY_KEY] [--bootstrap HOST:PORT]',
   positionals: 1,
   flags: {
     count: { type: 'string', value: 'N', help: 'pings to send (default: 4)' },
@@ -23,11 +23,16 @@ export const ping = defineCommand({
   const key = encodeKey(session.socket.remotePublicKey)
   const rtts: number[] = []
   try {
-    process.stdout.write(`connected to ${key} in ${session.connectMs.toFixed(1)} ms\n`)
+    process.stdout.write(`connected to ${key} in ${session.connectMs.toFixed(1)} ms, ${pathWords(session.path())}\n`)
+    let said = session.path().relay
     for (let seq = 1; seq <= count; seq++) {
       const rtt = await session.control.ping()
       rtts.push(rtt)
-      process.stdout.write(`reply from ${key}: seq=${seq} time=${rtt.toFixed(2)} ms\n`)
+      // A relayed connection moves to the direct path when a punch succeeds later.
+      const now = session.path().relay
+      const moved = now === said ? '' : ` (now ${pathWords(session.path())})`
+      said = now
+      process.stdout.write(`reply from ${key}: seq=${seq} time=${rtt.toFixed(2)} ms${moved}\n`)
       if (seq < count) await new Promise((resolve) => setTimeout(resolve, interval))
     }
   } finally {

@@ -1,13 +1,13 @@
 import { decodeKey, encodeKey } from '../../../node/identity/keys.ts'
 import { nodeStatus, type NodeReport } from '../../client/status.ts'
 import { defineCommand, usageError } from '../args.ts'
-import { deviceFromFlags, NETWORK_FLAGS } from '../network-flags.ts'
+import { deviceFromFlags, NETWORK_FLAGS, pathWords } from '../network-flags.ts'
 
 export const status = defineCommand({
   name: 'status',
   summary: 'Ask a node for its status (uptime, version, roles, host, storage used) over HyperDHT.',
   details: 'The node answers only keys it trusts; `roost id` prints yours.',
-  usage: 'roost status --peer NODE_KEY [--json] [--bootstrap HOST:PORT]',
+  usage: 'roost status --peer NODE_KEY [--json] [--relay RELAY_KEY] [--bootstrap HOST:PORT]',
   flags: {
     peer: { type: 'string', value: 'NODE_KEY', help: 'public key of the node' },
     json: { type: 'boolean', help: 'print the status as one JSON object' },
@@ -28,7 +28,9 @@ export const status = defineCommand({
     core: encodeKey(h.key), owner: encodeKey(h.owner), state: h.state, held: h.held, length: h.length,
     byteLength: h.byteLength, lastSync: h.lastSyncMs > 0 ? new Date(h.lastSyncMs).toISOString() : null, evictable: h.evictable
   })) ?? null
-  const view = { ...report.status, publicKey: encodeKey(report.status.publicKey), holdings, usage: report.usage }
+  const relay = report.status.relay === null ? null : { ...report.status.relay, relayKey: encodeKey(report.status.relay.relayKey) }
+  const connection = { relayed: report.relay !== null, relay: report.relay === null ? null : encodeKey(report.relay) }
+  const view = { ...report.status, publicKey: encodeKey(report.status.publicKey), relay, holdings, usage: report.usage, connection }
   if (flags.json === true) {
     process.stdout.write(JSON.stringify(view) + '\n')
     return 0
@@ -41,7 +43,8 @@ export const status = defineCommand({
     ['roles', view.roles.length > 0 ? view.roles.join(', ') : '(none)'],
     ['uptime', `${(view.uptimeMs / 1000).toFixed(1)} s`],
     ['storage', `${view.storageBytes} bytes used`],
-    ['peers', `${view.connections} connected`]
+    ['peers', `${view.connections} connected`],
+    ['path', pathWords({ relay: report.relay })]
   ]
   if (view.storage) {
     const s = view.storage
@@ -52,6 +55,12 @@ export const status = defineCommand({
     const dropped = Object.entries(l.dropped).filter(([, n]) => n > 0).map(([reason, n]) => `${reason} ${n}`).join(', ')
     rows.push(['lan', `${l.listening ? 'listening' : 'NOT LISTENING'}, ${l.devices} agents; ${l.received} datagrams, ${l.stored} stored, ` +
       `${l.duplicates} sent again, ${l.acksSent} acks${l.notStored > 0 ? `, ${l.notStored} not stored` : ''}; dropped: ${dropped || 'none'}`])
+  }
+  if (view.relay) {
+    const r = view.relay
+    rows.push(['relay', `${r.listening ? 'listening' : 'NOT LISTENING'} as ${r.relayKey}; ${r.sessions} sessions from ${r.peers} keys, relaying ${r.relaying} ` +
+      `connections (${r.paired} paired, ${r.relayedBytes} bytes); refused: ${r.refusedUntrusted} untrusted, ${r.refusedSessions} over sessions, ` +
+      `${r.refusedRate} over rate; ${r.cut} cut for their rate`])
   }
   if (view.usage) rows.push(['yours', `${view.usage.cores} of ${view.usage.coresLimit} cores, ${view.usage.bytes} of ${view.usage.bytesLimit} bytes`])
   process.stdout.write(rows.map(([k, v]) => `${k.padEnd(9)}${v}`).join('\n') + '\n')
