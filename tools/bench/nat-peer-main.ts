@@ -13,6 +13,7 @@ import type { NoiseSecretStream } from 'hyperdht'
 import { parseBootstrap } from '../../node/config/bootstrap.ts'
 import { decodeKey, encodeKey } from '../../node/identity/keys.ts'
 import { useRelays } from '../../node/network/relays.ts'
+import { HarnessError } from '../harness/errors.ts'
 
 const CHUNK = 64 * 1024
 
@@ -43,7 +44,7 @@ function opened (socket: NoiseSecretStream): Promise<void> {
   return new Promise((resolve, reject) => {
     socket.once('open', () => resolve())
     socket.once('error', reject)
-    socket.once('close', () => reject(new Error('closed before it opened')))
+    socket.once('close', () => reject(HarnessError.CHECK_FAILED('the stream closed before it opened')))
   })
 }
 
