@@ -205,7 +205,8 @@ test('an image too small for the artifact is refused with the free and needed by
   t.truthy(match, line)
   const [free, needed] = [match?.[1], match?.[2]].map((n) => Number(n?.replace(/,/g, '')))
   t.true(free > 0 && free < 8 * 1024 * 1024, line)
-  t.true(needed > 20 * 1024 * 1024, line)
+  // The artifact alone (the Bare bundle and addons for the Pi, ~12 MiB) does not fit.
+  t.true(needed > free && needed > 10 * 1024 * 1024, line)
   t.is(sha256(image), before)
 })
 
