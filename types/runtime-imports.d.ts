@@ -21,3 +21,17 @@ declare module '#dgram' {
   const dgram: { createSocket: typeof createSocket }
   export default dgram
 }
+
+// HTTP/1.1 client: bare-http1 on Bare, Node's http elsewhere; the part of the API both have.
+declare module '#http' {
+  import type { EventEmitter } from 'events'
+  export interface IncomingMessage extends EventEmitter { statusCode?: number }
+  export interface ClientRequest extends EventEmitter {
+    write (chunk: Uint8Array): boolean
+    end (): void
+    destroy (): void
+  }
+  export function request (opts: { host: string, port: number, path: string, method: string, headers: Record<string, string> }, onResponse: (res: IncomingMessage) => void): ClientRequest
+  const http: { request: typeof request }
+  export default http
+}

@@ -1,6 +1,7 @@
 // HyperDHT with the bind address chosen for the bootstrap in use.
 import HyperDHT from 'hyperdht'
 import type { BootstrapNode } from '../config/bootstrap.ts'
+import type { Logger } from '../log.ts'
 
 interface KeyPair { publicKey: Uint8Array, secretKey: Uint8Array }
 
@@ -16,6 +17,25 @@ export function chooseBindHost (bootstrap: BootstrapNode[], explicitHost: string
   if (explicitHost) return explicitHost
   if (bootstrap.length > 0 && bootstrap.every((b) => isLoopback(b.host))) return '127.0.0.1'
   return undefined
+}
+
+// hyperdht's default port for the DHT's server socket: the one a home router is asked to
+// map before the DHT starts (it moves to another when that port is taken).
+export const DHT_PORT = 49737
+
+// What HyperDHT made of the node's reachability: logged once it has bootstrapped and
+// whenever it turns persistent or ephemeral. The node never sets `ephemeral` itself:
+// dht-rpc's adaptive mode makes an always-on node persistent once its own probes find
+// it reachable on a consistent address for about 20 minutes, and keeps one behind a NAT
+// ephemeral (docs/decisions/port-mapping.md).
+export function watchReachability (dht: HyperDHT, log: Logger): void {
+  const say = (): void => {
+    const remote = dht.remoteAddress()
+    log('dht-reachability', { firewalled: dht.firewalled, persistent: !dht.ephemeral, remoteAddress: remote === null ? null : `${remote.host}:${remote.port}` })
+  }
+  dht.on('persistent', say)
+  dht.on('ephemeral', say)
+  dht.fullyBootstrapped().then(say, () => {})
 }
 
 // `ephemeral` is for short-lived clients (the CLI): a node that joins routing tables
