@@ -1,6 +1,7 @@
 // A small HTTP/1.1 exchange with the home router (UPnP's description and SOAP control):
 // bare-http1 on Bare, Node's http elsewhere (#http), the body read whole as text, with a
 // deadline. Routers' UPnP servers speak plain HTTP on the LAN.
+import b4a from 'b4a'
 import http from '#http'
 
 export interface HttpTarget { host: string, port: number, path: string }
@@ -22,7 +23,7 @@ const MAX_BODY = 256 * 1024
 
 export function httpText (target: HttpTarget, opts: { method: 'GET' | 'POST', headers?: Record<string, string>, body?: string, timeoutMs: number }): Promise<HttpReply | HttpFailure> {
   return new Promise((resolve) => {
-    const body = opts.body === undefined ? undefined : new TextEncoder().encode(opts.body)
+    const body = opts.body === undefined ? undefined : b4a.from(opts.body)
     const req = http.request({
       host: target.host,
       port: target.port,
@@ -40,10 +41,7 @@ export function httpText (target: HttpTarget, opts: { method: 'GET' | 'POST', he
       })
       res.on('end', () => {
         clearTimeout(timer)
-        const all = new Uint8Array(size)
-        let offset = 0
-        for (const chunk of chunks) { all.set(chunk, offset); offset += chunk.byteLength }
-        resolve({ status: res.statusCode ?? 0, body: new TextDecoder().decode(all) })
+        resolve({ status: res.statusCode ?? 0, body: b4a.toString(b4a.concat(chunks), 'utf8') })
       })
       res.on('error', (err: Error) => fail(err.message))
     })

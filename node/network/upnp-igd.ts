@@ -2,6 +2,7 @@
 // LAN, read its description for the WAN connection service's control URL, and ask that
 // service (SOAP over HTTP) to map a UDP port. Only the router that is this machine's
 // gateway is asked: another UPnP device on the LAN cannot map the router's ports.
+import b4a from 'b4a'
 import { exchange } from './udp-exchange.ts'
 import { httpText, parseHttpUrl, type HttpTarget } from './http-text.ts'
 
@@ -18,7 +19,7 @@ const HTTP_TIMEOUT_MS = 3000
 export interface IgdService { control: HttpTarget, serviceType: string }
 
 export function searchMessage (): Uint8Array {
-  return new TextEncoder().encode([
+  return b4a.from([
     'M-SEARCH * HTTP/1.1',
     `HOST: ${SSDP.host}:${SSDP.port}`,
     'MAN: "ssdp:discover"',
@@ -30,7 +31,7 @@ export function searchMessage (): Uint8Array {
 
 // The LOCATION of an SSDP answer, or null for anything else.
 export function readSearchReply (message: Uint8Array): string | null {
-  const text = new TextDecoder().decode(message)
+  const text = b4a.toString(message, 'utf8')
   if (!/^HTTP\/1\.[01] 200/i.test(text)) return null
   const location = /^location:\s*(\S+)\s*$/im.exec(text)
   return location === null ? null : location[1]
