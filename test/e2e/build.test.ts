@@ -321,7 +321,7 @@ test('mqtt.js\'s parser cuts views, not copies, on Bare: bl\'s Buffer slices bec
 // has bare-dgram too since it asks the home router for a port mapping (NAT-PMP, SSDP).
 test('each role is a bundle of its own; lan-ingest\'s has bare-dgram and no mqtt.js, and the node\'s has no mqtt.js', async (t) => {
   const { outDir, manifest } = await sharedArtifact('x86-64-mini-pc')
-  t.deepEqual(manifest.files.map((f) => f.path).filter((p) => p.startsWith('roles/')), ['roles/bridge.cjs', 'roles/lan-ingest.cjs', 'roles/storage.cjs'])
+  t.deepEqual(manifest.files.map((f) => f.path).filter((p) => p.startsWith('roles/')), ['roles/bridge.cjs', 'roles/lan-ingest.cjs', 'roles/relay.cjs', 'roles/storage.cjs'])
   t.true(manifest.addons.some((a) => a.name === 'bare-dgram'))
   const read = (file: string): string => fs.readFileSync(path.join(outDir, file), 'utf8')
   // An option name of mqtt.js's client.
