@@ -16,8 +16,9 @@ declare module '#dgram' {
     on (event: 'error', listener: (err: Error) => void): UdpSocket
     on (event: 'listening' | 'close', listener: () => void): UdpSocket
     removeListener (event: string, listener: (...args: never[]) => void): UdpSocket
+    addMembership (group: string, iface?: string): void
   }
-  export function createSocket (opts: { type: 'udp4', recvBufferSize?: number }): UdpSocket
+  export function createSocket (opts: { type: 'udp4', recvBufferSize?: number, reuseAddr?: boolean }): UdpSocket
   const dgram: { createSocket: typeof createSocket }
   export default dgram
 }

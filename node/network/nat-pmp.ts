@@ -58,6 +58,20 @@ export function readMapUdpReply (msg: Uint8Array): MapReply | null {
   return { result, epoch: v.getUint32(4), internalPort: v.getUint16(8), externalPort: v.getUint16(10), lifetimeSeconds: v.getUint32(12) }
 }
 
+// Where a router announces that it (re)started or its address changed: NAT-PMP's and
+// PCP's announcements go to all hosts on the LAN (RFC 6886 §3.2.1, RFC 6887 §14.1.3).
+export const ANNOUNCE_GROUP = '224.0.0.1'
+export const ANNOUNCE_PORT = 5350
+
+// The epoch of an announcement, NAT-PMP's (version 0) or PCP's ANNOUNCE (version 2);
+// null for anything else.
+export function readAnnouncement (msg: Uint8Array): number | null {
+  const v = view(msg)
+  if (msg.byteLength >= 12 && msg[0] === 0 && msg[1] === 128 && v.getUint16(2) === 0) return v.getUint32(4)
+  if (msg.byteLength >= 24 && msg[0] === 2 && msg[1] === 128 && msg[3] === 0) return v.getUint32(8)
+  return null
+}
+
 // RFC 6886 §3.6: a router's epoch runs with its clock; one that is further behind than
 // the time since the last reply (allowing 1/8 drift and 2 s) restarted and may have
 // lost every mapping.

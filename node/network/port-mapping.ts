@@ -1,13 +1,16 @@
 // Asks the home router to map the DHT's UDP port, so that peers reach the node unasked:
-// NAT-PMP (RFC 6886) first, then UPnP IGD. The lease is renewed at half its lifetime,
-// asked again when the router restarted and forgot it (NAT-PMP's epoch went back) or a
-// renewal failed, and deleted when the node stops. PCP (RFC 6887) is not spoken: the
-// routers that speak it speak NAT-PMP on the same port too (miniupnpd, most firmware).
+// NAT-PMP (RFC 6886) first; PCP (RFC 6887) when the router answers NAT-PMP with
+// "unsupported version" (a PCP-only router); then UPnP IGD. The lease is renewed at half
+// its lifetime, asked again when the router restarted and forgot it (its announcement,
+// or its epoch went back) or a renewal failed, and deleted when the node stops.
 // docs/decisions/port-mapping.md says why the DHT learns of it by itself.
 import type { Logger } from '../log.ts'
 import { findGateway, type Gateway } from './gateway.ts'
+import dgram, { type UdpSocket } from '#dgram'
+import crypto from 'hypercore-crypto'
+import { pcpMapRequest, pcpResultReason, readPcpMapReply } from './pcp.ts'
 import {
-  NAT_PMP_PORT, epochWentBack, externalAddressRequest, mapUdpRequest, readExternalAddressReply, readMapUdpReply, resultReason
+  ANNOUNCE_GROUP, ANNOUNCE_PORT, NAT_PMP_PORT, epochWentBack, readAnnouncement, externalAddressRequest, mapUdpRequest, readExternalAddressReply, readMapUdpReply, resultReason
 } from './nat-pmp.ts'
 import { PORT_MAPPING_OFF, type PortMappingProtocol, type PortMappingState } from './port-mapping-state.ts'
 import { exchange } from './udp-exchange.ts'
@@ -35,6 +38,8 @@ export interface PortMappingOptions {
   // Where the router is; tests point it at a stand-in.
   gateway?: () => Gateway | { reason: string }
   natPmpPort?: number
+  // Listen for the router's restart announcements (off in unit tests, which share a host).
+  announcements?: boolean
   leaseSeconds?: number
   now?: () => number
 }
@@ -50,9 +55,11 @@ interface Held {
   // NAT-PMP's epoch when last heard, and when.
   epoch?: { epoch: number, atMs: number }
   igd?: IgdService
+  // PCP's nonce: renewals and the deletion must carry the one the mapping was made with.
+  nonce?: Uint8Array
 }
 
-type Attempt = Held | { reason: string }
+type Attempt = Held | { reason: string, unsupportedVersion?: boolean }
 
 // A node whose config turns mapping off, or whose DHT runs on loopback: nothing is asked.
 export function noPortMapping (reason: string | null = null): PortMapping {
@@ -70,6 +77,8 @@ export function createPortMapping (opts: PortMappingOptions): PortMapping {
   let held: Held | null = null
   let timer: ReturnType<typeof setTimeout> | null = null
   let closed = false
+  let listener: UdpSocket | null = null
+  let mappedPort: number | null = null
   // One exchange with the router at a time: a renewal never races a close.
   let queue: Promise<unknown> = Promise.resolve()
   function serial<T> (fn: () => Promise<T>): Promise<T> {
@@ -91,13 +100,30 @@ export function createPortMapping (opts: PortMappingOptions): PortMapping {
     const fromRouter = (from: { address: string }): boolean => from.address === gateway.address
     const [address] = await exchange({ to, message: externalAddressRequest(), read: (m, from) => fromRouter(from) ? readExternalAddressReply(m) : null, tries: 2, firstWaitMs: 250 })
     if (address === undefined) return { reason: `no NAT-PMP answer from the router ${gateway.address}:${natPmpPort}` }
-    if (address.result !== 0) return { reason: resultReason(address.result) }
+    if (address.result !== 0) return { reason: resultReason(address.result), unsupportedVersion: address.result === 1 }
     const [mapped] = await exchange({ to, message: mapUdpRequest(port, port, lifetimeSeconds), read: (m, from) => fromRouter(from) ? readMapUdpReply(m) : null, tries: 3, firstWaitMs: 250 })
     if (mapped === undefined) return { reason: `the router ${gateway.address} answered NAT-PMP but not the mapping request` }
     if (mapped.result !== 0) return { reason: resultReason(mapped.result) }
     return {
       protocol: 'nat-pmp', internalPort: port, externalAddress: address.address, externalPort: mapped.externalPort,
       lifetimeSeconds: mapped.lifetimeSeconds, gateway, epoch: { epoch: mapped.epoch, atMs: now() }
+    }
+  }
+
+  async function pcp (gateway: Gateway, port: number, lifetimeSeconds: number, known: Uint8Array | undefined): Promise<Attempt> {
+    const nonce = known ?? crypto.randomBytes(12)
+    const [mapped] = await exchange({
+      to: { host: gateway.address, port: natPmpPort },
+      message: pcpMapRequest({ clientAddress: gateway.localAddress, nonce, internalPort: port, externalPort: port, lifetimeSeconds }),
+      read: (m, from) => from.address === gateway.address ? readPcpMapReply(m, nonce) : null,
+      tries: 2,
+      firstWaitMs: 250
+    })
+    if (mapped === undefined) return { reason: `no PCP answer from the router ${gateway.address}:${natPmpPort}` }
+    if (mapped.result !== 0) return { reason: pcpResultReason(mapped.result) }
+    return {
+      protocol: 'pcp', internalPort: port, externalAddress: mapped.externalAddress, externalPort: mapped.externalPort,
+      lifetimeSeconds: mapped.lifetimeSeconds, gateway, epoch: { epoch: mapped.epoch, atMs: now() }, nonce
     }
   }
 
@@ -115,6 +141,28 @@ export function createPortMapping (opts: PortMappingOptions): PortMapping {
     const externalAddress = external.ok ? externalAddressOf(external.body) : null
     if (externalAddress === null) return { reason: `the router ${gateway.address} mapped the port but did not say its external address` }
     return { protocol: 'upnp-igd', internalPort: port, externalAddress, externalPort: port, lifetimeSeconds, gateway, igd }
+  }
+
+  // A router that restarted announces it at once: the mapping it forgot is asked for
+  // again then, not at the next renewal (up to an hour later); a router that was down
+  // when the node last asked is asked again. Without the group (another program holds
+  // the port without sharing it), renewals still find out.
+  function listen (gateway: Gateway): void {
+    if (listener !== null || opts.announcements === false) return
+    const socket = dgram.createSocket({ type: 'udp4', reuseAddr: true })
+    listener = socket
+    socket.on('error', () => { socket.close(); if (listener === socket) listener = null })
+    socket.on('message', (message, from) => {
+      const epoch = readAnnouncement(message)
+      if (epoch === null || from.address !== gateway.address || closed || mappedPort === null) return
+      const h = held
+      if (h !== null && (h.epoch === undefined || !epochWentBack(h.epoch, epoch, now()))) return
+      const port = mappedPort
+      void serial(() => ask(port, true))
+    })
+    socket.bind(ANNOUNCE_PORT, '0.0.0.0', () => {
+      try { socket.addMembership(ANNOUNCE_GROUP) } catch { socket.close(); if (listener === socket) listener = null }
+    })
   }
 
   function mappedState (h: Held): PortMappingState {
@@ -136,9 +184,18 @@ export function createPortMapping (opts: PortMappingOptions): PortMapping {
     if ('reason' in gateway) return fail(port, gateway.reason)
     const reasons: string[] = []
     let got: Attempt | null = null
-    if (held?.protocol !== 'upnp-igd') {
-      got = await natPmp(gateway, port, lease)
-      if ('reason' in got) { reasons.push(`NAT-PMP: ${got.reason}`); got = null }
+    let pcpToo = held?.protocol === 'pcp'
+    if (held === null || held.protocol === 'nat-pmp') {
+      const attempt = await natPmp(gateway, port, lease)
+      if ('reason' in attempt) {
+        reasons.push(`NAT-PMP: ${attempt.reason}`)
+        pcpToo = attempt.unsupportedVersion === true
+      } else got = attempt
+    }
+    if (got === null && pcpToo) {
+      const attempt = await pcp(gateway, port, lease, held?.nonce)
+      if ('reason' in attempt) reasons.push(`PCP: ${attempt.reason}`)
+      else got = attempt
     }
     if (got === null) {
       const attempt = await upnp(gateway, port, held?.igd)
@@ -146,6 +203,7 @@ export function createPortMapping (opts: PortMappingOptions): PortMapping {
       else got = attempt
     }
     if (closed && got !== null) { await release(got); return current }
+    listen(gateway)
     if (got === null) return fail(port, reasons.join('; '))
     const before = held
     held = got
@@ -185,6 +243,15 @@ export function createPortMapping (opts: PortMappingOptions): PortMapping {
         tries: 2,
         firstWaitMs: 250
       })
+    } else if (h.protocol === 'pcp' && h.nonce !== undefined) {
+      const nonce = h.nonce
+      await exchange({
+        to: { host: h.gateway.address, port: natPmpPort },
+        message: pcpMapRequest({ clientAddress: h.gateway.localAddress, nonce, internalPort: h.internalPort, externalPort: 0, lifetimeSeconds: 0 }),
+        read: (m) => readPcpMapReply(m, nonce),
+        tries: 2,
+        firstWaitMs: 250
+      })
     } else if (h.igd !== undefined) {
       await soap(h.igd, 'DeletePortMapping', [['NewRemoteHost', ''], ['NewExternalPort', h.externalPort], ['NewProtocol', 'UDP']])
     }
@@ -202,6 +269,7 @@ export function createPortMapping (opts: PortMappingOptions): PortMapping {
           await release(old)
         }
         current = { ...current, phase: 'asking', internalPort: port }
+        mappedPort = port
         return await ask(port, false)
       })
     },
@@ -209,6 +277,8 @@ export function createPortMapping (opts: PortMappingOptions): PortMapping {
       if (closed) return
       closed = true
       if (timer !== null) clearTimeout(timer)
+      listener?.close()
+      listener = null
       await serial(async () => {
         if (held === null) return
         const h = held

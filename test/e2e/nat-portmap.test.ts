@@ -28,7 +28,7 @@ async function lab (t: ExecutionContext, homes: Parameters<typeof startLab>[1]):
   return run === null ? null : { run, work }
 }
 
-test.serial('a node behind a router running miniupnpd maps its DHT port, is reached directly from a cone and a symmetric home, and deletes the mapping on SIGTERM', async (t) => {
+test.serial('a node behind a router running miniupnpd maps its DHT port, is reached directly from a cone and a symmetric home, maps it again when the router restarts, and deletes the mapping on SIGTERM', async (t) => {
   const l = await lab(t, [
     { name: 'up', nat: 'port-restricted', portMapping: {} },
     { name: 'cone', nat: 'cone' },
@@ -54,6 +54,13 @@ test.serial('a node behind a router running miniupnpd maps its DHT port, is reac
     t.is(r.code, 0, `${from}: ${r.stderr}`)
     t.regex(r.stdout, /^connected to \S+ in [\d.]+ ms, direct$/m, from)
   }
+
+  // The router restarts and forgets: its announcement makes the node ask again at once.
+  up.restartPortMapping()
+  t.deepEqual(up.portMappings(), [])
+  const again = await home.node.waitFor('port-mapped', 10_000, (e) => e.after === 'router-restarted')
+  t.is(again.external, `${up.wanAddress}:49737`)
+  t.deepEqual(up.portMappings(), [`49737 → ${up.hostAddress}:49737`])
 
   await home.node.stop(5000)
   t.truthy(home.node.events.find((e) => e.event === 'port-unmapped' && e.protocol === 'nat-pmp' && e.external === `${up.wanAddress}:49737`))

@@ -3,7 +3,7 @@
 // NAT-PMP router on loopback (renewal at half the lease, a router restart, deletion).
 import dgram from 'node:dgram'
 import test from 'ava'
-import { epochWentBack, mapUdpRequest, readExternalAddressReply, readMapUdpReply } from '../../node/network/nat-pmp.ts'
+import { epochWentBack, mapUdpRequest, readAnnouncement, readExternalAddressReply, readMapUdpReply } from '../../node/network/nat-pmp.ts'
 import { defaultRoute } from '../../node/network/gateway.ts'
 import { createPortMapping } from '../../node/network/port-mapping.ts'
 import { addPortMappingArgs, externalAddressOf, findService, readSearchReply, soapBody } from '../../node/network/upnp-igd.ts'
@@ -29,6 +29,13 @@ test('a router whose epoch fell behind the time since its last answer restarted'
   // 1/8 drift and 2 s are allowed.
   t.false(epochWentBack(before, 1000 + 525 - 2, 600_000))
   t.true(epochWentBack(before, 30, 600_000))
+})
+
+test('a router\'s restart announcement, NAT-PMP\'s or PCP\'s, carries its new epoch', (t) => {
+  t.is(readAnnouncement(Uint8Array.of(0, 128, 0, 0, 0, 0, 0, 3, 203, 0, 113, 7)), 3)
+  // miniupnpd's PCP ANNOUNCE (captured in the lab): version 2, response, epoch 0.
+  t.is(readAnnouncement(new Uint8Array(24).fill(0).map((_, i) => i === 0 ? 2 : i === 1 ? 128 : 0)), 0)
+  t.is(readAnnouncement(Uint8Array.of(0, 129, 0, 0, 0, 0, 0, 3, 0, 0, 0, 0)), null)
 })
 
 test('the default route with the lowest metric is the router to ask', (t) => {
@@ -95,7 +102,8 @@ test('a mapping is renewed at half its lease, asked again after the router resta
   const mapping = createPortMapping({
     log: (event, fields) => events.push({ event, fields }),
     gateway: () => ({ address: '127.0.0.1', localAddress: '127.0.0.1' }),
-    natPmpPort: router.port
+    natPmpPort: router.port,
+    announcements: false
   })
   const state = await mapping.map(49737)
   t.like(state, { phase: 'mapped', protocol: 'nat-pmp', internalPort: 49737, externalAddress: '203.0.113.7', externalPort: 49737, reason: null })
@@ -113,4 +121,44 @@ test('a mapping is renewed at half its lease, asked again after the router resta
   t.deepEqual(router.requests.at(-1), [0, 1, 0, 0, 0xc2, 0x49, 0, 0, 0, 0, 0, 0])
   t.is(events.at(-1)?.event, 'port-unmapped')
   t.is(mapping.state().phase, 'off')
+})
+
+test('a router that answers NAT-PMP with "unsupported version" is asked with PCP, and the PCP mapping is deleted with its nonce', async (t) => {
+  const socket = dgram.createSocket('udp4')
+  const requests: Buffer[] = []
+  socket.on('message', (msg, from) => {
+    requests.push(msg)
+    if (msg[0] === 0) {
+      // RFC 6887 §9: a PCP-only server answers version 0 with UNSUPP_VERSION.
+      socket.send(Buffer.from([0, 128 + msg[1], 0, 1, 0, 0, 0, 0]), from.port, from.address)
+      return
+    }
+    const reply = Buffer.alloc(60)
+    reply[0] = 2
+    reply[1] = 0x81
+    reply.writeUInt32BE(msg.readUInt32BE(4), 4)
+    reply.writeUInt32BE(42, 8)
+    msg.copy(reply, 24, 24, 42)
+    reply.writeUInt16BE(msg.readUInt32BE(4) === 0 ? 0 : msg.readUInt16BE(40), 42)
+    reply.set([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 203, 0, 113, 8], 44)
+    socket.send(reply, from.port, from.address)
+  })
+  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve))
+  t.teardown(() => socket.close())
+  const events: LogEvent[] = []
+  const mapping = createPortMapping({
+    log: (event) => events.push(event),
+    gateway: () => ({ address: '127.0.0.1', localAddress: '127.0.0.1' }),
+    natPmpPort: socket.address().port,
+    announcements: false
+  })
+  t.like(await mapping.map(49737), { phase: 'mapped', protocol: 'pcp', externalAddress: '203.0.113.8', externalPort: 49737 })
+  const map = requests.find((r) => r[0] === 2)!
+  t.is(map.length, 60)
+  t.deepEqual([...map.subarray(8, 24)], [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 127, 0, 0, 1])
+  await mapping.close()
+  const deletion = requests.at(-1)!
+  t.is(deletion.readUInt32BE(4), 0)
+  t.deepEqual(deletion.subarray(24, 36), map.subarray(24, 36))
+  t.deepEqual(events, ['port-mapped', 'port-unmapped'])
 })

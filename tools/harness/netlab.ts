@@ -54,6 +54,9 @@ export interface Home {
   // The UDP ports miniupnpd maps to the host now ("external → internal"), read from its
   // nftables chain; empty for a router without it.
   portMappings (): string[]
+  // Restarts the router's miniupnpd as a rebooted router would come back: its mappings
+  // gone, its epoch from zero, announcing itself to the LAN.
+  restartPortMapping (): void
 }
 
 export interface NetLab {
@@ -308,16 +311,25 @@ export function createLab (homes: HomeSpec[]): NetLab {
       if (!run(router, nft, ['list', 'table', 'ip', 'roost']).includes('chain forward')) {
         throw HarnessError.CHECK_FAILED(`${nft} loaded no rules into ${router}`)
       }
+      const inRouter = (command: string, args: string[], input?: string): string => run(router, command, args, input)
       if (spec.portMapping !== undefined && miniupnpd !== null) {
         daemonDir ??= fs.mkdtempSync(path.join(os.tmpdir(), `${prefix}miniupnpd-`))
-        startMiniupnpd(miniupnpd, spec, daemonDir, (command, args, input) => run(router, command, args, input))
+        startMiniupnpd(miniupnpd, spec, daemonDir, inRouter)
+      }
+      const dir = daemonDir
+      const restart = (): void => {
+        if (spec.portMapping === undefined || miniupnpd === null || dir === null) throw HarnessError.BAD_OPTION('network lab', `home ${spec.name}'s router runs no miniupnpd`)
+        stopMiniupnpd(spec, dir)
+        for (const chain of ['prerouting_miniupnpd', 'postrouting_miniupnpd', 'miniupnpd']) inRouter(nft, ['flush', 'chain', 'inet', 'filter', chain])
+        fs.rmSync(path.join(dir, `${spec.name}.leases`), { force: true })
+        startMiniupnpd(miniupnpd, spec, dir, inRouter, false)
       }
       const mappings = (): string[] => {
         if (spec.portMapping === undefined) return []
         const chain = run(router, nft, ['list', 'chain', 'inet', 'filter', 'prerouting_miniupnpd'])
         return [...chain.matchAll(/dport (\d+) dnat ip to ([\d.]+:\d+)/g)].map((m) => `${m[1]} → ${m[2]}`)
       }
-      result[spec.name] = { name: spec.name, nat: spec.nat, router, host, wanAddress, hostAddress: HOST_LAN, portMappings: mappings }
+      result[spec.name] = { name: spec.name, nat: spec.nat, router, host, wanAddress, hostAddress: HOST_LAN, portMappings: mappings, restartPortMapping: restart }
     })
   } catch (err) {
     remove()
@@ -424,9 +436,9 @@ function lossRules (fraction: number): string {
 // miniupnpd 2.3.1's nftables backend adds its rules to chains of `table inet filter`
 // that it expects to exist (Debian's nft_init.sh makes them); its own table options are
 // not read by this build. Secure mode: a LAN host maps ports to itself only.
-function startMiniupnpd (miniupnpd: string, home: HomeSpec, dir: string, run: (command: string, args: string[], input?: string) => string): void {
+function startMiniupnpd (miniupnpd: string, home: HomeSpec, dir: string, run: (command: string, args: string[], input?: string) => string, firstStart = true): void {
   const { nft } = labTools()
-  run(nft, ['-f', '-'], [
+  if (firstStart) run(nft, ['-f', '-'], [
     'table inet filter {',
     '  chain forward {',
     '    type filter hook forward priority 0; policy accept;',
@@ -468,4 +480,22 @@ function startMiniupnpd (miniupnpd: string, home: HomeSpec, dir: string, run: (c
   // Without -d it forks into the background once its sockets are open and returns; the
   // namespace's removal kills it.
   run(miniupnpd, ['-f', conf, '-P', path.join(dir, `${home.name}.pid`)])
+}
+
+// Waits (briefly: it exits at once) for the daemon to be gone after SIGKILL, as a router
+// that loses power keeps nothing.
+function stopMiniupnpd (home: HomeSpec, dir: string): void {
+  const pidFile = path.join(dir, `${home.name}.pid`)
+  const pid = Number(fs.readFileSync(pidFile, 'utf8').trim())
+  try { process.kill(pid, 'SIGKILL') } catch {}
+  const until = Date.now() + 5000
+  while (Date.now() < until) {
+    try {
+      if (fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.startsWith('Z')) break
+    } catch {
+      break
+    }
+    execFileSync('sleep', ['0.05'])
+  }
+  fs.rmSync(pidFile, { force: true })
 }
