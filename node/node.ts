@@ -72,7 +72,8 @@ export function createNode (config: NodeConfig, baseLog: Logger): RoostNode {
     ? noPortMapping()
     : bindHost !== undefined && isLoopback(bindHost)
       ? noPortMapping('the DHT runs on loopback: there is no router to ask')
-      : createPortMapping({ log })
+      : createPortMapping({ log, onMapped: () => reachability?.recheck() })
+  let reachability: { recheck (): void } | null = null
   // One corestore for every role that keeps hypercores: one rocksdb, one set of buffers.
   let store: Store | null = null
   // One set of feeds for every role that writes readings (feeds.ts).
@@ -265,7 +266,7 @@ export function createNode (config: NodeConfig, baseLog: Logger): RoostNode {
     await server.listen(keyPair)
     const dhtPort = dht.localAddress()?.port
     if (dhtPort !== undefined && dhtPort !== DHT_PORT) await portMapping.map(dhtPort)
-    watchReachability(dht, log)
+    reachability = watchReachability(dht, log, () => portMapping.state().phase === 'mapped')
     if (config.roles.includes('storage')) await openStorage()
     if (config.roles.includes('relay')) await startRelay()
     const address = dht.address()

@@ -40,6 +40,8 @@ export interface PortMappingOptions {
   natPmpPort?: number
   // Listen for the router's restart announcements (off in unit tests, which share a host).
   announcements?: boolean
+  // Called each time a mapping is made (not on renewals of the same one).
+  onMapped?: () => void
   leaseSeconds?: number
   now?: () => number
 }
@@ -218,6 +220,7 @@ export function createPortMapping (opts: PortMappingOptions): PortMapping {
         leaseSeconds: got.lifetimeSeconds,
         ...(restarted ? { after: 'router-restarted' as const } : {})
       })
+      opts.onMapped?.()
     }
     // Half the lease, as RFC 6886 asks; a permanent mapping is checked now and then.
     schedule(got.lifetimeSeconds === 0 ? PERMANENT_REFRESH_MS : got.lifetimeSeconds * 500, () => ask(port, true))
