@@ -53,11 +53,12 @@ test.serial('a node behind a router running miniupnpd maps its DHT port, is reac
     const r = await run.roost(from, ['ping', home.key, '--count', '1'], { home: clients[from], timeoutMs: 45_000 })
     t.is(r.code, 0, `${from}: ${r.stderr}`)
     t.regex(r.stdout, /^connected to \S+ in [\d.]+ ms, direct$/m, from)
+    t.log(`${from} → mapped node: ${r.stdout.split('\n')[0]}`)
   }
 
-  // The router restarts and forgets: its announcement makes the node ask again at once.
+  // The router restarts and forgets (the lab checks its mappings are gone before the
+  // daemon comes back): its announcement makes the node ask again at once.
   up.restartPortMapping()
-  t.deepEqual(up.portMappings(), [])
   const again = await home.node.waitFor('port-mapped', 10_000, (e) => e.after === 'router-restarted')
   t.is(again.external, `${up.wanAddress}:49737`)
   t.deepEqual(up.portMappings(), [`49737 → ${up.hostAddress}:49737`])

@@ -322,6 +322,7 @@ export function createLab (homes: HomeSpec[]): NetLab {
         stopMiniupnpd(spec, dir)
         for (const chain of ['prerouting_miniupnpd', 'postrouting_miniupnpd', 'miniupnpd']) inRouter(nft, ['flush', 'chain', 'inet', 'filter', chain])
         fs.rmSync(path.join(dir, `${spec.name}.leases`), { force: true })
+        if (mappings().length > 0) throw HarnessError.CHECK_FAILED(`${router} still maps ${mappings().join(', ')} after its miniupnpd was stopped`)
         startMiniupnpd(miniupnpd, spec, dir, inRouter, false)
       }
       const mappings = (): string[] => {
