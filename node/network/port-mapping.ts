@@ -229,9 +229,11 @@ export function createPortMapping (opts: PortMappingOptions): PortMapping {
 
   function fail (port: number, reason: string): PortMappingState {
     const had = held
+    const again = current.phase === 'failed' && current.reason === reason
     held = null
     current = { ...PORT_MAPPING_OFF, phase: 'failed', internalPort: port, reason }
-    log('port-mapping-failed', { internalPort: port, reason, ...(had !== null ? { lost: `${had.externalAddress}:${had.externalPort}` } : {}) })
+    // A router that keeps answering the same "no" is logged once, not every retry.
+    if (!again || had !== null) log('port-mapping-failed', { internalPort: port, reason, ...(had !== null ? { lost: `${had.externalAddress}:${had.externalPort}` } : {}) })
     schedule(RETRY_MS, () => ask(port, false))
     return current
   }
