@@ -57,6 +57,17 @@ export interface LogEvents {
   'relay-cut': { peer: string, streams: number, bytesPerSecondPerPeer: number }
   'relay-error': { code: string, reason: string, hint?: string }
 
+  // The port mapping the node asks its home router for (network/port-mapping.ts):
+  // mapped (again after the router restarted, or on another address), not mapped (every
+  // protocol's reason; lost: the mapping a failed renewal dropped), deleted at shutdown.
+  'port-mapped': { protocol: 'nat-pmp' | 'pcp' | 'upnp-igd', external: string, internalPort: number, leaseSeconds: number, after?: 'router-restarted' }
+  'port-mapping-failed': { internalPort: number, reason: string, lost?: string }
+  'port-unmapped': { protocol: 'nat-pmp' | 'pcp' | 'upnp-igd', external: string }
+  // What HyperDHT made of the node's reachability once it bootstrapped, and when it
+  // changes: firewalled while no one reaches it unasked; persistent once it serves in
+  // other nodes' routing tables (network/dht.ts).
+  'dht-reachability': { firewalled: boolean, persistent: boolean, remoteAddress: string | null }
+
   // The storage peer.
   keeping: { core: string, owner: string, length: number, byteLength: number }
   'core-held': { core: string, length: number, byteLength: number }

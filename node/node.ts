@@ -8,7 +8,9 @@ import { openControlChannel, type ControlHandlers } from './protocol/channel.ts'
 import type { NodeStatus } from './protocol/messages.ts'
 import { Refusal, type Refused } from './protocol/refusals.ts'
 import type { NodeError } from './errors.ts'
-import { createDht } from './network/dht.ts'
+import { chooseBindHost, createDht, DHT_PORT, isLoopback, watchReachability } from './network/dht.ts'
+import { createPortMapping, noPortMapping, type PortMapping } from './network/port-mapping.ts'
+import type { PortMappingState } from './network/port-mapping-state.ts'
 import { nodeFacts, nodeHealth } from './health.ts'
 import { loadOrCreateIdentity, type KeyPair } from './identity/identity.ts'
 import { decodeKey, encodeKey } from './identity/keys.ts'
@@ -36,6 +38,8 @@ export interface RoostNode {
   ready (): Promise<void>
   close (): Promise<void>
   status (): NodeStatus
+  // What the home router maps for the DHT (status and `roost doctor` read it).
+  portMapping: { state (): PortMappingState }
 }
 
 export function createNode (config: NodeConfig, baseLog: Logger): RoostNode {
@@ -63,6 +67,13 @@ export function createNode (config: NodeConfig, baseLog: Logger): RoostNode {
   let storageRole: StorageRole | null = null
   let relayRole: RelayRole | null = null
   let relays: Relays | null = null
+  const bindHost = chooseBindHost(config.bootstrap, config.host)
+  const portMapping: PortMapping = !config.portMapping
+    ? noPortMapping()
+    : bindHost !== undefined && isLoopback(bindHost)
+      ? noPortMapping('the DHT runs on loopback: there is no router to ask')
+      : createPortMapping({ log, onMapped: () => reachability?.recheck() })
+  let reachability: { recheck (): void } | null = null
   // One corestore for every role that keeps hypercores: one rocksdb, one set of buffers.
   let store: Store | null = null
   // One set of feeds for every role that writes readings (feeds.ts).
@@ -246,10 +257,16 @@ export function createNode (config: NodeConfig, baseLog: Logger): RoostNode {
     if (config.roles.includes('lan-ingest') && config.lanIngest) await startLanIngest(config.lanIngest)
     // The DHT's own key pair is the identity: hyperdht reaches relays with it, and a
     // relay lets in only keys it trusts.
+    // Mapped before the DHT bootstraps, whose first firewall check then finds the node
+    // reachable; a router that maps nothing costs a few seconds here, once.
+    await portMapping.map(DHT_PORT)
     dht = createDht({ bootstrap: config.bootstrap, host: config.host, keyPair })
     relays = useRelays(dht, config.relays.map((k) => decodeKey('relays', k)))
     server = dht.createServer({ relayThrough: relays.forServer }, onConnection)
     await server.listen(keyPair)
+    const dhtPort = dht.localAddress()?.port
+    if (dhtPort !== undefined && dhtPort !== DHT_PORT) await portMapping.map(dhtPort)
+    reachability = watchReachability(dht, log, () => portMapping.state().phase === 'mapped')
     if (config.roles.includes('storage')) await openStorage()
     if (config.roles.includes('relay')) await startRelay()
     const address = dht.address()
@@ -284,6 +301,7 @@ export function createNode (config: NodeConfig, baseLog: Logger): RoostNode {
     if (store) await store.close()
     if (relayRole) await relayRole.close()
     for (const socket of connections) socket.destroy()
+    await portMapping.close()
     if (server) await server.close()
     if (dht) await dht.destroy()
     log('closed', { uptimeMs: Date.now() - startedAt })
@@ -299,6 +317,7 @@ export function createNode (config: NodeConfig, baseLog: Logger): RoostNode {
       closing ??= shutdown()
       return closing
     },
-    status
+    status,
+    portMapping: { state: () => portMapping.state() }
   }
 }
