@@ -6,6 +6,7 @@ import type HyperDHT from 'hyperdht'
 import type { NodeConfig } from './config/types.ts'
 import { openControlChannel, type ControlHandlers } from './protocol/channel.ts'
 import type { NodeStatus } from './protocol/messages.ts'
+import type { NetworkStatus } from './protocol/network-messages.ts'
 import { Refusal, type Refused } from './protocol/refusals.ts'
 import type { NodeError } from './errors.ts'
 import { createDht } from './network/dht.ts'
@@ -15,6 +16,8 @@ import { decodeKey, encodeKey } from './identity/keys.ts'
 import type { Logger } from './log.ts'
 import { watchPeers, type PeerWatch } from './network/peers.ts'
 import { useRelays, type Relays } from './network/relays.ts'
+import { PORT_MAPPING_OFF, type PortMappingState } from './network/port-mapping-state.ts'
+import { readNetwork, watchReachability } from './network/reachability.ts'
 import { hostName, roostVersion, runtimeName } from './platform/facts.ts'
 import { folderBytes } from './folder-bytes.ts'
 import { rememberErrors } from './recent-errors.ts'
@@ -63,6 +66,9 @@ export function createNode (config: NodeConfig, baseLog: Logger): RoostNode {
   let storageRole: StorageRole | null = null
   let relayRole: RelayRole | null = null
   let relays: Relays | null = null
+  let reachability: { close (): void } | null = null
+  // The port mapping client's state once it runs (port-mapping-state.ts).
+  const portMapping = (): PortMappingState => PORT_MAPPING_OFF
   // One corestore for every role that keeps hypercores: one rocksdb, one set of buffers.
   let store: Store | null = null
   // One set of feeds for every role that writes readings (feeds.ts).
@@ -80,8 +86,14 @@ export function createNode (config: NodeConfig, baseLog: Logger): RoostNode {
       bridge: bridgeRole ? bridgeRole.bridge.stats() : null,
       storage: storageRole ? storageRole.keeper.status() : null,
       lanIngest: lanRole ? lanRole.stats() : null,
-      relay: relayRole ? relayRole.stats() : null
+      relay: relayRole ? relayRole.stats() : null,
+      network: network()
     }
+  }
+
+  function network (): NetworkStatus | null {
+    if (dht === null || relays === null) return null
+    return readNetwork({ dht, relays, connections: () => connections, portMapping, bootstrapNodes: config.bootstrap.length })
   }
 
   function isTrusted (remotePublicKey: Uint8Array): boolean {
@@ -269,12 +281,14 @@ export function createNode (config: NodeConfig, baseLog: Logger): RoostNode {
       else if (role === 'bridge' && !config.bridge) log('role-pending', { role, reason: 'no broker configured (bridge section of the config)' })
       else if (role === 'lan-ingest' && !config.lanIngest) log('role-pending', { role, reason: 'no lanIngest section in the config (port and devices)' })
     }
+    reachability = watchReachability(() => network()!, log)
     if (config.peers.length > 0) peers = watchPeers(dht, keyPair, config.peers, config.pingIntervalMs, log, relays)
   }
 
   async function shutdown (): Promise<void> {
     await opening?.catch(() => {})
     peers?.close()
+    reachability?.close()
     trust.close()
     // Readings first: what is in flight is stored before the network goes.
     if (bridgeRole) await bridgeRole.close()

@@ -105,6 +105,19 @@ declare module 'hyperdht' {
     // for every destination (symmetric), firewalled while no one can reach it unasked.
     randomized: boolean
     firewalled: boolean
+    // The NAT sampler's address:port as DHT nodes saw it (null, 0 before enough answers;
+    // port 0 when randomized).
+    host: string | null
+    port: number
+    // False once the node is a persistent DHT node (routes and stores for others).
+    ephemeral: boolean
+    bootstrapped: boolean
+    online: boolean
+    degraded: boolean
+    // The routing table's nodes.
+    nodes: { length: number }
+    // This machine's address and the DHT's server socket port.
+    localAddress (): HostPort | null
     ready (): Promise<void>
     fullyBootstrapped (): Promise<void>
     address (): HostPort

@@ -22,7 +22,7 @@ const storage = { cores: 12, bytes: 300_000, budgetBytes: 1_000_000_000, openCor
 const status: NodeStatus = {
   publicKey: key(0xaa), version: '0.1.0', boardId: 'raspberry-pi-4b', host: 'linux-arm64', runtime: 'bare 1.31.0',
   roles: ['storage', 'bridge'], uptimeMs: 86_400_000, storageBytes: 300_000, connections: 3,
-  feeds: [{ name: 'meters', length: 42 }], bridge, storage, lanIngest: null, relay: null
+  feeds: [{ name: 'meters', length: 42 }], bridge, storage, lanIngest: null, relay: null, network: null
 }
 
 const health: NodeHealth = {
