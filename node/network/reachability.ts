@@ -36,6 +36,7 @@ export function readNetwork ({ dht, relays, connections, portMapping, bootstrapN
     persistent: !dht.ephemeral,
     publicHost: dht.host,
     publicPort: nat === 'consistent' ? dht.port : null,
+    localHost: dht.localAddress()?.host ?? null,
     localPort: dht.localAddress()?.port ?? 0,
     bootstrapped: dht.bootstrapped,
     health: !dht.online ? 'offline' : dht.degraded ? 'degraded' : 'online',

@@ -39,7 +39,9 @@ export interface NetworkStatus {
   // randomises it, both null before enough answers.
   publicHost: string | null
   publicPort: number | null
-  // The UDP port the DHT listens on: the one a router would forward to this device.
+  // This device's own address and the UDP port the DHT listens on: what a router would
+  // forward to.
+  localHost: string | null
   localPort: number
   bootstrapped: boolean
   health: DhtHealth
@@ -72,7 +74,8 @@ const peerPath = struct<PeerPath>('peer path', [['peer', c.fixed32], ['relay', m
 
 const networkStatus = struct<NetworkStatus>('network status', [
   ['clockMs', c.uint], ['nat', oneOf('nat behaviour', NAT_BEHAVIOURS)], ['reachable', c.bool], ['persistent', c.bool],
-  ['publicHost', maybe('public host', c.string)], ['publicPort', maybe('public port', c.uint)], ['localPort', c.uint],
+  ['publicHost', maybe('public host', c.string)], ['publicPort', maybe('public port', c.uint)],
+  ['localHost', maybe('local host', c.string)], ['localPort', c.uint],
   ['bootstrapped', c.bool], ['health', oneOf('dht health', DHT_HEALTHS)], ['routingNodes', c.uint], ['bootstrapNodes', c.uint],
   ['portMapping', portMappingState], ['relays', c.array(c.fixed32)], ['serverRelayed', c.bool], ['peers', c.array(peerPath)]
 ])
