@@ -36,7 +36,7 @@ export function readNetwork ({ dht, relays, connections, portMapping, bootstrapN
     persistent: !dht.ephemeral,
     publicHost: dht.host,
     publicPort: nat === 'consistent' ? dht.port : null,
-    localHost: dht.localAddress()?.host ?? null,
+    localHost: localHost(dht),
     localPort: dht.localAddress()?.port ?? 0,
     bootstrapped: dht.bootstrapped,
     health: !dht.online ? 'offline' : dht.degraded ? 'degraded' : 'online',
@@ -47,6 +47,14 @@ export function readNetwork ({ dht, relays, connections, portMapping, bootstrapN
     serverRelayed: relays.forServer() !== null,
     peers: [...connections()].map((socket) => ({ peer: socket.remotePublicKey, relay: relays.path(socket).relay }))
   }
+}
+
+// A DHT bound to one address (loopback on a testnet, `host` in the config) listens there;
+// one bound to all listens on the address dht-rpc takes for this machine's.
+function localHost (dht: HyperDHT): string | null {
+  const bound = dht.address()?.host
+  if (bound !== undefined && bound !== '0.0.0.0' && bound !== '::') return bound
+  return dht.localAddress()?.host ?? null
 }
 
 // The part of the network status a change of which the log reports: the clock, the
