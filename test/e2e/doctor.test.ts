@@ -70,7 +70,7 @@ test.serial('roost doctor on the node\'s machine finds it by its storage folder 
   t.regex(result.stdout, /^verdict   reachable directly: any peer can connect to it$/m)
   t.regex(result.stdout, /^nat       consistent: /m)
   t.regex(result.stdout, /^reachable yes: /m)
-  t.regex(result.stdout, /^address   127\.0\.0\.1:(\d+) as the DHT sees it; listens on \S+:\1$/m)
+  t.regex(result.stdout, /^address   127\.0\.0\.1:(\d+) as DHT nodes see its requests; listens on \S+:\1$/m)
   t.regex(result.stdout, /^mapping   off$/m)
   t.regex(result.stdout, /^relays    none configured$/m)
   t.regex(result.stdout, /^dht       (ephemeral|persistent) node; \d+ nodes in its routing table; bootstrapped from 1 configured bootstrap node; online$/m)

@@ -95,7 +95,7 @@ export function reportText (r: DoctorReport): string {
     ['verdict', r.verdict.words],
     ['nat', NAT_WORDS[n.nat]],
     ['reachable', n.reachable ? 'yes: DHT nodes reached it unasked' : 'no: DHT nodes cannot reach it unasked (firewalled)'],
-    ['address', `${n.publicHost === null ? 'not known yet' : `${n.publicHost}:${n.publicPort ?? 'random port'}`} as the DHT sees it; listens on ${n.localHost ?? '?'}:${n.localPort}`],
+    ['address', `${n.publicHost === null ? 'not known yet' : `${n.publicHost}:${n.publicPort ?? 'random port'}`} as DHT nodes see its requests; listens on ${n.localHost ?? '?'}:${n.localPort}`],
     ['mapping', mappingWords(r)],
     ['relays', n.relays.length === 0 ? 'none configured' : `${n.relays.map(encodeKey).join(', ')}${n.serverRelayed ? ' (named for peers now: its NAT randomises ports)' : ''}`],
     ['dht', `${n.persistent ? 'persistent' : 'ephemeral'} node; ${n.routingNodes} nodes in its routing table; ` +
