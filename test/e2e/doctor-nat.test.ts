@@ -64,6 +64,12 @@ test.serial('doctor on the node\'s machine reports each home router\'s NAT behav
     await started[i].node.waitFor('reachability', 10_000, (e) => e.nat === report.nat)
   }
 
+  // The words, as the README shows them.
+  const words = await run.roost('sym', ['doctor', '--storage', path.join(work, 'sym')], { home: client, timeoutMs: 60_000 })
+  t.is(words.code, 0, words.stderr)
+  t.regex(words.stdout, /^verdict   reachable by most peers only through its relay/m)
+  t.log(words.stdout)
+
   for (const { name } of HOMES) {
     t.is(reports[name].publicAddress.host, run.lab.homes[name].wanAddress, name)
     t.deepEqual(reports[name].localAddress, { host: '192.168.1.2', port: 49737 }, name)
