@@ -80,6 +80,19 @@ test.serial('roost doctor on the node\'s machine finds it by its storage folder 
   t.log(result.stdout)
 })
 
+test.serial('roost status carries the network section: keys encoded in --json, one network row in words', async (t) => {
+  const { key, bootstrap, clientHome, clientKey } = await trustedNode(t)
+  const json = await roost(['status', '--peer', key, '--json', '--bootstrap', bootstrap[0]], { home: clientHome })
+  t.is(json.code, 0, json.stderr)
+  const { network } = JSON.parse(json.stdout)
+  t.like(network, { nat: 'consistent', reachable: true, publicHost: '127.0.0.1', bootstrapped: true, health: 'online', bootstrapNodes: 1, relays: [], serverRelayed: false })
+  t.deepEqual(network.peers, [{ peer: clientKey, relay: null }])
+  t.true(Math.abs(network.clockMs - Date.now()) < 60_000)
+  const words = await roost(['status', '--peer', key, '--bootstrap', bootstrap[0]], { home: clientHome })
+  t.is(words.code, 0, words.stderr)
+  t.regex(words.stdout, /^network  NAT consistent, reachable, (ephemeral|persistent) DHT node, seen at 127\.0\.0\.1:\d+; port mapping off; peers 1 direct, 0 relayed \(`roost doctor` explains\)$/m)
+})
+
 test.serial('roost doctor of a key no node has fails with UNREACHABLE within its deadline, saying what it waited for', async (t) => {
   const { bootstrap } = await startTestnet(t)
   const nobody = encodeKey(crypto.keyPair().publicKey)
