@@ -64,6 +64,13 @@ test.serial('doctor on the node\'s machine reports each home router\'s NAT behav
     await started[i].node.waitFor('reachability', 10_000, (e) => e.nat === report.nat)
   }
 
+  // By key from another home, as a household device asks: the same view of that node.
+  const remote = await run.roost('prc', ['doctor', started[HOMES.findIndex((h) => h.name === 'fwd')].key, '--json'], { home: client, timeoutMs: 60_000 })
+  t.is(remote.code, 0, remote.stderr)
+  const seen = JSON.parse(remote.stdout)
+  t.like(seen, { nat: 'consistent', localAddress: { host: '192.168.1.2', port: 49737 }, connection: { relayed: false } })
+  t.is(seen.publicAddress.host, run.lab.homes.fwd.wanAddress)
+
   // The words, as the README shows them.
   const words = await run.roost('sym', ['doctor', '--storage', path.join(work, 'sym')], { home: client, timeoutMs: 60_000 })
   t.is(words.code, 0, words.stderr)
