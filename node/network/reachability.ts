@@ -20,7 +20,7 @@ export interface NetworkSources {
   bootstrapNodes: number
 }
 
-// upstream(dht-rpc@6): the NAT sampler reports host null before enough DHT nodes
+// upstream(dht-rpc@6.27.0): the NAT sampler reports host null before enough DHT nodes
 // answered, and port 0 when the answers disagree on the port (a randomising NAT).
 export function natBehaviour (host: string | null, port: number): NatBehaviour {
   if (host === null) return 'unknown'

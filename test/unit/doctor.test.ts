@@ -21,7 +21,8 @@ const home: NetworkStatus = {
   portMapping: PORT_MAPPING_OFF, relays: [], serverRelayed: false, peers: []
 }
 const MAPPED = { phase: 'mapped', protocol: 'nat-pmp', internalPort: 49737, externalAddress: '203.0.113.10', externalPort: 49737, expiresAt: 1_700_000_003_600_000, reason: null } as const
-const FORWARD = 'forward UDP port 49737 to this device (192.168.1.2) on the router (or make it the router\'s DMZ host)'
+const FORWARD = 'forward UDP port 49737 to this device (192.168.1.2) on the router (or make it the router\'s DMZ host), then restart the node'
+const RESTART = /^after a change on the router, restart the node: hyperdht checks whether it is reachable about 20 minutes after a start/
 const UPNP = 'turn on UPnP or NAT-PMP on the router, so the node can map its port itself'
 const ASK_RELAY = 'ask for a relay (a roost node with the relay role on a reachable address) and list its key under relays: in this node\'s config'
 
@@ -44,7 +45,8 @@ const TABLE: Row[] = [
     network: {},
     code: 'hole-punching',
     words: /^reachable by hole punching from most homes; peers behind routers that randomise ports .* need a relay$/,
-    advice: [`to be reachable from everywhere: ${UPNP}, or ${FORWARD}`]
+    advice: [`to be reachable from everywhere: ${UPNP}, or ${FORWARD}`],
+    notes: [RESTART]
   },
   {
     situation: 'a consistent NAT in the first 20 minutes (a port forward may not show yet)',
@@ -53,7 +55,7 @@ const TABLE: Row[] = [
     code: 'hole-punching',
     words: /^reachable by hole punching/,
     advice: [`to be reachable from everywhere: ${UPNP}, or ${FORWARD}`],
-    notes: [/^the node started 5 min ago: hyperdht checks again about 20 minutes after start/]
+    notes: [/^the node started 5 min ago: hyperdht checks about 20 minutes after a start whether it is reachable/]
   },
   {
     situation: 'a symmetric NAT and no relay',
@@ -116,7 +118,7 @@ const TABLE: Row[] = [
     code: 'hole-punching',
     words: /^reachable by hole punching/,
     advice: [`to be reachable from everywhere: ${UPNP}, or ${FORWARD}`],
-    notes: [/many of its DHT requests time out/]
+    notes: [RESTART, /many of its DHT requests time out/]
   }
 ]
 
@@ -133,7 +135,7 @@ for (const row of TABLE) {
 
 test('the advice names the device only when its address is known', (t) => {
   const v = diagnose({ network: { ...home, localHost: null, localPort: 50000 }, uptimeMs: HOUR, clockSkewMs: null })
-  t.deepEqual(v.advice, [`to be reachable from everywhere: ${UPNP}, or forward UDP port 50000 to this device on the router (or make it the router's DMZ host)`])
+  t.deepEqual(v.advice, [`to be reachable from everywhere: ${UPNP}, or forward UDP port 50000 to this device on the router (or make it the router's DMZ host), then restart the node`])
 })
 
 test('the NAT sampler\'s host and port say consistent, random or not known yet', (t) => {

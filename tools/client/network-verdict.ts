@@ -25,17 +25,20 @@ export interface VerdictFacts {
   clockSkewMs: number | null
 }
 
-// upstream(dht-rpc@6): an adaptive DHT node re-checks whether it is reachable only when it
-// has been stable for its STABLE_TICKS (about 20 minutes of 5 s ticks); until then a node
-// behind a new port forward or DMZ still says firewalled.
+// upstream(dht-rpc@6.27.0): an adaptive DHT node checks again whether it is reachable once it
+// has been stable for its STABLE_TICKS (about 20 minutes of 5 s ticks), and then not again
+// while its public address stays the same; until then a node in a DMZ or behind a port
+// forward still says firewalled (unless the quick probe at bootstrap got through).
 export const REACHABILITY_RECHECK_MS = 20 * 60_000
 // Beyond this, certificates, invites and lease times are off by enough to matter.
 export const CLOCK_SKEW_LIMIT_MS = 60_000
 
 function forwardWords (n: NetworkStatus): string {
   const to = n.localHost === null ? 'this device' : `this device (${n.localHost})`
-  return `forward UDP port ${n.localPort} to ${to} on the router (or make it the router's DMZ host)`
+  return `forward UDP port ${n.localPort} to ${to} on the router (or make it the router's DMZ host), then restart the node`
 }
+
+const RESTART_NOTE = 'after a change on the router, restart the node: hyperdht checks whether it is reachable about 20 minutes after a start, and not again while its public address stays the same'
 
 const UPNP = 'turn on UPnP or NAT-PMP on the router, so the node can map its port itself'
 
@@ -58,7 +61,7 @@ export function diagnose ({ network: n, uptimeMs, clockSkewMs }: VerdictFacts): 
       words: `reachable directly through the router's port mapping ${n.portMapping.externalAddress ?? '?'}:${n.portMapping.externalPort ?? '?'}`,
       advice: []
     }
-    notes.push('the DHT has not confirmed it from outside yet; it re-checks about every 20 minutes')
+    notes.push('the DHT has not confirmed it from outside yet: hyperdht checks about 20 minutes after the node starts')
   } else if (n.nat === 'random') {
     const relays = n.relays.length > 0
       ? [`peers that cannot punch reach it through its relay${n.relays.length === 1 ? '' : 's'} ${n.relays.map(encodeKey).join(', ')}`]
@@ -77,9 +80,9 @@ export function diagnose ({ network: n, uptimeMs, clockSkewMs }: VerdictFacts): 
       words: 'reachable by hole punching from most homes; peers behind routers that randomise ports (symmetric NATs, many mobile networks) need a relay',
       advice: [`to be reachable from everywhere: ${UPNP}, or ${forwardWords(n)}`]
     }
-    if (uptimeMs < REACHABILITY_RECHECK_MS) {
-      notes.push(`the node started ${Math.round(uptimeMs / 60_000)} min ago: hyperdht checks again about 20 minutes after start whether it is reachable, so a port forward or DMZ may not show yet`)
-    }
+    notes.push(uptimeMs < REACHABILITY_RECHECK_MS
+      ? `the node started ${Math.round(uptimeMs / 60_000)} min ago: hyperdht checks about 20 minutes after a start whether it is reachable, so a port forward or DMZ may not show yet`
+      : RESTART_NOTE)
   } else {
     verdict = {
       code: 'unknown',
