@@ -18,6 +18,10 @@ test.after.always('no namespace of this run is left', (t) => {
   t.deepEqual(labNamespaces(`${LAB_PREFIX}${process.pid}-`), [])
 })
 
+// The doctor's deadline (ms) in the lab: a run on a loaded machine once waited its default
+// 30 s for a node in the same namespace. The CLI itself is killed 10 s later.
+const LAB_DEADLINE = '50000'
+
 const HOMES: Array<{ name: string, nat: NatKind }> = [
   { name: 'cone', nat: 'cone' },
   { name: 'prc', nat: 'port-restricted' },
@@ -49,7 +53,7 @@ test.serial('doctor on the node\'s machine reports each home router\'s NAT behav
   const places = [...HOMES.map(({ name, nat }) => ({ name, nat, where: name })), { name: 'relay', nat: 'public' as const, where: 'public' }]
   const reports: Record<string, any> = {}
   for (const [i, { name, where }] of places.entries()) {
-    const r = await run.roost(where, ['doctor', '--storage', path.join(work, name), '--json'], { home: client, timeoutMs: 60_000 })
+    const r = await run.roost(where, ['doctor', '--storage', path.join(work, name), '--json', '--timeout', LAB_DEADLINE], { home: client, timeoutMs: 60_000 })
     t.is(r.code, 0, `${name}: ${r.stderr}`)
     const report = JSON.parse(r.stdout)
     reports[name] = report
@@ -65,14 +69,14 @@ test.serial('doctor on the node\'s machine reports each home router\'s NAT behav
   }
 
   // By key from another home, as a household device asks: the same view of that node.
-  const remote = await run.roost('prc', ['doctor', started[HOMES.findIndex((h) => h.name === 'fwd')].key, '--json'], { home: client, timeoutMs: 60_000 })
+  const remote = await run.roost('prc', ['doctor', started[HOMES.findIndex((h) => h.name === 'fwd')].key, '--json', '--timeout', LAB_DEADLINE], { home: client, timeoutMs: 60_000 })
   t.is(remote.code, 0, remote.stderr)
   const seen = JSON.parse(remote.stdout)
   t.like(seen, { nat: 'consistent', localAddress: { host: '192.168.1.2', port: 49737 }, connection: { relayed: false } })
   t.is(seen.publicAddress.host, run.lab.homes.fwd.wanAddress)
 
   // The words, as the README shows them.
-  const words = await run.roost('sym', ['doctor', '--storage', path.join(work, 'sym')], { home: client, timeoutMs: 60_000 })
+  const words = await run.roost('sym', ['doctor', '--storage', path.join(work, 'sym'), '--timeout', LAB_DEADLINE], { home: client, timeoutMs: 60_000 })
   t.is(words.code, 0, words.stderr)
   t.regex(words.stdout, /^verdict   reachable by most peers only through its relay/m)
   t.log(words.stdout)
