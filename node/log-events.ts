@@ -22,6 +22,16 @@ export interface LogEvents {
   paired: { peer: string }
   'pair-refused': { peer: string, code: string }
 
+  // What the node sees of its network, when it changes (network/reachability.ts): the
+  // NAT behaviour DHT nodes saw, whether they reached it unasked, whether its DHT node is
+  // persistent, the address:port it is seen at ('random' port behind a randomising NAT),
+  // the port mapping ('off', 'asking', 'failed' or the mapped address:port), and whether
+  // its server names its relays.
+  reachability: {
+    nat: 'unknown' | 'consistent' | 'random', reachable: boolean, persistent: boolean, publicAddress: string | null
+    portMapping: string, relayed: boolean
+  }
+
   // Nodes this node keeps reaching (network/peers.ts).
   'peer-reached': { peer: string, connectMs: number, rttMs: number, relay?: string }
   'peer-ping': { peer: string, rttMs: number }

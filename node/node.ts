@@ -6,9 +6,10 @@ import type HyperDHT from 'hyperdht'
 import type { NodeConfig } from './config/types.ts'
 import { openControlChannel, type ControlHandlers } from './protocol/channel.ts'
 import type { NodeStatus } from './protocol/messages.ts'
+import type { NetworkStatus } from './protocol/network-messages.ts'
 import { Refusal, type Refused } from './protocol/refusals.ts'
 import type { NodeError } from './errors.ts'
-import { chooseBindHost, createDht, DHT_PORT, isLoopback, watchReachability } from './network/dht.ts'
+import { chooseBindHost, createDht, DHT_PORT, isLoopback, watchReachability as watchDhtReachability } from './network/dht.ts'
 import { createPortMapping, noPortMapping, type PortMapping } from './network/port-mapping.ts'
 import type { PortMappingState } from './network/port-mapping-state.ts'
 import { nodeFacts, nodeHealth } from './health.ts'
@@ -17,6 +18,7 @@ import { decodeKey, encodeKey } from './identity/keys.ts'
 import type { Logger } from './log.ts'
 import { watchPeers, type PeerWatch } from './network/peers.ts'
 import { useRelays, type Relays } from './network/relays.ts'
+import { readNetwork, watchReachability } from './network/reachability.ts'
 import { hostName, roostVersion, runtimeName } from './platform/facts.ts'
 import { folderBytes } from './folder-bytes.ts'
 import { rememberErrors } from './recent-errors.ts'
@@ -72,8 +74,11 @@ export function createNode (config: NodeConfig, baseLog: Logger): RoostNode {
     ? noPortMapping()
     : bindHost !== undefined && isLoopback(bindHost)
       ? noPortMapping('the DHT runs on loopback: there is no router to ask')
-      : createPortMapping({ log, onMapped: () => reachability?.recheck() })
-  let reachability: { recheck (): void } | null = null
+      : createPortMapping({ log, onMapped: () => dhtReachability?.recheck() })
+  // dht.ts's watcher re-runs the DHT's firewall check once a port is mapped; reachability.ts's
+  // logs what the status's network section says when it changes.
+  let dhtReachability: { recheck (): void } | null = null
+  let reachability: { close (): void } | null = null
   // One corestore for every role that keeps hypercores: one rocksdb, one set of buffers.
   let store: Store | null = null
   // One set of feeds for every role that writes readings (feeds.ts).
@@ -91,8 +96,14 @@ export function createNode (config: NodeConfig, baseLog: Logger): RoostNode {
       bridge: bridgeRole ? bridgeRole.bridge.stats() : null,
       storage: storageRole ? storageRole.keeper.status() : null,
       lanIngest: lanRole ? lanRole.stats() : null,
-      relay: relayRole ? relayRole.stats() : null
+      relay: relayRole ? relayRole.stats() : null,
+      network: network()
     }
+  }
+
+  function network (): NetworkStatus | null {
+    if (dht === null || relays === null) return null
+    return readNetwork({ dht, relays, connections: () => connections, portMapping: () => portMapping.state(), bootstrapNodes: config.bootstrap.length })
   }
 
   function isTrusted (remotePublicKey: Uint8Array): boolean {
@@ -266,7 +277,7 @@ export function createNode (config: NodeConfig, baseLog: Logger): RoostNode {
     await server.listen(keyPair)
     const dhtPort = dht.localAddress()?.port
     if (dhtPort !== undefined && dhtPort !== DHT_PORT) await portMapping.map(dhtPort)
-    reachability = watchReachability(dht, log, () => portMapping.state().phase === 'mapped')
+    dhtReachability = watchDhtReachability(dht, log, () => portMapping.state().phase === 'mapped')
     if (config.roles.includes('storage')) await openStorage()
     if (config.roles.includes('relay')) await startRelay()
     const address = dht.address()
@@ -286,12 +297,14 @@ export function createNode (config: NodeConfig, baseLog: Logger): RoostNode {
       else if (role === 'bridge' && !config.bridge) log('role-pending', { role, reason: 'no broker configured (bridge section of the config)' })
       else if (role === 'lan-ingest' && !config.lanIngest) log('role-pending', { role, reason: 'no lanIngest section in the config (port and devices)' })
     }
+    reachability = watchReachability(() => network()!, log)
     if (config.peers.length > 0) peers = watchPeers(dht, keyPair, config.peers, config.pingIntervalMs, log, relays)
   }
 
   async function shutdown (): Promise<void> {
     await opening?.catch(() => {})
     peers?.close()
+    reachability?.close()
     trust.close()
     // Readings first: what is in flight is stored before the network goes.
     if (bridgeRole) await bridgeRole.close()

@@ -6,7 +6,7 @@ import { REPO_ROOT } from '../../targets/bundle.ts'
 import { roost, type CliResult } from '../helpers/cli.ts'
 import { tmpDir } from '../helpers/tmp.ts'
 
-const COMMANDS = ['boards', 'build', 'provision', 'flash', 'package', 'deploy', 'run', 'testnet', 'ping', 'status', 'fleet', 'feed', 'invite', 'pair', 'trust', 'agent', 'keep', 'drop', 'backup', 'restore', 'id', 'demo', 'bench']
+const COMMANDS = ['boards', 'build', 'provision', 'flash', 'package', 'deploy', 'run', 'testnet', 'ping', 'status', 'doctor', 'fleet', 'feed', 'invite', 'pair', 'trust', 'agent', 'keep', 'drop', 'backup', 'restore', 'id', 'demo', 'bench']
 const Z32_KEY = /^[13-9a-km-uw-z]{52}$/
 
 // The board files as the user sees them in the folder, read without roost's loader.
