@@ -56,6 +56,15 @@ test.serial('a node behind a router running miniupnpd maps its DHT port, is reac
     t.log(`${from} → mapped node: ${r.stdout.split('\n')[0]}`)
   }
 
+  // roost doctor, asked by key from the cone home, shows the mapping and that the DHT
+  // found the node reachable (the mapped verdict is for before hyperdht confirms it).
+  const d = await run.roost('cone', ['doctor', home.key, '--json', '--timeout', '50000'], { home: clients.cone, timeoutMs: 60_000 })
+  t.is(d.code, 0, d.stderr)
+  const report = JSON.parse(d.stdout)
+  t.like(report.portMapping, { phase: 'mapped', protocol: 'nat-pmp', internalPort: 49737, externalAddress: up.wanAddress, externalPort: 49737, reason: null })
+  t.is(report.reachable, true)
+  t.is(report.verdict.code, 'direct')
+
   // The router restarts and forgets (the lab checks its mappings are gone before the
   // daemon comes back): its announcement makes the node ask again at once.
   up.restartPortMapping()
