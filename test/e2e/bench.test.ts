@@ -8,6 +8,7 @@ import path from 'node:path'
 import test, { type ExecutionContext } from 'ava'
 import { benchAgent } from '../../tools/bench/agent/agent.ts'
 import { benchBridge } from '../../tools/bench/bridge/bridge.ts'
+import { benchBudget } from '../../tools/bench/budget/budget.ts'
 import { benchFleet } from '../../tools/bench/fleet.ts'
 import { benchIdle } from '../../tools/bench/idle.ts'
 import { benchLan } from '../../tools/bench/lan.ts'
@@ -225,4 +226,26 @@ test.serial('the nat section finds which home pairs connect directly, through th
   t.true(nat.relayMemory.rssMiB > 0 && nat.relayMemory.idleRssMiB > 0)
   t.true(steps.includes('nat matrix without a relay, run 1/1') && steps.includes('nat throughput run 1/1'))
   reportShowsEveryFigure(t, { node: null, bridge: null, storage: null, fleet: null, lan: null, idle: null, agent: null, nat, budget: null })
+})
+
+test.serial('the budget section runs a board\'s default roles through every phase inside its memory budget, with a lever beside the defaults, and a burst without a cgroup; the report shows every figure', async (t) => {
+  const { figures: budget, steps } = await section(t, (progress) => benchBudget({
+    idleMs: 1000, settleMs: 500, messages: 200, cores: 5, coreMiB: 2, boards: ['raspberry-pi-3b'], levers: ['malloc-arenas-2'], command: 'roost bench (test)', progress
+  }))
+  t.deepEqual(Object.keys(JSON.parse(renderJson({ node: null, bridge: null, storage: null, fleet: null, lan: null, idle: null, agent: null, nat: null, budget }))), ['budget'])
+  t.like(budget.sizes, { idleS: 1, settleS: 0.5, messages: 200, cores: 5, coreMiB: 2 })
+  t.deepEqual(budget.runs.map((r) => [r.boards, r.lever, r.budgetMiB]), [[['raspberry-pi-3b'], 'current defaults', 96], [['raspberry-pi-3b'], 'malloc-arenas-2', 96]])
+  for (const run of budget.runs) {
+    t.deepEqual(run.phases.map((p) => p.phase), ['burst qos0', 'burst qos1', 'keep cores', 'take core', 'idle'])
+    for (const p of run.phases) {
+      t.is(p.failed, null, `${run.lever}, ${p.phase}`)
+      t.true(p.maxRssMiB > 0 && p.atPeak.rssMiB >= p.atEnd.rssMiB && p.atEnd.anonMiB > 0 && p.atEnd.fileMiB > 0, JSON.stringify(p))
+      if (budget.noCgroup === null) t.like(p, { limitMiB: 96, oomKills: 0 })
+    }
+  }
+  t.regex(budget.runs[0].phases[0].did, /^200 of 200 readings in the feed/)
+  t.deepEqual(budget.withoutCgroup?.phases.map((p) => [p.phase, p.limitMiB, p.maxChargedMiB, p.failed]), [['burst qos0', null, null, null], ['burst qos1', null, null, null]])
+  t.true(steps.includes('budget: raspberry-pi-3b, malloc-arenas-2: take core') && steps.includes('budget: raspberry-pi-3b, current defaults: burst qos1 (no cgroup)'), steps.join('; '))
+  if (budget.noCgroup !== null) t.log(`no memory cgroup: ${budget.noCgroup}`)
+  reportShowsEveryFigure(t, { node: null, bridge: null, storage: null, fleet: null, lan: null, idle: null, agent: null, nat: null, budget })
 })
