@@ -12,7 +12,7 @@ import type { Device } from '../../client/device.ts'
 import type { Board } from '../../config/boards.ts'
 import { HarnessError } from '../../harness/errors.ts'
 import { freeUdpPort } from '../../harness/lan-agent.ts'
-import { launchNode, readyKey } from '../../harness/local-node.ts'
+import { launchNode } from '../../harness/local-node.ts'
 import { createMemoryCgroup } from '../../harness/memory-cgroup.ts'
 import type { Broker } from '../../harness/mosquitto.ts'
 import type { NodeProcess } from '../../harness/node-process.ts'
@@ -111,7 +111,8 @@ export async function runPhase (bench: BudgetBench, run: BoardRunContext, phase:
     const gone = new Promise<never>((_resolve, reject) => running.child.once('close', (code, signal) =>
       reject(HarnessError.EXITED(running.name, `the end of the ${phase} phase (code ${code}, signal ${signal})`, running.lastLog()))))
     const phaseWork = (async () => {
-      const nodeKey = await readyKey(running)
+      // Not readyKey: it stops a node that is slow to start, and the phase should say why.
+      const nodeKey = String((await running.waitFor('ready', 30_000)).publicKey)
       if (run.board.defaultRoles.includes('bridge')) await running.waitFor('broker-connected', 20_000)
       return await work(running, nodeKey)
     })()
