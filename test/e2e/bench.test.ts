@@ -16,6 +16,7 @@ import { benchNat, whyNoNatBench } from '../../tools/bench/nat.ts'
 import { benchNode } from '../../tools/bench/node.ts'
 import { renderJson, renderReport, type BenchFigures } from '../../tools/bench/report.ts'
 import { benchStorage } from '../../tools/bench/storage/storage.ts'
+import { loadBoard } from '../../tools/config/boards.ts'
 
 // Runs a section with TMPDIR pointing at a fresh folder and its progress collected;
 // afterwards the folder must be empty and no process the section started still running.
@@ -234,13 +235,14 @@ test.serial('the budget section runs a board\'s default roles through every phas
   }))
   t.deepEqual(Object.keys(JSON.parse(renderJson({ node: null, bridge: null, storage: null, fleet: null, lan: null, idle: null, agent: null, nat: null, budget }))), ['budget'])
   t.like(budget.sizes, { idleS: 1, settleS: 0.5, messages: 200, cores: 5, coreMiB: 2 })
-  t.deepEqual(budget.runs.map((r) => [r.boards, r.lever, r.budgetMiB]), [[['raspberry-pi-3b'], 'current defaults', 96], [['raspberry-pi-3b'], 'malloc-arenas-2', 96]])
+  const budgetMiB = loadBoard('raspberry-pi-3b').memoryBudgetMb
+  t.deepEqual(budget.runs.map((r) => [r.boards, r.lever, r.budgetMiB]), [[['raspberry-pi-3b'], 'current defaults', budgetMiB], [['raspberry-pi-3b'], 'malloc-arenas-2', budgetMiB]])
   for (const run of budget.runs) {
     t.deepEqual(run.phases.map((p) => p.phase), ['burst qos0', 'burst qos1', 'keep cores', 'take core', 'idle'])
     for (const p of run.phases) {
       t.is(p.failed, null, `${run.lever}, ${p.phase}`)
       t.true(p.maxRssMiB > 0 && p.atPeak.rssMiB >= p.atEnd.rssMiB && p.atEnd.anonMiB > 0 && p.atEnd.fileMiB > 0, JSON.stringify(p))
-      if (budget.noCgroup === null) t.like(p, { limitMiB: 96, oomKills: 0 })
+      if (budget.noCgroup === null) t.like(p, { limitMiB: budgetMiB, oomKills: 0 })
     }
   }
   t.regex(budget.runs[0].phases[0].did, /^200 of 200 readings in the feed/)
