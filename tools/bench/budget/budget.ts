@@ -75,7 +75,8 @@ export function boardGroups (boards: Board[]): Board[][] {
     const key = `${board.memoryBudgetMb}/${[...board.defaultRoles].sort().join(',')}/${s.memtableBytes}/${s.maxOpenCores}`
     groups.set(key, [...groups.get(key) ?? [], board])
   }
-  return [...groups.values()].sort((a, b) => a[0].memoryBudgetMb - b[0].memoryBudgetMb)
+  // Smallest budget first, then fewest roles: the bursts without a cgroup run on the first with a bridge.
+  return [...groups.values()].sort((a, b) => a[0].memoryBudgetMb - b[0].memoryBudgetMb || a[0].defaultRoles.length - b[0].defaultRoles.length)
 }
 
 export async function benchBudget (opts: BudgetOptions): Promise<BudgetFigures> {
