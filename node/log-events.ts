@@ -22,6 +22,16 @@ export interface LogEvents {
   paired: { peer: string }
   'pair-refused': { peer: string, code: string }
 
+  // What the node sees of its network, when it changes (network/reachability.ts): the
+  // NAT behaviour DHT nodes saw, whether they reached it unasked, whether its DHT node is
+  // persistent, the address:port it is seen at ('random' port behind a randomising NAT),
+  // the port mapping ('off', 'asking', 'failed' or the mapped address:port), and whether
+  // its server names its relays.
+  reachability: {
+    nat: 'unknown' | 'consistent' | 'random', reachable: boolean, persistent: boolean, publicAddress: string | null
+    portMapping: string, relayed: boolean
+  }
+
   // Nodes this node keeps reaching (network/peers.ts).
   'peer-reached': { peer: string, connectMs: number, rttMs: number, relay?: string }
   'peer-ping': { peer: string, rttMs: number }
@@ -56,6 +66,17 @@ export interface LogEvents {
   'relay-refused': { peer: string, reason: 'not-trusted' | 'sessions' | 'rate', refused: number, sessionsPerPeer?: number }
   'relay-cut': { peer: string, streams: number, bytesPerSecondPerPeer: number }
   'relay-error': { code: string, reason: string, hint?: string }
+
+  // The port mapping the node asks its home router for (network/port-mapping.ts):
+  // mapped (again after the router restarted, or on another address), not mapped (every
+  // protocol's reason; lost: the mapping a failed renewal dropped), deleted at shutdown.
+  'port-mapped': { protocol: 'nat-pmp' | 'pcp' | 'upnp-igd', external: string, internalPort: number, leaseSeconds: number, after?: 'router-restarted' }
+  'port-mapping-failed': { internalPort: number, reason: string, lost?: string }
+  'port-unmapped': { protocol: 'nat-pmp' | 'pcp' | 'upnp-igd', external: string }
+  // What HyperDHT made of the node's reachability once it bootstrapped, and when it
+  // changes: firewalled while no one reaches it unasked; persistent once it serves in
+  // other nodes' routing tables (network/dht.ts).
+  'dht-reachability': { firewalled: boolean, persistent: boolean, remoteAddress: string | null }
 
   // The storage peer.
   keeping: { core: string, owner: string, length: number, byteLength: number }

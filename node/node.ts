@@ -6,15 +6,19 @@ import type HyperDHT from 'hyperdht'
 import type { NodeConfig } from './config/types.ts'
 import { openControlChannel, type ControlHandlers } from './protocol/channel.ts'
 import type { NodeStatus } from './protocol/messages.ts'
+import type { NetworkStatus } from './protocol/network-messages.ts'
 import { Refusal, type Refused } from './protocol/refusals.ts'
 import type { NodeError } from './errors.ts'
-import { createDht } from './network/dht.ts'
+import { chooseBindHost, createDht, DHT_PORT, isLoopback, watchReachability as watchDhtReachability } from './network/dht.ts'
+import { createPortMapping, noPortMapping, type PortMapping } from './network/port-mapping.ts'
+import type { PortMappingState } from './network/port-mapping-state.ts'
 import { nodeFacts, nodeHealth } from './health.ts'
 import { loadOrCreateIdentity, type KeyPair } from './identity/identity.ts'
 import { decodeKey, encodeKey } from './identity/keys.ts'
 import type { Logger } from './log.ts'
 import { watchPeers, type PeerWatch } from './network/peers.ts'
 import { useRelays, type Relays } from './network/relays.ts'
+import { readNetwork, watchReachability } from './network/reachability.ts'
 import { hostName, roostVersion, runtimeName } from './platform/facts.ts'
 import { folderBytes } from './folder-bytes.ts'
 import { rememberErrors } from './recent-errors.ts'
@@ -36,6 +40,8 @@ export interface RoostNode {
   ready (): Promise<void>
   close (): Promise<void>
   status (): NodeStatus
+  // What the home router maps for the DHT (status and `roost doctor` read it).
+  portMapping: { state (): PortMappingState }
 }
 
 export function createNode (config: NodeConfig, baseLog: Logger): RoostNode {
@@ -63,6 +69,16 @@ export function createNode (config: NodeConfig, baseLog: Logger): RoostNode {
   let storageRole: StorageRole | null = null
   let relayRole: RelayRole | null = null
   let relays: Relays | null = null
+  const bindHost = chooseBindHost(config.bootstrap, config.host)
+  const portMapping: PortMapping = !config.portMapping
+    ? noPortMapping()
+    : bindHost !== undefined && isLoopback(bindHost)
+      ? noPortMapping('the DHT runs on loopback: there is no router to ask')
+      : createPortMapping({ log, onMapped: () => dhtReachability?.recheck() })
+  // dht.ts's watcher re-runs the DHT's firewall check once a port is mapped; reachability.ts's
+  // logs what the status's network section says when it changes.
+  let dhtReachability: { recheck (): void } | null = null
+  let reachability: { close (): void } | null = null
   // One corestore for every role that keeps hypercores: one rocksdb, one set of buffers.
   let store: Store | null = null
   // One set of feeds for every role that writes readings (feeds.ts).
@@ -80,8 +96,14 @@ export function createNode (config: NodeConfig, baseLog: Logger): RoostNode {
       bridge: bridgeRole ? bridgeRole.bridge.stats() : null,
       storage: storageRole ? storageRole.keeper.status() : null,
       lanIngest: lanRole ? lanRole.stats() : null,
-      relay: relayRole ? relayRole.stats() : null
+      relay: relayRole ? relayRole.stats() : null,
+      network: network()
     }
+  }
+
+  function network (): NetworkStatus | null {
+    if (dht === null || relays === null) return null
+    return readNetwork({ dht, relays, connections: () => connections, portMapping: () => portMapping.state(), bootstrapNodes: config.bootstrap.length })
   }
 
   function isTrusted (remotePublicKey: Uint8Array): boolean {
@@ -246,10 +268,16 @@ export function createNode (config: NodeConfig, baseLog: Logger): RoostNode {
     if (config.roles.includes('lan-ingest') && config.lanIngest) await startLanIngest(config.lanIngest)
     // The DHT's own key pair is the identity: hyperdht reaches relays with it, and a
     // relay lets in only keys it trusts.
+    // Mapped before the DHT bootstraps, whose first firewall check then finds the node
+    // reachable; a router that maps nothing costs a few seconds here, once.
+    await portMapping.map(DHT_PORT)
     dht = createDht({ bootstrap: config.bootstrap, host: config.host, keyPair })
     relays = useRelays(dht, config.relays.map((k) => decodeKey('relays', k)))
     server = dht.createServer({ relayThrough: relays.forServer }, onConnection)
     await server.listen(keyPair)
+    const dhtPort = dht.localAddress()?.port
+    if (dhtPort !== undefined && dhtPort !== DHT_PORT) await portMapping.map(dhtPort)
+    dhtReachability = watchDhtReachability(dht, log, () => portMapping.state().phase === 'mapped')
     if (config.roles.includes('storage')) await openStorage()
     if (config.roles.includes('relay')) await startRelay()
     const address = dht.address()
@@ -269,12 +297,14 @@ export function createNode (config: NodeConfig, baseLog: Logger): RoostNode {
       else if (role === 'bridge' && !config.bridge) log('role-pending', { role, reason: 'no broker configured (bridge section of the config)' })
       else if (role === 'lan-ingest' && !config.lanIngest) log('role-pending', { role, reason: 'no lanIngest section in the config (port and devices)' })
     }
+    reachability = watchReachability(() => network()!, log)
     if (config.peers.length > 0) peers = watchPeers(dht, keyPair, config.peers, config.pingIntervalMs, log, relays)
   }
 
   async function shutdown (): Promise<void> {
     await opening?.catch(() => {})
     peers?.close()
+    reachability?.close()
     trust.close()
     // Readings first: what is in flight is stored before the network goes.
     if (bridgeRole) await bridgeRole.close()
@@ -284,6 +314,7 @@ export function createNode (config: NodeConfig, baseLog: Logger): RoostNode {
     if (store) await store.close()
     if (relayRole) await relayRole.close()
     for (const socket of connections) socket.destroy()
+    await portMapping.close()
     if (server) await server.close()
     if (dht) await dht.destroy()
     log('closed', { uptimeMs: Date.now() - startedAt })
@@ -299,6 +330,7 @@ export function createNode (config: NodeConfig, baseLog: Logger): RoostNode {
       closing ??= shutdown()
       return closing
     },
-    status
+    status,
+    portMapping: { state: () => portMapping.state() }
   }
 }

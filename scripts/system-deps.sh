@@ -4,7 +4,8 @@
 # SD card images, OpenSSH for deploys, a C compiler and binutils for the ELF stripper's
 # tests, strace for the test that lists what the node loads, and the arm64 Node.js
 # sysroot, and iproute2, nftables and procps's sysctl for the NAT tests' simulated home
-# networks (tools/harness/netlab.ts). The build itself needs none of them.
+# networks (tools/harness/netlab.ts), with miniupnpd (NAT-PMP and UPnP IGD, nftables
+# backend) for their routers. The build itself needs none of them.
 # As root it installs what is missing with apt-get; otherwise it names the missing
 # packages and the command that installs them, and fails. Nothing is skipped.
 set -euo pipefail
@@ -22,6 +23,7 @@ declare -A needs=(
   [cc]=gcc [readelf]=binutils [objcopy]=binutils [strip]=binutils
   [strace]=strace
   [ip]=iproute2 [nft]=nftables [sysctl]=procps
+  [miniupnpd]=miniupnpd-nftables
 )
 # Debian puts the daemons and mkfs tools in /usr/sbin, which a user's PATH may lack.
 # Under npm, PATH starts with node_modules/.bin, whose `nft` is a JavaScript file

@@ -105,6 +105,22 @@ declare module 'hyperdht' {
     // for every destination (symmetric), firewalled while no one can reach it unasked.
     randomized: boolean
     firewalled: boolean
+    // The NAT sampler's address:port as DHT nodes saw it (null, 0 before enough answers;
+    // port 0 when randomized).
+    host: string | null
+    port: number
+    // Ephemeral: kept out of other nodes' routing tables (dht-rpc's adaptive mode turns a
+    // reachable, stable node persistent and emits 'persistent').
+    ephemeral: boolean
+    bootstrapped: boolean
+    online: boolean
+    degraded: boolean
+    // The routing table's nodes.
+    nodes: { length: number }
+    // The server socket's local address (its port is the one a router must map).
+    localAddress (): HostPort | null
+    // The address others reach unasked; null while firewalled or the port is not kept.
+    remoteAddress (): HostPort | null
     ready (): Promise<void>
     fullyBootstrapped (): Promise<void>
     address (): HostPort
@@ -208,6 +224,7 @@ declare module 'bare-os' {
     memoryUsage (): { rss: number, heapTotal: number, heapUsed: number, external: number }
     // maxRSS in KiB on Linux, as getrusage(2) reports it.
     resourceUsage (): { maxRSS: number }
+    networkInterfaces (): Record<string, Array<{ address: string, family: 'IPv4' | 'IPv6', internal: boolean }>>
   }
   export default os
 }

@@ -16,8 +16,23 @@ declare module '#dgram' {
     on (event: 'error', listener: (err: Error) => void): UdpSocket
     on (event: 'listening' | 'close', listener: () => void): UdpSocket
     removeListener (event: string, listener: (...args: never[]) => void): UdpSocket
+    addMembership (group: string, iface?: string): void
   }
-  export function createSocket (opts: { type: 'udp4', recvBufferSize?: number }): UdpSocket
+  export function createSocket (opts: { type: 'udp4', recvBufferSize?: number, reuseAddr?: boolean }): UdpSocket
   const dgram: { createSocket: typeof createSocket }
   export default dgram
+}
+
+// HTTP/1.1 client: bare-http1 on Bare, Node's http elsewhere; the part of the API both have.
+declare module '#http' {
+  import type { EventEmitter } from 'events'
+  export interface IncomingMessage extends EventEmitter { statusCode?: number }
+  export interface ClientRequest extends EventEmitter {
+    write (chunk: Uint8Array): boolean
+    end (): void
+    destroy (): void
+  }
+  export function request (opts: { host: string, port: number, path: string, method: string, headers: Record<string, string> }, onResponse: (res: IncomingMessage) => void): ClientRequest
+  const http: { request: typeof request }
+  export default http
 }

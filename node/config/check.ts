@@ -49,6 +49,8 @@ export function checkNodeConfig (input: unknown): NodeConfig {
   // Configs written before relays existed lack both: no relays, the role's defaults.
   const relays = stringArray(input, 'relays')
   const relay = readRelay(input.relay ?? {})
+  const portMapping = input.portMapping ?? DEFAULTS.portMapping
+  if (typeof portMapping !== 'boolean') throw NodeError.INVALID_CONFIG('portMapping', 'expected true or false')
 
   const problem: Problem | undefined = [
     ...roleProblems(roles),
@@ -80,7 +82,8 @@ export function checkNodeConfig (input: unknown): NodeConfig {
     storagePeer,
     lanIngest,
     relays,
-    relay
+    relay,
+    portMapping
   }
 }
 

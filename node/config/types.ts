@@ -33,6 +33,9 @@ export interface NodeConfig {
   relays: string[]
   // The relay role's limits, and who besides the trusted keys may use it.
   relay: RelaySettings
+  // Ask the home router to map the DHT's UDP port (NAT-PMP, then UPnP IGD), so that
+  // peers reach the node directly (network/port-mapping.ts). On unless turned off.
+  portMapping: boolean
 }
 
 export interface RelaySettings {
@@ -148,7 +151,8 @@ export const LAN_INGEST_DEFAULTS = {
 } as const
 
 // The form written to config.json: bootstrap nodes as "host:port" strings.
-export type NodeConfigFile = Omit<NodeConfig, 'bootstrap' | 'pingIntervalMs' | 'bridge' | 'storagePeer' | 'lanIngest' | 'relays' | 'relay'> & {
+export type NodeConfigFile = Omit<NodeConfig, 'bootstrap' | 'pingIntervalMs' | 'bridge' | 'storagePeer' | 'lanIngest' | 'relays' | 'relay' | 'portMapping'> & {
+  portMapping?: boolean
   bootstrap: string[]
   pingIntervalMs?: number
   bridge?: BridgeSettings | null
@@ -159,5 +163,8 @@ export type NodeConfigFile = Omit<NodeConfig, 'bootstrap' | 'pingIntervalMs' | '
 }
 
 export const DEFAULTS = {
-  pingIntervalMs: 30_000
+  pingIntervalMs: 30_000,
+  // A board behind a home router is reachable only with a mapping; a router that maps
+  // nothing just answers no (or not at all), and the node serves on.
+  portMapping: true
 } as const

@@ -19,6 +19,7 @@ export const platform: Platform = {
   runtime: 'bare',
   argv: Bare.argv.slice(2),
   hostName: () => `${os.platform()}-${os.arch()}`,
+  networkInterfaces: () => os.networkInterfaces(),
   nowMs: () => Number(hrtime.bigint()) / 1e6,
   // bare-os asks libuv for the RSS and V8 for the heap: no /proc reading, no bare-process.
   memory: () => {

@@ -7,6 +7,11 @@ export const platform: Platform = {
   runtime: 'node',
   argv: process.argv.slice(2),
   hostName: () => `${os.platform()}-${os.arch()}`,
+  networkInterfaces: () => {
+    const found: Record<string, Array<{ address: string, family: string, internal: boolean }>> = {}
+    for (const [name, addresses] of Object.entries(os.networkInterfaces())) found[name] = addresses ?? []
+    return found
+  },
   nowMs: () => Number(process.hrtime.bigint()) / 1e6,
   memory: () => {
     const usage = process.memoryUsage()

@@ -14,6 +14,9 @@ export interface Platform {
   runtime: 'bare' | 'node'
   argv: string[]
   hostName (): string
+  // IPv4 and IPv6 addresses by interface name, as os.networkInterfaces() lists them
+  // (the port mapping's own address towards the home router).
+  networkInterfaces (): Record<string, Array<{ address: string, family: string, internal: boolean }>>
   nowMs (): number
   memory (): ProcessMemory
   // Writes synchronously, so a log line is out before an exit that follows it.

@@ -4,8 +4,9 @@
 // its field table, in wire order (codec.ts); the storage requests are in
 // storage-messages.ts.
 import * as c from 'compact-encoding'
-import { optionalWithFlag, struct, withTrailing } from './codec.ts'
+import { optionalWithFlag, struct, withTrailing, type Fields } from './codec.ts'
 import { optionalLanIngestStatus, type LanIngestStatus } from './lan-messages.ts'
+import { optionalNetworkStatus, type NetworkStatus } from './network-messages.ts'
 import { optionalRelayStatus, type RelayStatus } from './relay-messages.ts'
 import { optionalStorageStatus, type StorageStatus } from './storage-messages.ts'
 
@@ -59,13 +60,23 @@ export interface NodeStatus {
   // role, and in the reply of a node from before it.
   lanIngest: LanIngestStatus | null
   relay: RelayStatus | null
+  // What the node sees of its network (`roost doctor`); null only from a node before it.
+  network: NetworkStatus | null
 }
 
-const nodeStatus = withTrailing<NodeStatus>('node status', [
+// Exported for the test that reads a newer reply as an older roost does.
+export const NODE_STATUS_FIELDS: Fields<NodeStatus> = [
   ['publicKey', c.fixed32], ['version', c.string], ['boardId', c.string], ['host', c.string], ['runtime', c.string],
   ['roles', c.array(c.string)], ['uptimeMs', c.uint], ['storageBytes', c.uint], ['connections', c.uint],
   ['feeds', c.array(feedSummary)], ['bridge', optionalBridge], ['storage', optionalStorageStatus]
-], [['lanIngest', optionalLanIngestStatus], ['relay', optionalRelayStatus]])
+]
+
+// In the order they were appended: a new one goes last.
+export const NODE_STATUS_APPENDED: Fields<NodeStatus> = [
+  ['lanIngest', optionalLanIngestStatus], ['relay', optionalRelayStatus], ['network', optionalNetworkStatus]
+]
+
+const nodeStatus = withTrailing<NodeStatus>('node status', NODE_STATUS_FIELDS, NODE_STATUS_APPENDED)
 
 export interface StatusReply { id: number, status: NodeStatus }
 

@@ -68,7 +68,7 @@ test.serial('roost ping reaches a Bare node by key and prints round-trip times',
   const key = String((await home.waitFor('ready')).publicKey)
   const result = await roost(['ping', key, '--count', '3', '--interval', '50', '--bootstrap', bootstrap[0]], { home: tmpDir(t) })
   t.is(result.code, 0, result.stderr)
-  t.regex(result.stdout, new RegExp(`^connected to ${key} in [\\d.]+ ms$`, 'm'))
+  t.regex(result.stdout, new RegExp(`^connected to ${key} in [\\d.]+ ms, direct$`, 'm'))
   t.is(result.stdout.match(/^reply from .+: seq=\d time=[\d.]+ ms$/gm)?.length, 3)
   t.regex(result.stdout, /^3 sent, 3 received, rtt min\/avg\/max = /m)
 })

@@ -57,7 +57,7 @@ const HOMES = [
 
 // hyperdht punches through a NAT that randomises ports at most once every 20 s per DHT
 // node, so each node below is the far end of at most one such punch.
-test.serial('homes reach each other directly unless both NATs randomise ports; that pair fails fast with HOLEPUNCH_FAILED', async (t) => {
+test.serial('cone and port-restricted homes reach each other directly, a cone home reaches a symmetric one; two symmetric homes fail fast with HOLEPUNCH_FAILED', async (t) => {
   const l = await lab(t, [...HOMES])
   if (l === null) return t.pass()
   const { run, work } = l
@@ -70,7 +70,11 @@ test.serial('homes reach each other directly unless both NATs randomise ports; t
   ])
   const ping = (from: string, key: string) => run.roost(from, ['ping', key, '--count', '1'], { home: homes[from], timeoutMs: 45_000 })
 
-  for (const [from, to] of [['cone', prc], ['prc', symb], ['syma', cone]] as const) {
+  // Direct both ways between the kinds that keep a port per socket, and from a cone home
+  // to a symmetric one. Port-restricted ↔ symmetric is left out: hyperdht guesses the
+  // randomising side's next port, and `roost bench --only nat` measured that pair
+  // connecting 1 time in 3 one way and never the other; it is a pair for the relay.
+  for (const [from, to] of [['cone', prc], ['prc', cone], ['cone', symb], ['syma', cone]] as const) {
     const r = await ping(from, to.key)
     t.is(r.code, 0, `${from} → ${to.key}: ${r.stderr}`)
     t.regex(r.stdout, /^connected to \S+ in [\d.]+ ms, direct$/m, from)

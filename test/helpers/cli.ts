@@ -13,7 +13,9 @@ export function roost (args: string[], opts: { home: string, timeoutMs?: number 
       timeout: opts.timeoutMs ?? 60_000
     }, (err, stdout, stderr) => {
       const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0
-      resolve({ code, stdout, stderr })
+      // A run killed at its deadline says so, rather than passing for a silent exit 1.
+      const killed = err?.killed === true ? `roost ${args.join(' ')}: killed by the test after ${opts.timeoutMs ?? 60_000} ms (${err.signal ?? 'no signal'})\n` : ''
+      resolve({ code, stdout, stderr: stderr + killed })
     })
   })
 }

@@ -47,7 +47,8 @@ test('a valid config is accepted with bootstrap nodes parsed and the ping interv
     storagePeer: STORAGE_PEER_DEFAULTS,
     lanIngest: null,
     relays: [],
-    relay: RELAY_DEFAULTS
+    relay: RELAY_DEFAULTS,
+    portMapping: true
   })
   t.is(DEFAULTS.pingIntervalMs, 30_000)
 })

@@ -15,7 +15,7 @@ const never = <T> (): Promise<T> => new Promise<T>(() => {})
 
 const status: NodeStatus = {
   publicKey: key(0xaa), version: '0.1.0', boardId: 'pi', host: 'linux-x64', runtime: 'bare', roles: [],
-  uptimeMs: 5, storageBytes: 0, connections: 1, feeds: [], bridge: null, storage: null, lanIngest: null, relay: null
+  uptimeMs: 5, storageBytes: 0, connections: 1, feeds: [], bridge: null, storage: null, lanIngest: null, relay: null, network: null
 }
 
 const health: NodeHealth = {

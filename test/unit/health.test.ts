@@ -57,7 +57,7 @@ test('the last error of a kind is kept after newer errors push it out of the rin
 const config = {
   version: 1, boardId: 'x86-64-mini-pc', dataDir: '/nonexistent/roost-health-test', bootstrap: [], host: null, roles: ['bridge', 'storage'],
   trustedKeys: [], operatorKey: null, peers: [], pingIntervalMs: 30_000, bridge: null, storagePeer: { ...STORAGE_PEER_DEFAULTS, budgetBytes: 5000 }, lanIngest: null,
-  relays: [], relay: RELAY_DEFAULTS
+  relays: [], relay: RELAY_DEFAULTS, portMapping: true
 } satisfies NodeConfig
 
 // Only what the health reads of each role.

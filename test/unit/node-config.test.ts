@@ -113,7 +113,7 @@ test('an unknown key is reported at its own line with the valid fields of its se
 
 test('an unknown top-level key lists the fields a node config has', (t) => {
   const { message, file } = rejection(t, [...VALID_CONFIG, 'colour: red'])
-  t.is(message, `${file}:19: colour: unknown field (valid fields: roles, bootstrap, host, trusted_keys, operator_key, peers, storage, bridge, storage_peer, lan_ingest, relays, relay)`)
+  t.is(message, `${file}:19: colour: unknown field (valid fields: roles, bootstrap, host, trusted_keys, operator_key, peers, storage, bridge, storage_peer, lan_ingest, relays, port_mapping, relay)`)
 })
 
 test('storage_peer limits are the node\'s storagePeer in bytes, over the board\'s budget', (t) => {

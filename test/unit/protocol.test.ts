@@ -3,7 +3,7 @@
 // f00ed79), and decodes back to the same value; a damaged one is MALFORMED.
 import test from 'ava'
 import * as c from 'compact-encoding'
-import type { Codec } from '../../node/protocol/codec.ts'
+import { struct, withTrailing, type Codec } from '../../node/protocol/codec.ts'
 import * as m from '../../node/protocol/messages.ts'
 import type { NodeStatus } from '../../node/protocol/messages.ts'
 import * as s from '../../node/protocol/storage-messages.ts'
@@ -11,6 +11,7 @@ import * as h from '../../node/protocol/health-messages.ts'
 import type { NodeHealth } from '../../node/protocol/health-messages.ts'
 import type { LanIngestStatus } from '../../node/protocol/lan-messages.ts'
 import type { RelayStatus } from '../../node/protocol/relay-messages.ts'
+import type { NetworkStatus } from '../../node/protocol/network-messages.ts'
 
 const key = (byte: number): Uint8Array => new Uint8Array(32).fill(byte)
 const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex')
@@ -22,7 +23,7 @@ const storage = { cores: 12, bytes: 300_000, budgetBytes: 1_000_000_000, openCor
 const status: NodeStatus = {
   publicKey: key(0xaa), version: '0.1.0', boardId: 'raspberry-pi-4b', host: 'linux-arm64', runtime: 'bare 1.31.0',
   roles: ['storage', 'bridge'], uptimeMs: 86_400_000, storageBytes: 300_000, connections: 3,
-  feeds: [{ name: 'meters', length: 42 }], bridge, storage, lanIngest: null, relay: null
+  feeds: [{ name: 'meters', length: 42 }], bridge, storage, lanIngest: null, relay: null, network: null
 }
 
 const health: NodeHealth = {
@@ -204,4 +205,54 @@ test('a status from a node before the relay reads with no relay counters', (t) =
 
 test('a status reply with an unknown relay tag is malformed', (t) => {
   t.throws(() => c.decode(m.statusReply, bytes(STATUS_0_1 + '00' + '03')), { code: 'MALFORMED', message: 'malformed relay status' })
+})
+
+// What the node sees of its network follows the relay's counters the same way (issue 14):
+// a node without lan ingest or a relay sends both absent tags (00 00), then 01 and the
+// section. An older roost reads the fields it knows and leaves the section unread.
+const network: NetworkStatus = {
+  clockMs: 1_700_000_000_000, nat: 'consistent', reachable: false, persistent: false, publicHost: '203.0.113.10', publicPort: 49737,
+  localHost: '192.168.1.2', localPort: 49737, bootstrapped: true, health: 'online', routingNodes: 12, bootstrapNodes: 0,
+  portMapping: { phase: 'mapped', protocol: 'nat-pmp', internalPort: 49737, externalAddress: '203.0.113.10', externalPort: 49737, expiresAt: 1_700_000_000_000, reason: null },
+  relays: [key(0xcc)], serverRelayed: false, peers: [{ peer: key(0xdd), relay: null }, { peer: key(0xee), relay: key(0xcc) }]
+}
+const ascii = (text: string): string => Buffer.from(text).toString('hex')
+const PORT = 'fd49c2' // 49737
+const ADDRESS = '0c' + ascii('203.0.113.10')
+const NETWORK = 'ff0068e5cf8b010000' + '01' + '00' + '00' + '01' + ADDRESS + '01' + PORT + '01' + '0b' + ascii('192.168.1.2') + PORT + '01' + '00' + '0c' + '00' +
+  '02' + '0100' + '01' + PORT + '01' + ADDRESS + '01' + PORT + '01' + 'ff0068e5cf8b010000' + '00' +
+  '01' + 'cc'.repeat(32) + '00' + '02' + 'dd'.repeat(32) + '00' + 'ee'.repeat(32) + '01' + 'cc'.repeat(32)
+const STORAGE_ONLY = STATUS_0_1.replace('020773746f726167650a6c616e2d696e67657374', '010773746f72616765')
+const NETWORK_STATUS = STORAGE_ONLY + '00' + '00' + '01' + NETWORK
+const networkStatus: NodeStatus = { ...lanStatus, roles: ['storage'], lanIngest: null, relay: null, network }
+
+test('a status reply with the network section travels as the relay-era status, both absent tags, then the section', (t) => {
+  t.is(hex(c.encode(m.statusReply, { id: 19, status: networkStatus })), NETWORK_STATUS)
+  t.deepEqual(c.decode(m.statusReply, bytes(NETWORK_STATUS)), { id: 19, status: networkStatus })
+  const withRelay = { ...networkStatus, relay }
+  t.deepEqual(c.decode(m.statusReply, bytes(hex(c.encode(m.statusReply, { id: 19, status: withRelay })))), { id: 19, status: withRelay })
+})
+
+test('a roost from before the network section reads a newer reply as the status it knows', (t) => {
+  const before = withTrailing<NodeStatus>('node status', m.NODE_STATUS_FIELDS, m.NODE_STATUS_APPENDED.slice(0, 2))
+  const older = struct<m.StatusReply>('status reply', [['id', c.uint], ['status', before]])
+  const { network: _unknown, ...known } = networkStatus
+  t.deepEqual(c.decode(older, bytes(NETWORK_STATUS)), { id: 19, status: known as NodeStatus })
+  // ...and a reply from this roost with no network section is what that roost sent.
+  t.is(hex(c.encode(m.statusReply, { id: 19, status: { ...networkStatus, network: null } })), STORAGE_ONLY)
+})
+
+test('a status from a node before the network section reads with none; cut inside it, it is malformed', (t) => {
+  t.deepEqual(c.decode(m.statusReply, bytes(STORAGE_ONLY + '0000')), { id: 19, status: { ...networkStatus, network: null } })
+  t.deepEqual(c.decode(m.statusReply, bytes(STORAGE_ONLY)), { id: 19, status: { ...networkStatus, network: null } })
+  for (let end = STORAGE_ONLY.length + 6; end < NETWORK_STATUS.length; end += 2) {
+    t.throws(() => c.decode(m.statusReply, bytes(NETWORK_STATUS.slice(0, end))), { code: 'MALFORMED' }, `${end / 2} bytes`)
+  }
+})
+
+test('a network section with an unknown NAT behaviour or port mapping phase is malformed', (t) => {
+  const at = (NETWORK_STATUS.length - NETWORK.length) + 18
+  t.throws(() => c.decode(m.statusReply, bytes(NETWORK_STATUS.slice(0, at) + '03' + NETWORK_STATUS.slice(at + 2))), { code: 'MALFORMED', message: 'malformed nat behaviour' })
+  const phase = NETWORK_STATUS.indexOf('02' + '0100' + '01' + PORT)
+  t.throws(() => c.decode(m.statusReply, bytes(NETWORK_STATUS.slice(0, phase) + '04' + NETWORK_STATUS.slice(phase + 2))), { code: 'MALFORMED', message: 'malformed port mapping phase' })
 })

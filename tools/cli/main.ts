@@ -8,6 +8,7 @@ import { boards } from './commands/boards.ts'
 import { bench } from './commands/bench.ts'
 import { build } from './commands/build.ts'
 import { demo } from './commands/demo.ts'
+import { doctor } from './commands/doctor.ts'
 import { deploy } from './commands/deploy.ts'
 import { drop } from './commands/drop.ts'
 import { feed } from './commands/feed.ts'
@@ -26,7 +27,7 @@ import { status } from './commands/status.ts'
 import { testnet } from './commands/testnet.ts'
 import { trust } from './commands/trust.ts'
 
-export const COMMANDS: Command[] = [boards, build, provision, flash, pkg, deploy, run, testnet, ping, status, fleet, feed, invite, pair, trust, agent, keep, drop, backup, restore, id, demo, bench]
+export const COMMANDS: Command[] = [boards, build, provision, flash, pkg, deploy, run, testnet, ping, status, doctor, fleet, feed, invite, pair, trust, agent, keep, drop, backup, restore, id, demo, bench]
 
 export function overview (): string {
   const width = Math.max(...COMMANDS.map((c) => c.spec.name.length)) + 2

@@ -29,6 +29,19 @@ export class ClientError extends RoostError {
     return new ClientError('TIMEOUT', `no answer to ${what} within ${ms / 1000} s`)
   }
 
+  // A node from before the status carried its network view (roost doctor).
+  static NO_NETWORK_VIEW (key: string, version: string): ClientError {
+    return new ClientError('NO_NETWORK_VIEW', `node ${key} (roost ${version}) does not report what it sees of its network`,
+      'update the node: `roost doctor` needs a node whose status carries its network section')
+  }
+
+  // `roost doctor` ran out of time: what it was waiting for, and what went wrong last.
+  static DOCTOR_NO_ANSWER (key: string, waitedFor: string, seconds: number, cause: Error & { code?: string, hint?: string }): ClientError {
+    return new ClientError(cause.code === 'TIMEOUT' ? 'UNREACHABLE' : cause.code ?? 'UNREACHABLE',
+      `no report from ${key} within ${seconds} s: waited for ${waitedFor} (${cause.message})`,
+      cause.hint ?? 'check that the node is running and that both sides use the same bootstrap; `roost ping NODE_KEY` shows whether it is reachable at all', cause)
+  }
+
   static NOT_KEPT (core: string): ClientError {
     return new ClientError('NOT_KEPT', `the node no longer lists core ${core}`, 'it may have been dropped or refused; see the node\'s log')
   }

@@ -87,6 +87,7 @@ export const nodeConfigFields = z.strictObject({
   storage_peer: storagePeerSchema.optional(),
   lan_ingest: lanIngestSchema.optional(),
   relays: z.array(z.string()).optional(),
+  port_mapping: z.boolean().optional(),
   relay: relaySchema.optional()
 })
 

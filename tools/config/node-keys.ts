@@ -70,6 +70,7 @@ const NODE_KEYS = {
     } satisfies Record<keyof LanIngestSettings, string | YamlKey>
   },
   relays: 'relays',
+  portMapping: 'port_mapping',
   relay: {
     key: 'relay',
     fields: {

@@ -12,10 +12,11 @@
 // (roostnet-PID-START-N-): a lab is removed by destroy(), by this process's exit or
 // SIGINT/SIGTERM, and, when its process was killed outright, by the sweep the next lab
 // runs first (a namespace whose creating process is gone). Needs root, iproute2 and
-// nftables (scripts/system-deps.sh). The router namespace is where a UPnP/NAT-PMP daemon
-// (miniupnpd, which has an nftables backend) can run later.
+// nftables (scripts/system-deps.sh). A home's router can also run miniupnpd (Debian's
+// miniupnpd-nftables: NAT-PMP and UPnP IGD, secure mode), killed with its namespace.
 import { execFileSync, type ExecFileSyncOptions } from 'node:child_process'
 import fs from 'node:fs'
+import os from 'node:os'
 import path from 'node:path'
 import { HarnessError } from './errors.ts'
 
@@ -37,6 +38,9 @@ export interface HomeSpec {
   nat: NatKind
   // The UDP port forwarded to the host (port-forward only; HyperDHT's default 49737).
   forwardPort?: number
+  // The router runs miniupnpd, mapping ports for its LAN on request: NAT-PMP and UPnP
+  // IGD unless one is turned off here.
+  portMapping?: { natPmp?: boolean, upnp?: boolean }
 }
 
 export interface Home {
@@ -47,6 +51,12 @@ export interface Home {
   host: string
   wanAddress: string
   hostAddress: string
+  // The UDP ports miniupnpd maps to the host now ("external → internal"), read from its
+  // nftables chain; empty for a router without it.
+  portMappings (): string[]
+  // Restarts the router's miniupnpd as a rebooted router would come back: its mappings
+  // gone, its epoch from zero, announcing itself to the LAN.
+  restartPortMapping (): void
 }
 
 export interface NetLab {
@@ -78,6 +88,10 @@ export interface NetLab {
 
 export const LAB_PREFIX = 'roostnet-'
 const HOST_LAN = '192.168.1.2'
+// miniupnpd maps nothing on a WAN address it counts as reserved, which includes every
+// documentation range: a router that runs it gets one from 11.0.0.0/24 instead. Like
+// every lab address it exists only inside these namespaces, which reach nothing else.
+const MAPPING_WAN_NET = '11.0.0'
 const ROUTER_LAN = '192.168.1.1'
 const MAX_HOMES = 40
 const NAME_RE = /^[a-z0-9]{1,12}$/
@@ -103,6 +117,8 @@ function findTool (name: string, packages: string): string {
   }
   throw HarnessError.TOOL_MISSING(name, packages)
 }
+
+export const MINIUPNPD_PACKAGE = 'miniupnpd-nftables'
 
 type Tools = Record<'ip' | 'nft' | 'sysctl', string>
 let tools: Tools | null = null
@@ -223,6 +239,7 @@ export function createLab (homes: HomeSpec[]): NetLab {
   }
   if (new Set(homes.map((h) => h.name)).size !== homes.length) throw HarnessError.BAD_OPTION('network lab', 'home names must differ')
   const { ip, nft, sysctl } = labTools()
+  const miniupnpd = homes.some((h) => h.portMapping !== undefined) ? findTool('miniupnpd', MINIUPNPD_PACKAGE) : null
   if (!swept) {
     swept = true
     sweepStaleLabs()
@@ -231,11 +248,15 @@ export function createLab (homes: HomeSpec[]): NetLab {
   const prefix = `${LAB_PREFIX}${tag}-${labCount++}-`
   const publicNs = `${prefix}pub`
   const created: string[] = []
+  // miniupnpd's config, lease and pid files; the daemon dies with its namespace.
+  let daemonDir: string | null = null
   const remove = (): void => {
     live.delete(prefix)
     if (live.size === 0) unwatch()
     removeNamespaces([...created].reverse())
     created.length = 0
+    if (daemonDir !== null) fs.rmSync(daemonDir, { recursive: true, force: true })
+    daemonDir = null
   }
   live.set(prefix, remove)
   watch()
@@ -261,11 +282,12 @@ export function createLab (homes: HomeSpec[]): NetLab {
     for (const address of [...dhtAddresses, ...serverAddresses]) exec(ip, ['-n', publicNs, 'addr', 'add', `${address}/24`, 'dev', 'br0'])
     // The two documentation ranges share one segment: each side reaches the other on-link.
     exec(ip, ['-n', publicNs, 'route', 'add', '203.0.113.0/24', 'dev', 'br0'])
+    exec(ip, ['-n', publicNs, 'route', 'add', `${MAPPING_WAN_NET}.0/24`, 'dev', 'br0'])
 
     homes.forEach((spec, i) => {
       const router = `${prefix}${spec.name}-r`
       const host = `${prefix}${spec.name}-h`
-      const wanAddress = `203.0.113.${10 + i}`
+      const wanAddress = spec.portMapping !== undefined ? `${MAPPING_WAN_NET}.${10 + i}` : `203.0.113.${10 + i}`
       addNs(router)
       addNs(host)
       exec(ip, ['link', 'add', 'wan', 'netns', router, 'type', 'veth', 'peer', 'name', `h${i}`, 'netns', publicNs])
@@ -274,6 +296,9 @@ export function createLab (homes: HomeSpec[]): NetLab {
       exec(ip, ['-n', router, 'addr', 'add', `${wanAddress}/24`, 'dev', 'wan'])
       exec(ip, ['-n', router, 'link', 'set', 'wan', 'up'])
       exec(ip, ['-n', router, 'route', 'add', '198.51.100.0/24', 'dev', 'wan'])
+      for (const net of ['203.0.113', MAPPING_WAN_NET]) {
+        if (!wanAddress.startsWith(`${net}.`)) exec(ip, ['-n', router, 'route', 'add', `${net}.0/24`, 'dev', 'wan'])
+      }
       exec(ip, ['link', 'add', 'lan', 'netns', router, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', host])
       exec(ip, ['-n', router, 'addr', 'add', `${ROUTER_LAN}/24`, 'dev', 'lan'])
       exec(ip, ['-n', router, 'link', 'set', 'lan', 'up'])
@@ -286,7 +311,26 @@ export function createLab (homes: HomeSpec[]): NetLab {
       if (!run(router, nft, ['list', 'table', 'ip', 'roost']).includes('chain forward')) {
         throw HarnessError.CHECK_FAILED(`${nft} loaded no rules into ${router}`)
       }
-      result[spec.name] = { name: spec.name, nat: spec.nat, router, host, wanAddress, hostAddress: HOST_LAN }
+      const inRouter = (command: string, args: string[], input?: string): string => run(router, command, args, input)
+      if (spec.portMapping !== undefined && miniupnpd !== null) {
+        daemonDir ??= fs.mkdtempSync(path.join(os.tmpdir(), `${prefix}miniupnpd-`))
+        startMiniupnpd(miniupnpd, spec, daemonDir, inRouter)
+      }
+      const dir = daemonDir
+      const restart = (): void => {
+        if (spec.portMapping === undefined || miniupnpd === null || dir === null) throw HarnessError.BAD_OPTION('network lab', `home ${spec.name}'s router runs no miniupnpd`)
+        stopMiniupnpd(spec, dir)
+        for (const chain of ['prerouting_miniupnpd', 'postrouting_miniupnpd', 'miniupnpd']) inRouter(nft, ['flush', 'chain', 'inet', 'filter', chain])
+        fs.rmSync(path.join(dir, `${spec.name}.leases`), { force: true })
+        if (mappings().length > 0) throw HarnessError.CHECK_FAILED(`${router} still maps ${mappings().join(', ')} after its miniupnpd was stopped`)
+        startMiniupnpd(miniupnpd, spec, dir, inRouter, false)
+      }
+      const mappings = (): string[] => {
+        if (spec.portMapping === undefined) return []
+        const chain = run(router, nft, ['list', 'chain', 'inet', 'filter', 'prerouting_miniupnpd'])
+        return [...chain.matchAll(/dport (\d+) dnat ip to ([\d.]+:\d+)/g)].map((m) => `${m[1]} → ${m[2]}`)
+      }
+      result[spec.name] = { name: spec.name, nat: spec.nat, router, host, wanAddress, hostAddress: HOST_LAN, portMappings: mappings, restartPortMapping: restart }
     })
   } catch (err) {
     remove()
@@ -388,4 +432,71 @@ function lossRules (fraction: number): string {
     '}',
     ''
   ].join('\n')
+}
+
+// miniupnpd 2.3.1's nftables backend adds its rules to chains of `table inet filter`
+// that it expects to exist (Debian's nft_init.sh makes them); its own table options are
+// not read by this build. Secure mode: a LAN host maps ports to itself only.
+function startMiniupnpd (miniupnpd: string, home: HomeSpec, dir: string, run: (command: string, args: string[], input?: string) => string, firstStart = true): void {
+  const { nft } = labTools()
+  if (firstStart) run(nft, ['-f', '-'], [
+    'table inet filter {',
+    '  chain forward {',
+    '    type filter hook forward priority 0; policy accept;',
+    '    jump miniupnpd',
+    '  }',
+    '  chain miniupnpd {',
+    '  }',
+    '  chain prerouting {',
+    '    type nat hook prerouting priority -100; policy accept;',
+    '    jump prerouting_miniupnpd',
+    '  }',
+    '  chain postrouting {',
+    '    type nat hook postrouting priority 100; policy accept;',
+    '    jump postrouting_miniupnpd',
+    '  }',
+    '  chain prerouting_miniupnpd {',
+    '  }',
+    '  chain postrouting_miniupnpd {',
+    '  }',
+    '}',
+    ''
+  ].join('\n'))
+  const conf = path.join(dir, `${home.name}.conf`)
+  fs.writeFileSync(conf, [
+    'ext_ifname=wan',
+    'listening_ip=lan',
+    'http_port=5000',
+    `enable_natpmp=${home.portMapping?.natPmp === false ? 'no' : 'yes'}`,
+    `enable_upnp=${home.portMapping?.upnp === false ? 'no' : 'yes'}`,
+    'secure_mode=yes',
+    // The epoch counts from the daemon's start, so a restarted daemon looks rebooted.
+    'system_uptime=no',
+    `lease_file=${path.join(dir, `${home.name}.leases`)}`,
+    'uuid=3d3cec3a-8cf0-11e0-98ee-001a6bd2d07b',
+    `allow 1024-65535 ${HOST_LAN}/32 1024-65535`,
+    'deny 0-65535 0.0.0.0/0 0-65535',
+    ''
+  ].join('\n'))
+  // Without -d it forks into the background once its sockets are open and returns; the
+  // namespace's removal kills it.
+  run(miniupnpd, ['-f', conf, '-P', path.join(dir, `${home.name}.pid`)])
+}
+
+// Waits (briefly: it exits at once) for the daemon to be gone after SIGKILL, as a router
+// that loses power keeps nothing.
+function stopMiniupnpd (home: HomeSpec, dir: string): void {
+  const pidFile = path.join(dir, `${home.name}.pid`)
+  const pid = Number(fs.readFileSync(pidFile, 'utf8').trim())
+  try { process.kill(pid, 'SIGKILL') } catch {}
+  const until = Date.now() + 5000
+  while (Date.now() < until) {
+    try {
+      if (fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.startsWith('Z')) break
+    } catch {
+      break
+    }
+    execFileSync('sleep', ['0.05'])
+  }
+  fs.rmSync(pidFile, { force: true })
 }

@@ -30,7 +30,11 @@ export const status = defineCommand({
   })) ?? null
   const relay = report.status.relay === null ? null : { ...report.status.relay, relayKey: encodeKey(report.status.relay.relayKey) }
   const connection = { relayed: report.relay !== null, relay: report.relay === null ? null : encodeKey(report.relay) }
-  const view = { ...report.status, publicKey: encodeKey(report.status.publicKey), relay, holdings, usage: report.usage, connection }
+  const n = report.status.network
+  const network = n === null
+    ? null
+    : { ...n, relays: n.relays.map(encodeKey), peers: n.peers.map((p) => ({ peer: encodeKey(p.peer), relay: p.relay === null ? null : encodeKey(p.relay) })) }
+  const view = { ...report.status, publicKey: encodeKey(report.status.publicKey), relay, network, holdings, usage: report.usage, connection }
   if (flags.json === true) {
     process.stdout.write(JSON.stringify(view) + '\n')
     return 0
@@ -61,6 +65,12 @@ export const status = defineCommand({
     rows.push(['relay', `${r.listening ? 'listening' : 'NOT LISTENING'} as ${r.relayKey}; ${r.sessions} sessions from ${r.peers} keys, relaying ${r.relaying} ` +
       `connections (${r.paired} paired, ${r.relayedBytes} bytes); refused: ${r.refusedUntrusted} untrusted, ${r.refusedSessions} over sessions, ` +
       `${r.refusedRate} over rate; ${r.cut} cut for their rate`])
+  }
+  if (n !== null) {
+    const relayed = n.peers.filter((p) => p.relay !== null).length
+    rows.push(['network', `NAT ${n.nat}, ${n.reachable ? 'reachable' : 'not reachable unasked'}, ${n.persistent ? 'persistent' : 'ephemeral'} DHT node, ` +
+      `seen at ${n.publicHost === null ? '?' : `${n.publicHost}:${n.publicPort ?? 'random'}`}; port mapping ${n.portMapping.phase}; ` +
+      `peers ${n.peers.length - relayed} direct, ${relayed} relayed (\`roost doctor\` explains)`])
   }
   if (view.usage) rows.push(['yours', `${view.usage.cores} of ${view.usage.coresLimit} cores, ${view.usage.bytes} of ${view.usage.bytesLimit} bytes`])
   process.stdout.write(rows.map(([k, v]) => `${k.padEnd(9)}${v}`).join('\n') + '\n')
