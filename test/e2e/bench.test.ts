@@ -8,6 +8,7 @@ import path from 'node:path'
 import test, { type ExecutionContext } from 'ava'
 import { benchAgent } from '../../tools/bench/agent/agent.ts'
 import { benchBridge } from '../../tools/bench/bridge/bridge.ts'
+import { benchBudget } from '../../tools/bench/budget/budget.ts'
 import { benchFleet } from '../../tools/bench/fleet.ts'
 import { benchIdle } from '../../tools/bench/idle.ts'
 import { benchLan } from '../../tools/bench/lan.ts'
@@ -15,6 +16,7 @@ import { benchNat, whyNoNatBench } from '../../tools/bench/nat.ts'
 import { benchNode } from '../../tools/bench/node.ts'
 import { renderJson, renderReport, type BenchFigures } from '../../tools/bench/report.ts'
 import { benchStorage } from '../../tools/bench/storage/storage.ts'
+import { loadBoard } from '../../tools/config/boards.ts'
 
 // Runs a section with TMPDIR pointing at a fresh folder and its progress collected;
 // afterwards the folder must be empty and no process the section started still running.
@@ -78,7 +80,7 @@ function withChanged (figures: BenchFigures, at: string[]): BenchFigures {
 test.serial('the node section sizes every artifact and runs the node on Bare and Node.js; the report shows every figure', async (t) => {
   const { figures: node, steps } = await section(t, (progress) => benchNode({ runs: 1, progress }))
 
-  t.deepEqual(Object.keys(JSON.parse(renderJson({ node, bridge: null, storage: null, fleet: null, lan: null, idle: null, agent: null, nat: null }))),
+  t.deepEqual(Object.keys(JSON.parse(renderJson({ node, bridge: null, storage: null, fleet: null, lan: null, idle: null, agent: null, nat: null, budget: null }))),
     ['machine', 'runs', 'buildMs', 'sizes', 'readyMs', 'idleMaxRssMiB', 'emptyRuntimeMaxRssMiB'])
   t.deepEqual(Object.keys(node.sizes), ['linux-x64 bare', 'linux-x64 node', 'linux-arm64 bare', 'linux-arm64 node'])
   for (const size of Object.values(node.sizes)) t.true(size.bundleBytes > 0 && size.artifactBytes > size.bundleBytes)
@@ -92,14 +94,14 @@ test.serial('the node section sizes every artifact and runs the node on Bare and
   }
   t.deepEqual(steps, ['node build run 1/1', 'node artifacts for linux-x64 and linux-arm64, Bare and Node.js',
     'node idle run 1/1 (bare)', 'node idle run 1/1 (node)', 'node empty runtime (bare)', 'node empty runtime (node)'])
-  reportShowsEveryFigure(t, { node, bridge: null, storage: null, fleet: null, lan: null, idle: null, agent: null, nat: null })
+  reportShowsEveryFigure(t, { node, bridge: null, storage: null, fleet: null, lan: null, idle: null, agent: null, nat: null, budget: null })
 })
 
 test.serial('the bridge section gets every QoS 1 reading into the node\'s feed and to mosquitto_sub, and reads them remotely; the report shows every figure', async (t) => {
   const messages = 500
   const { figures: bridge, steps } = await section(t, (progress) => benchBridge({ messages, runs: 1, progress }))
 
-  t.deepEqual(Object.keys(JSON.parse(renderJson({ node: null, bridge, storage: null, fleet: null, lan: null, idle: null, agent: null, nat: null }))), ['bridge'])
+  t.deepEqual(Object.keys(JSON.parse(renderJson({ node: null, bridge, storage: null, fleet: null, lan: null, idle: null, agent: null, nat: null, budget: null }))), ['bridge'])
   t.is(bridge.messages, messages)
   t.is(bridge.ingest.qos1.node.arrived, messages)
   t.is(bridge.ingest.qos1.mosquittoSub.arrived, messages)
@@ -118,14 +120,14 @@ test.serial('the bridge section gets every QoS 1 reading into the node\'s feed a
   t.true(bridge.maxRssMiB.idle > 0 && bridge.maxRssMiB.qos0Stream > 0 && bridge.maxRssMiB.qos1Stream > 0)
   t.regex(bridge.broker.mosquitto, /^\d/)
   t.true(steps.includes('bridge qos1 run 1/1 (node)') && steps.includes('bridge qos1 run 1/1 (mosquitto_sub)') && steps.includes('bridge latency run 1/1'))
-  reportShowsEveryFigure(t, { node: null, bridge, storage: null, fleet: null, lan: null, idle: null, agent: null, nat: null })
+  reportShowsEveryFigure(t, { node: null, bridge, storage: null, fleet: null, lan: null, idle: null, agent: null, nat: null, budget: null })
 })
 
 test.serial('the storage section replicates a core to the node and to plain corestore, fetches it after the writer exits and keeps every small core; the report shows every figure', async (t) => {
   const cores = 20
   const { figures: storage, steps } = await section(t, (progress) => benchStorage({ coreMiB: 8, cores, runs: 1, command: 'roost bench (test)', progress }))
 
-  t.deepEqual(Object.keys(JSON.parse(renderJson({ node: null, bridge: null, storage, fleet: null, lan: null, idle: null, agent: null, nat: null }))), ['storage'])
+  t.deepEqual(Object.keys(JSON.parse(renderJson({ node: null, bridge: null, storage, fleet: null, lan: null, idle: null, agent: null, nat: null, budget: null }))), ['storage'])
   for (const receiver of ['node', 'plain', 'plainRoostStorage'] as const) {
     const r = storage.replication[receiver]
     t.true(r.mibPerS > 0 && r.maxRssMiB > 0, receiver)
@@ -148,34 +150,34 @@ test.serial('the storage section replicates a core to the node and to plain core
     t.is(storage.limited.keeping.oomKills, 0)
   }
   t.true(steps.includes('storage replication run 1/1 (node)') && steps.some((s) => s.startsWith('storage many cores')))
-  reportShowsEveryFigure(t, { node: null, bridge: null, storage, fleet: null, lan: null, idle: null, agent: null, nat: null })
+  reportShowsEveryFigure(t, { node: null, bridge: null, storage, fleet: null, lan: null, idle: null, agent: null, nat: null, budget: null })
 })
 
 test.serial('the fleet section provisions a fleet twice, the second time writing nothing, asks every running node, and scores the units; the report shows every figure', async (t) => {
   const { figures: fleet, steps } = await section(t, (progress) => benchFleet({ devices: 8, nodes: 3, runs: 1, progress }))
-  t.deepEqual(Object.keys(JSON.parse(renderJson({ node: null, bridge: null, storage: null, fleet, lan: null, idle: null, agent: null, nat: null }))), ['fleet'])
+  t.deepEqual(Object.keys(JSON.parse(renderJson({ node: null, bridge: null, storage: null, fleet, lan: null, idle: null, agent: null, nat: null, budget: null }))), ['fleet'])
   t.like(fleet.provision, { devices: 8, againFiles: 0 })
   t.true(fleet.provision.firstFiles > 8, String(fleet.provision.firstFiles))
   t.like(fleet.status, { nodes: 3, up: 3, runs: 1 })
   t.true(fleet.exposure.length >= 5 && fleet.exposure.every((e) => e.score > 0 && e.score < 10))
   t.true(fleet.sizes.length === 5 && fleet.sizes.every((z) => z.bytes > 0), JSON.stringify(fleet.sizes))
   t.true(steps.some((s) => s.startsWith('fleet provision')) && steps.some((s) => s.startsWith('fleet status run 1/1')))
-  reportShowsEveryFigure(t, { node: null, bridge: null, storage: null, fleet, lan: null, idle: null, agent: null, nat: null })
+  reportShowsEveryFigure(t, { node: null, bridge: null, storage: null, fleet, lan: null, idle: null, agent: null, nat: null, budget: null })
 })
 
 test.serial('the lan section streams reading datagrams into the node until each is acknowledged and stored; the report shows every figure', async (t) => {
   const { figures: lan, steps } = await section(t, (progress) => benchLan({ readings: 2000, window: 64, runs: 1, progress }))
-  t.deepEqual(Object.keys(JSON.parse(renderJson({ node: null, bridge: null, storage: null, fleet: null, lan, idle: null, agent: null, nat: null }))), ['lan'])
+  t.deepEqual(Object.keys(JSON.parse(renderJson({ node: null, bridge: null, storage: null, fleet: null, lan, idle: null, agent: null, nat: null, budget: null }))), ['lan'])
   t.like(lan, { readings: 2000, window: 64, runs: 1 })
   t.true(lan.msgPerS > 0 && lan.cpuPercent > 0 && lan.maxRssMiB > 0, JSON.stringify(lan))
   t.is(lan.allMsgPerS.length, 1)
   t.deepEqual(steps.slice(1), ['lan run 1/1'])
-  reportShowsEveryFigure(t, { node: null, bridge: null, storage: null, fleet: null, lan, idle: null, agent: null, nat: null })
+  reportShowsEveryFigure(t, { node: null, bridge: null, storage: null, fleet: null, lan, idle: null, agent: null, nat: null, budget: null })
 })
 
 test.serial('the idle section measures an always-on node beside a node with no roles and an empty runtime; the report shows every figure', async (t) => {
   const { figures: idle, steps } = await section(t, (progress) => benchIdle({ periodMs: 3000, settleMs: 500, progress }))
-  t.deepEqual(Object.keys(JSON.parse(renderJson({ node: null, bridge: null, storage: null, fleet: null, lan: null, idle, agent: null, nat: null }))), ['idle'])
+  t.deepEqual(Object.keys(JSON.parse(renderJson({ node: null, bridge: null, storage: null, fleet: null, lan: null, idle, agent: null, nat: null, budget: null }))), ['idle'])
   t.like(idle, { board: 'raspberry-pi-3b', roles: ['storage', 'bridge'], periodS: 3, settleS: 0.5, keptCores: 20, readings: 10 })
   for (const who of ['node', 'noRoles', 'emptyRuntime'] as const) {
     const p = idle[who]
@@ -184,12 +186,12 @@ test.serial('the idle section measures an always-on node beside a node with no r
   }
   t.true(idle.node.maxRssMiB > idle.emptyRuntime.maxRssMiB)
   t.true(steps.some((s) => s.startsWith('idle: measuring for 3 s')))
-  reportShowsEveryFigure(t, { node: null, bridge: null, storage: null, fleet: null, lan: null, idle, agent: null, nat: null })
+  reportShowsEveryFigure(t, { node: null, bridge: null, storage: null, fleet: null, lan: null, idle, agent: null, nat: null, budget: null })
 })
 
 test.serial('the agent section builds both routers\' packages, runs the shipped agent under lua5.3 through a burst from Mosquitto until every reading is acknowledged, and seals under Lua and sodium; the report shows every figure', async (t) => {
   const { figures: agent, steps } = await section(t, (progress) => benchAgent({ readings: 50, seals: 20, idleMs: 500, runs: 1, progress }))
-  t.deepEqual(Object.keys(JSON.parse(renderJson({ node: null, bridge: null, storage: null, fleet: null, lan: null, idle: null, agent, nat: null }))), ['agent'])
+  t.deepEqual(Object.keys(JSON.parse(renderJson({ node: null, bridge: null, storage: null, fleet: null, lan: null, idle: null, agent, nat: null, budget: null }))), ['agent'])
   t.like(agent, { readings: 50, runs: 1, memory: { budgetBoard: 'tplink-archer-c7-v5', budgetMiB: 6, idleS: 0.5 }, sealing: { readings: 20, topicBytes: 24, payloadBytes: 5 } })
   t.deepEqual(agent.packages.map((p) => p.board), ['tplink-archer-c7-v5', 'linksys-wrt3200acm'])
   for (const p of agent.packages) {
@@ -202,7 +204,7 @@ test.serial('the agent section builds both routers\' packages, runs the shipped 
   t.true(agent.sealing.luaPerS > 0 && agent.sealing.sodiumPerS > 0 && agent.sealing.sodiumToLua > 0, JSON.stringify(agent.sealing))
   t.deepEqual(steps, ['agent: building the package for tplink-archer-c7-v5', 'agent: building the package for linksys-wrt3200acm',
     'agent: lua5.3 with LuaSocket alone', 'agent run 1/1 (idle 0.5 s, then 50 readings from Mosquitto)', 'agent sealing run 1/1 (20 readings, lua5.3 and sodium)'])
-  reportShowsEveryFigure(t, { node: null, bridge: null, storage: null, fleet: null, lan: null, idle: null, agent, nat: null })
+  reportShowsEveryFigure(t, { node: null, bridge: null, storage: null, fleet: null, lan: null, idle: null, agent, nat: null, budget: null })
 })
 
 test.serial('the nat section finds which home pairs connect directly, through the relay or not at all, and measures the relay; the report shows every figure', async (t) => {
@@ -213,7 +215,7 @@ test.serial('the nat section finds which home pairs connect directly, through th
   }
   const kinds = ['port-restricted', 'symmetric'] as const
   const { figures: nat, steps } = await section(t, (progress) => benchNat({ runs: 1, mib: 4, connections: 3, kinds: [...kinds], progress }))
-  t.deepEqual(Object.keys(JSON.parse(renderJson({ node: null, bridge: null, storage: null, fleet: null, lan: null, idle: null, agent: null, nat }))), ['nat'])
+  t.deepEqual(Object.keys(JSON.parse(renderJson({ node: null, bridge: null, storage: null, fleet: null, lan: null, idle: null, agent: null, nat, budget: null }))), ['nat'])
   t.deepEqual(nat.withoutRelay.map((c) => `${c.from}→${c.to}`), kinds.flatMap((from) => kinds.map((to) => `${from}→${to}`)))
   const cell = (cells: typeof nat.withRelay, from: string, to: string) => cells.find((c) => c.from === from && c.to === to)!
   t.like(cell(nat.withoutRelay, 'port-restricted', 'port-restricted'), { direct: 1, failed: 0 })
@@ -224,5 +226,28 @@ test.serial('the nat section finds which home pairs connect directly, through th
   t.like(nat.relayMemory, { connections: 3, sessions: 6 })
   t.true(nat.relayMemory.rssMiB > 0 && nat.relayMemory.idleRssMiB > 0)
   t.true(steps.includes('nat matrix without a relay, run 1/1') && steps.includes('nat throughput run 1/1'))
-  reportShowsEveryFigure(t, { node: null, bridge: null, storage: null, fleet: null, lan: null, idle: null, agent: null, nat })
+  reportShowsEveryFigure(t, { node: null, bridge: null, storage: null, fleet: null, lan: null, idle: null, agent: null, nat, budget: null })
+})
+
+test.serial('the budget section runs a board\'s default roles through every phase inside its memory budget, with a lever beside the defaults, and a burst without a cgroup; the report shows every figure', async (t) => {
+  const { figures: budget, steps } = await section(t, (progress) => benchBudget({
+    idleMs: 1000, settleMs: 500, messages: 200, cores: 5, coreMiB: 2, boards: ['raspberry-pi-3b'], levers: ['malloc-arenas-2'], command: 'roost bench (test)', progress
+  }))
+  t.deepEqual(Object.keys(JSON.parse(renderJson({ node: null, bridge: null, storage: null, fleet: null, lan: null, idle: null, agent: null, nat: null, budget }))), ['budget'])
+  t.like(budget.sizes, { idleS: 1, settleS: 0.5, messages: 200, cores: 5, coreMiB: 2 })
+  const budgetMiB = loadBoard('raspberry-pi-3b').memoryBudgetMb
+  t.deepEqual(budget.runs.map((r) => [r.boards, r.lever, r.budgetMiB]), [[['raspberry-pi-3b'], 'current defaults', budgetMiB], [['raspberry-pi-3b'], 'malloc-arenas-2', budgetMiB]])
+  for (const run of budget.runs) {
+    t.deepEqual(run.phases.map((p) => p.phase), ['burst qos0', 'burst qos1', 'keep cores', 'take core', 'idle'])
+    for (const p of run.phases) {
+      t.is(p.failed, null, `${run.lever}, ${p.phase}`)
+      t.true(p.maxRssMiB > 0 && p.atPeak.rssMiB >= p.atEnd.rssMiB && p.atEnd.anonMiB > 0 && p.atEnd.fileMiB > 0, JSON.stringify(p))
+      if (budget.noCgroup === null) t.like(p, { limitMiB: budgetMiB, oomKills: 0 })
+    }
+  }
+  t.regex(budget.runs[0].phases[0].did, /^200 of 200 readings in the feed/)
+  t.deepEqual(budget.withoutCgroup?.phases.map((p) => [p.phase, p.limitMiB, p.maxChargedMiB, p.failed]), [['burst qos0', null, null, null], ['burst qos1', null, null, null]])
+  t.true(steps.includes('budget: raspberry-pi-3b, malloc-arenas-2: take core') && steps.includes('budget: raspberry-pi-3b, current defaults: burst qos1 (no cgroup)'), steps.join('; '))
+  if (budget.noCgroup !== null) t.log(`no memory cgroup: ${budget.noCgroup}`)
+  reportShowsEveryFigure(t, { node: null, bridge: null, storage: null, fleet: null, lan: null, idle: null, agent: null, nat: null, budget })
 })

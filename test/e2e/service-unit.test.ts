@@ -48,7 +48,7 @@ for (const board of systemdBoards) {
 test('the unit restarts the node whatever way it exits, within the board\'s memory budget', (t) => {
   const lines = directives(unitOnThisMachine(t, 'raspberry-pi-zero-2-w'))
   t.true(lines.includes('Restart=always'))
-  t.true(lines.includes('MemoryMax=64M'))
+  t.true(lines.includes('MemoryMax=96M'))
 })
 
 test('the unit runs the node as the roost user, writing only its storage path', (t) => {

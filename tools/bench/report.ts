@@ -4,6 +4,7 @@
 import type { Runtime } from '../../targets/bundle.ts'
 import { agentReport, type AgentFigures } from './agent/agent.ts'
 import type { BridgeFigures, IngestFigures, SubscriberFigures } from './bridge/figures.ts'
+import type { BoardRun, BudgetFigures, PhaseFigures } from './budget/figures.ts'
 import type { FleetFigures } from './fleet.ts'
 import type { IdleFigures, IdleProcess } from './idle.ts'
 import type { LanFigures } from './lan.ts'
@@ -24,6 +25,7 @@ export interface BenchFigures {
   idle: IdleFigures | null
   agent: AgentFigures | null
   nat: NatFigures | null
+  budget: BudgetFigures | null
 }
 
 // How the run went: its wall time, each section's time, and the sections that failed.
@@ -41,7 +43,41 @@ export function renderJson (f: BenchFigures, run: RunInfo | null = null): string
 export function renderReport (f: BenchFigures): string {
   return (f.node ? nodeReport(f.node) : '') + (f.bridge ? bridgeReport(f.bridge) : '') + (f.storage ? storageReport(f.storage) : '') +
     (f.fleet ? fleetReport(f.fleet) : '') + (f.lan ? lanReport(f.lan) : '') + (f.idle ? idleReport(f.idle) : '') +
-    (f.agent ? agentReport(f.agent) : '') + (f.nat ? natReport(f.nat) : '')
+    (f.agent ? agentReport(f.agent) : '') + (f.nat ? natReport(f.nat) : '') + (f.budget ? budgetReport(f.budget) : '')
+}
+
+export function budgetReport (f: BudgetFigures): string {
+  const z = f.sizes
+  const mib = (n: number | null): string => n === null ? '-' : n.toFixed(1)
+  const split = (r: { rssMiB: number, anonMiB: number, fileMiB: number }): string => `${r.rssMiB.toFixed(1)} (${r.anonMiB.toFixed(1)}/${r.fileMiB.toFixed(1)})`
+  const row = (p: PhaseFigures): string =>
+    `  ${p.phase.padEnd(12)}${mib(p.limitMiB).padStart(7)}${mib(p.maxChargedMiB).padStart(9)}${(p.oomKills === null ? '-' : String(p.oomKills)).padStart(5)}` +
+    `${p.maxRssMiB.toFixed(1).padStart(8)}   ${split(p.atPeak).padEnd(20)}${split(p.atEnd).padEnd(20)}${count(p.majorFaults).padStart(9)}${`${p.seconds.toFixed(0)} s`.padStart(6)}  ` +
+    (p.failed === null ? p.did : `FAILED: ${p.failed}${p.did === '' ? '' : ` (${p.did})`}`)
+  const run = (r: BoardRun, title: string): string[] => [
+    `${title}: ${r.boards.join(', ')} (${r.roles.join(', ')}); budget ${r.budgetMiB} MiB, memtables ${r.memtableMiB} MiB; ${r.lever}`,
+    ...r.phases.map(row)
+  ]
+  return [
+    '',
+    `memory inside the budget: each board's default roles on Bare from the artifact (this machine's Bare runs the bundle with the board's config), ` +
+      `each phase a fresh start over the same data in a memory cgroup of the board's memory_budget_mb; load ${f.loadavg.before.join(' ')} → ${f.loadavg.after.join(' ')} (highest 1-min ${f.loadavg.highest.toFixed(2)})`,
+    `sizes: bursts of ${count(z.messages)} readings, ${count(z.cores)} cores kept, a ${z.coreMiB} MiB core taken in, idle ${z.idleS} s after ${z.settleS} s ` +
+      `(the issue's: 20,000, 1,000, 256 MiB and 10 min: --budget-messages 20000 --budget-cores 1000 --budget-core-mib 256 --budget-idle-seconds 600)`,
+    `command: ${f.command}`,
+    ...(f.noCgroup === null ? [] : [`no memory cgroup here (${f.noCgroup}): phases ran without one`]),
+    '',
+    '  phase         limit  charged  OOM   VmHWM   RSS at peak (anon/file) at the end          major   time',
+    '                  MiB      MiB          MiB   MiB                 MiB                      faults',
+    ...f.runs.flatMap((r) => [...run(r, 'board'), '']),
+    ...(f.withoutCgroup === null ? [] : [...run(f.withoutCgroup, 'without a cgroup'), '']),
+    `aims from the issue, for context only: idle node (storage + bridge) ≤ ${f.aims.idleRssMiB} MiB RSS; burst peak ≤ ${f.aims.burstRssMiB} MiB RSS without a cgroup; 0 OOM kills in every phase.`,
+    'charged: the most the cgroup held: anonymous memory and page cache (what the node wrote, and its Bare binary, bundle and addons, dropped from the',
+    'page cache before each phase so that, as on a board, the node\'s cgroup pays for reading them). RSS: VmHWM, and VmRSS (RssAnon/RssFile) at the',
+    'largest of the samples taken every 250 ms and at the end; major faults: pages read from disk (a node whose binary does not fit beside its',
+    'own memory reads it again and again). x86-64 Bare\'s file pages stand in for the arm64 binary\'s.',
+    ''
+  ].join('\n')
 }
 
 export function natReport (f: NatFigures): string {

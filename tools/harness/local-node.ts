@@ -48,15 +48,17 @@ export function writeConfig (file: string, config: NodeConfigFile): void {
 // limit as the board's systemd unit sets one), joined before the runtime starts, so
 // that V8 sizes its heap to that limit as it would on the device. `inNamespace`: how a
 // command runs in a network namespace (netlab.ts), for a node behind a simulated NAT.
+// `env`: variables added to this process's environment for the node (e.g. glibc's
+// MALLOC_ARENA_MAX, which a board's service file could set, measured by the bench).
 export function startNode (artifactDir: string, runtime: Runtime, configFile: string, stdio: 'inherit' | 'pipe',
-  opts: { cgroupProcs?: string, inNamespace?: (command: string, args: string[]) => { command: string, args: string[] } } = {}): ChildProcess {
+  opts: { cgroupProcs?: string, inNamespace?: (command: string, args: string[]) => { command: string, args: string[] }, env?: Record<string, string> } = {}): ChildProcess {
   const plain = nodeCommand(artifactDir, runtime, configFile)
   const { command, args } = opts.inNamespace ? opts.inNamespace(plain.command, plain.args) : plain
   let guarded = dieWithParent(command, args)
   if (opts.cgroupProcs) {
     guarded = { command: '/bin/sh', args: ['-c', 'echo $$ > "$0" && exec "$@"', opts.cgroupProcs, guarded.command, ...guarded.args] }
   }
-  return spawn(guarded.command, guarded.args, { stdio: stdio === 'inherit' ? 'inherit' : ['ignore', 'pipe', 'pipe'] })
+  return spawn(guarded.command, guarded.args, { stdio: stdio === 'inherit' ? 'inherit' : ['ignore', 'pipe', 'pipe'], ...(opts.env ? { env: { ...process.env, ...opts.env } } : {}) })
 }
 
 // A node started by roost (run, demo, bench, tests) goes when the process that started
@@ -83,6 +85,8 @@ export interface LaunchOptions {
   cgroupProcs?: string
   // Starts the node inside a network namespace (netlab.ts: lab.inNamespace bound to one).
   inNamespace?: (command: string, args: string[]) => { command: string, args: string[] }
+  // Added to the node's environment.
+  env?: Record<string, string>
 }
 
 // Writes the node's config and starts it from its artifact, its log watched: the one
@@ -90,7 +94,7 @@ export interface LaunchOptions {
 export function launchNode (opts: LaunchOptions): NodeProcess {
   const configFile = path.join(opts.work, `${opts.name}.json`)
   writeConfig(configFile, { ...defaultConfig(opts.board), dataDir: path.join(opts.work, opts.name), roles: [], ...opts.config })
-  return watchNode(startNode(opts.artifactDir, opts.runtime, configFile, 'pipe', { cgroupProcs: opts.cgroupProcs, inNamespace: opts.inNamespace }), `node ${opts.name}`)
+  return watchNode(startNode(opts.artifactDir, opts.runtime, configFile, 'pipe', { cgroupProcs: opts.cgroupProcs, inNamespace: opts.inNamespace, env: opts.env }), `node ${opts.name}`)
 }
 
 // The node's public key once it has logged `ready`; stops it if it does not.

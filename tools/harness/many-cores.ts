@@ -27,6 +27,10 @@ export async function keepSmallCores (session: NodeSession, store: ClientStore, 
       await sleep(250)
     }
   })()
+  // A status request that times out (a node short of memory) ends the sampling; awaited
+  // below, but handled now: the keeps may still be running when it fails, and an
+  // unhandled rejection would end the whole process (the bench, with every figure).
+  sampler.catch(() => {})
   const held = heldWatcher(session)
   const started = Date.now()
   let next = 0
