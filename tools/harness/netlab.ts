@@ -88,9 +88,14 @@ export interface NetLab {
 
 export const LAB_PREFIX = 'roostnet-'
 const HOST_LAN = '192.168.1.2'
-// miniupnpd maps nothing on a WAN address it counts as reserved, which includes every
-// documentation range: a router that runs it gets one from 11.0.0.0/24 instead. Like
-// every lab address it exists only inside these namespaces, which reach nothing else.
+// A home whose node can be reached unasked (a DMZ, a port forward, a router running
+// miniupnpd) gets its WAN address from 11.0.0.0/24, not a documentation range: miniupnpd
+// maps nothing on an address it counts as reserved, and hyperdht (6.34, lib/connect.js)
+// skips a server's announced address when it is a bogon, which every documentation range
+// is, and then connects to the address a DHT node saw it at: the node's other socket,
+// which a port-restricted router does not open. That made a reachable node behind the
+// lab's port forward or DMZ unreachable. Like every lab address, 11.0.0.0/24 exists only
+// inside these namespaces, which reach nothing else.
 const MAPPING_WAN_NET = '11.0.0'
 const ROUTER_LAN = '192.168.1.1'
 const MAX_HOMES = 40
@@ -287,7 +292,8 @@ export function createLab (homes: HomeSpec[]): NetLab {
     homes.forEach((spec, i) => {
       const router = `${prefix}${spec.name}-r`
       const host = `${prefix}${spec.name}-h`
-      const wanAddress = spec.portMapping !== undefined ? `${MAPPING_WAN_NET}.${10 + i}` : `203.0.113.${10 + i}`
+      const reachable = spec.portMapping !== undefined || spec.nat === 'dmz' || spec.nat === 'port-forward'
+      const wanAddress = reachable ? `${MAPPING_WAN_NET}.${10 + i}` : `203.0.113.${10 + i}`
       addNs(router)
       addNs(host)
       exec(ip, ['link', 'add', 'wan', 'netns', router, 'type', 'veth', 'peer', 'name', `h${i}`, 'netns', publicNs])
@@ -375,9 +381,14 @@ export function routerRules (home: HomeSpec, wanAddress: string): string {
     cone: [`iifname "wan" udp dport @cone dnat to ${HOST_LAN}`],
     'port-restricted': [],
     symmetric: [],
-    dmz: [`iifname "wan" dnat to ${HOST_LAN}`],
-    'port-forward': [`iifname "wan" udp dport ${port} dnat to ${HOST_LAN}:${port}`]
+    dmz: [`iifname "wan" dnat to ${HOST_LAN}`, `iifname "lan" ip daddr ${wanAddress} dnat to ${HOST_LAN}`],
+    'port-forward': [`iifname "wan" udp dport ${port} dnat to ${HOST_LAN}:${port}`, `iifname "lan" ip daddr ${wanAddress} udp dport ${port} dnat to ${HOST_LAN}:${port}`]
   }
+  // NAT loopback ("reflection", on by default for OpenWrt's port forwards): a LAN host
+  // sending to the router's WAN address on a forwarded port reaches the host, from the
+  // router's LAN address so that the answer comes back through the router. The node's
+  // own machine (roost doctor --storage) reaches it at the public address the DHT gives.
+  const reflect = home.nat === 'dmz' || home.nat === 'port-forward'
   const post: Record<NatKind, string> = {
     cone: 'oifname "wan" masquerade',
     'port-restricted': 'oifname "wan" masquerade',
@@ -399,6 +410,7 @@ export function routerRules (home: HomeSpec, wanAddress: string): string {
     '  chain postrouting {',
     '    type nat hook postrouting priority srcnat; policy accept;',
     `    ${post[home.nat]}`,
+    ...(reflect ? [`    iifname "lan" oifname "lan" ct status dnat snat to ${ROUTER_LAN}`] : []),
     '  }',
     '  chain forward {',
     '    type filter hook forward priority filter; policy drop;',
