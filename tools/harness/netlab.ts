@@ -1,6 +1,7 @@
 // A small simulated internet in Linux network namespaces, for the NAT tests and the
 // bench: a public segment (documentation addresses: DHT nodes on 198.51.100.0/24, the
-// home routers' WAN side on 203.0.113.0/24) and home networks, each one host behind a
+// home routers' WAN side on 203.0.113.0/24, or 11.0.0.0/24 for a home whose node can be
+// reached unasked: see MAPPING_WAN_NET) and home networks, each one host behind a
 // router namespace doing NAT with nftables. Nothing is connected to this machine's own
 // interfaces: the namespaces reach only each other.
 //
