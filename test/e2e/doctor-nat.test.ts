@@ -7,16 +7,11 @@ import test from 'ava'
 import { loadOrCreateIdentity } from '../../node/identity/identity.ts'
 import { encodeKey } from '../../node/identity/keys.ts'
 import { relayKeyPair } from '../../node/relay/relay-key.ts'
-import { labNamespaces, LAB_PREFIX, type NatKind } from '../../tools/harness/netlab.ts'
-import { startLab } from '../helpers/netlab.ts'
-import { cliKey, storageArtifact } from '../helpers/storage.ts'
-import { tmpDir } from '../helpers/tmp.ts'
+import type { NatKind } from '../../tools/harness/netlab.ts'
+import { labsForFile } from '../helpers/netlab.ts'
+import { cliKey } from '../helpers/storage.ts'
 
-const artifact = storageArtifact()
-
-test.after.always('no namespace of this run is left', (t) => {
-  t.deepEqual(labNamespaces(`${LAB_PREFIX}${process.pid}-`), [])
-})
+const lab = labsForFile()
 
 // The doctor's deadline (ms) in the lab: a run on a loaded machine once waited its default
 // 30 s for a node in the same namespace. The CLI itself is killed 10 s later.
@@ -40,10 +35,9 @@ const HOMES: Array<{ name: string, nat: NatKind }> = [
 // port-restricted or symmetric home is never reachable unasked; a node that might become
 // reachable is either reported so or given the note that the check is still to come.
 test.serial('doctor on the node\'s machine reports each home router\'s NAT behaviour and reachability', async (t) => {
-  const work = tmpDir(t)
-  const { outDir } = await artifact
-  const run = await startLab(t, HOMES, { artifactDir: outDir, work })
-  if (run === null) return t.pass()
+  const l = await lab(t, HOMES)
+  if (l === null) return t.pass()
+  const { run, work } = l
   const client = path.join(work, 'client')
   // The symmetric home names a relay on the public segment, as a household would.
   const relayKey = encodeKey(relayKeyPair(loadOrCreateIdentity(path.join(work, 'relay')).keyPair).publicKey)

@@ -6,27 +6,14 @@
 // maps nothing it says why and serves on. Root and miniupnpd-nftables (scripts/
 // system-deps.sh); under CI a missing tool fails the run. Serial, like nat.test.ts.
 import path from 'node:path'
-import test, { type ExecutionContext } from 'ava'
+import test from 'ava'
 import { loadOrCreateIdentity } from '../../node/identity/identity.ts'
 import { encodeKey } from '../../node/identity/keys.ts'
 import { relayKeyPair } from '../../node/relay/relay-key.ts'
-import { labNamespaces, LAB_PREFIX } from '../../tools/harness/netlab.ts'
-import { startLab, type LabRun } from '../helpers/netlab.ts'
-import { cliKey, storageArtifact } from '../helpers/storage.ts'
-import { tmpDir } from '../helpers/tmp.ts'
+import { labsForFile } from '../helpers/netlab.ts'
+import { cliKey } from '../helpers/storage.ts'
 
-const artifact = storageArtifact()
-
-test.after.always('no namespace of this run is left', (t) => {
-  t.deepEqual(labNamespaces(`${LAB_PREFIX}${process.pid}-`), [])
-})
-
-async function lab (t: ExecutionContext, homes: Parameters<typeof startLab>[1]): Promise<{ run: LabRun, work: string } | null> {
-  const work = tmpDir(t)
-  const { outDir } = await artifact
-  const run = await startLab(t, homes, { artifactDir: outDir, work })
-  return run === null ? null : { run, work }
-}
+const lab = labsForFile()
 
 test.serial('a node behind a router running miniupnpd maps its DHT port, is reached directly from a cone and a symmetric home, maps it again when the router restarts, and deletes the mapping on SIGTERM', async (t) => {
   const l = await lab(t, [

@@ -10,30 +10,17 @@ import { spawn } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import readline from 'node:readline'
-import test, { type ExecutionContext } from 'ava'
+import test from 'ava'
 import crypto from 'hypercore-crypto'
 import { loadOrCreateIdentity, type KeyPair } from '../../node/identity/identity.ts'
 import { encodeKey } from '../../node/identity/keys.ts'
 import { relayKeyPair } from '../../node/relay/relay-key.ts'
 import { REPO_ROOT } from '../../targets/bundle.ts'
-import { labNamespaces, LAB_PREFIX, sweepStaleLabs } from '../../tools/harness/netlab.ts'
-import { startLab, type LabRun } from '../helpers/netlab.ts'
-import { cliKey, storageArtifact } from '../helpers/storage.ts'
-import { tmpDir } from '../helpers/tmp.ts'
+import { labNamespaces, sweepStaleLabs } from '../../tools/harness/netlab.ts'
+import { labsForFile } from '../helpers/netlab.ts'
+import { cliKey } from '../helpers/storage.ts'
 
-const artifact = storageArtifact()
-
-// Every lab a test of this file made is gone once they have all ended.
-test.after.always('no namespace of this run is left', (t) => {
-  t.deepEqual(labNamespaces(`${LAB_PREFIX}${process.pid}-`), [])
-})
-
-async function lab (t: ExecutionContext, homes: Parameters<typeof startLab>[1]): Promise<{ run: LabRun, work: string } | null> {
-  const work = tmpDir(t)
-  const { outDir } = await artifact
-  const run = await startLab(t, homes, { artifactDir: outDir, work })
-  return run === null ? null : { run, work }
-}
+const lab = labsForFile()
 
 // The identity of the node named `name`, made before it starts (launchNode's data folder).
 function identityIn (work: string, name: string): KeyPair {

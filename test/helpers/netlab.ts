@@ -3,14 +3,15 @@
 // the test ends, passed or failed (and by the harness at exit or on SIGINT/SIGTERM).
 // Bare nodes and the roost CLI run inside it. Without root the test is skipped with the
 // reason, except on CI, where a skipped test would hide that NAT traversal went unchecked.
-import type { ExecutionContext } from 'ava'
+import test, { type ExecutionContext } from 'ava'
 import type { NodeConfigFile } from '../../node/config/types.ts'
 import { launchNode as launch } from '../../tools/harness/local-node.ts'
-import { createLab, whyNoNetLab, type HomeSpec, type NetLab } from '../../tools/harness/netlab.ts'
+import { createLab, labNamespaces, LAB_PREFIX, whyNoNetLab, type HomeSpec, type NetLab } from '../../tools/harness/netlab.ts'
 import type { NodeProcess } from '../../tools/harness/node-process.ts'
 import { startPublicDht } from '../../tools/harness/public-dht.ts'
 import { runRoost, type CliResult } from '../../tools/harness/roost-cli.ts'
-import { board } from './storage.ts'
+import { board, storageArtifact } from './storage.ts'
+import { tmpDir } from './tmp.ts'
 
 export type { CliResult }
 
@@ -50,5 +51,22 @@ export async function startLab (t: ExecutionContext, homes: HomeSpec[], opts: { 
     roost (where, args, { home, timeoutMs }) {
       return runRoost([...args, '--bootstrap', dht.bootstrap[0]], { home, timeoutMs, inNamespace: lab.placeIn(where) })
     }
+  }
+}
+
+// For a test file whose tests each build a lab with Bare nodes: the artifact they run
+// (built once for the file), a lab per call in a fresh work folder (null without root,
+// as startLab), and a check once the file's tests have ended that none of its
+// namespaces is left. Call it at the top of the file: it registers hooks.
+export function labsForFile (): (t: ExecutionContext, homes: HomeSpec[]) => Promise<{ run: LabRun, work: string } | null> {
+  const artifact = storageArtifact()
+  test.after.always('no namespace of this run is left', (t) => {
+    t.deepEqual(labNamespaces(`${LAB_PREFIX}${process.pid}-`), [])
+  })
+  return async (t, homes) => {
+    const work = tmpDir(t)
+    const { outDir } = await artifact
+    const run = await startLab(t, homes, { artifactDir: outDir, work })
+    return run === null ? null : { run, work }
   }
 }

@@ -5,30 +5,23 @@
 // not part of `npm test`. Root, namespaces and miniupnpd, as test/e2e/nat-portmap.test.ts.
 import path from 'node:path'
 import test from 'ava'
-import { labNamespaces, LAB_PREFIX } from '../../tools/harness/netlab.ts'
-import { startLab } from '../helpers/netlab.ts'
-import { cliKey, storageArtifact } from '../helpers/storage.ts'
-import { tmpDir } from '../helpers/tmp.ts'
+import { labsForFile } from '../helpers/netlab.ts'
+import { cliKey } from '../helpers/storage.ts'
 
-const artifact = storageArtifact()
+const lab = labsForFile()
 
 // dht-rpc's 240 ticks of 5 s, and room for its check and a loaded machine.
 const WAIT_MS = 26 * 60_000
 
-test.after.always('no namespace of this run is left', (t) => {
-  t.deepEqual(labNamespaces(`${LAB_PREFIX}${process.pid}-`), [])
-})
-
 test('nodes in a DMZ and behind a router that maps their port turn persistent; one behind a port-restricted NAT stays ephemeral', async (t) => {
   t.timeout(WAIT_MS + 5 * 60_000)
-  const work = tmpDir(t)
-  const { outDir } = await artifact
-  const run = await startLab(t, [
+  const l = await lab(t, [
     { name: 'dmz', nat: 'dmz' },
     { name: 'up', nat: 'port-restricted', portMapping: {} },
     { name: 'prc', nat: 'port-restricted' }
-  ], { artifactDir: outDir, work })
-  if (run === null) return t.pass()
+  ])
+  if (l === null) return t.pass()
+  const { run, work } = l
   const client = path.join(work, 'client')
   const [dmz, up, prc] = await Promise.all(['dmz', 'up', 'prc'].map((name) => run.node(name, name, { roles: [], trustedKeys: [cliKey(client)] })))
   const started = Date.now()

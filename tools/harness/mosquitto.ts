@@ -8,6 +8,7 @@ import os from 'node:os'
 import path from 'node:path'
 import readline from 'node:readline'
 import { HarnessError } from './errors.ts'
+import { findTool, pathDirs } from './find-tool.ts'
 import { processWaiter } from './process-waiter.ts'
 import { sleep } from './wait.ts'
 import { watched } from './watched.ts'
@@ -41,15 +42,7 @@ const START_TIMEOUT_MS = 5000
 
 // Debian installs the broker in /usr/sbin, which a non-root PATH may lack.
 export function findMosquittoTool (name: 'mosquitto' | 'mosquitto_pub' | 'mosquitto_sub' | 'mosquitto_passwd'): string {
-  const dirs = [...(process.env.PATH ?? '').split(path.delimiter), '/usr/sbin', '/usr/local/sbin']
-  for (const dir of dirs) {
-    const file = path.join(dir, name)
-    try {
-      fs.accessSync(file, fs.constants.X_OK)
-      return file
-    } catch {}
-  }
-  throw HarnessError.TOOL_MISSING(name, 'mosquitto and mosquitto-clients')
+  return findTool(name, [...pathDirs(), '/usr/sbin', '/usr/local/sbin'], 'mosquitto and mosquitto-clients')
 }
 
 export function freePort (): Promise<number> {

@@ -20,6 +20,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { HarnessError } from './errors.ts'
+import { findTool, pathDirs } from './find-tool.ts'
 
 // How a home router maps and filters (RFC 4787 terms).
 // - cone: endpoint-independent mapping and filtering ("full cone"): once the host has
@@ -112,16 +113,8 @@ export function whyNoNetLab (): string | null {
 
 // The system's tools first: under npm, PATH starts with node_modules/.bin, where a
 // package's `nft` (@vercel/nft, a file tracer) would shadow nftables'.
-function findTool (name: string, packages: string): string {
-  const dirs = ['/usr/sbin', '/sbin', '/usr/bin', '/bin', ...(process.env.PATH ?? '').split(path.delimiter)]
-  for (const dir of dirs) {
-    const file = path.join(dir, name)
-    try {
-      fs.accessSync(file, fs.constants.X_OK)
-      return file
-    } catch {}
-  }
-  throw HarnessError.TOOL_MISSING(name, packages)
+function findSystemTool (name: string, packages: string): string {
+  return findTool(name, ['/usr/sbin', '/sbin', '/usr/bin', '/bin', ...pathDirs()], packages)
 }
 
 export const MINIUPNPD_PACKAGE = 'miniupnpd-nftables'
@@ -134,7 +127,7 @@ function systemTool (command: string): string {
   return command === 'ip' || command === 'nft' || command === 'sysctl' ? found[command] : command
 }
 function labTools (): Tools {
-  tools ??= { ip: findTool('ip', 'iproute2'), nft: findTool('nft', 'nftables'), sysctl: findTool('sysctl', 'procps') }
+  tools ??= { ip: findSystemTool('ip', 'iproute2'), nft: findSystemTool('nft', 'nftables'), sysctl: findSystemTool('sysctl', 'procps') }
   return tools
 }
 
@@ -245,7 +238,7 @@ export function createLab (homes: HomeSpec[]): NetLab {
   }
   if (new Set(homes.map((h) => h.name)).size !== homes.length) throw HarnessError.BAD_OPTION('network lab', 'home names must differ')
   const { ip, nft, sysctl } = labTools()
-  const miniupnpd = homes.some((h) => h.portMapping !== undefined) ? findTool('miniupnpd', MINIUPNPD_PACKAGE) : null
+  const miniupnpd = homes.some((h) => h.portMapping !== undefined) ? findSystemTool('miniupnpd', MINIUPNPD_PACKAGE) : null
   if (!swept) {
     swept = true
     sweepStaleLabs()
