@@ -1,7 +1,8 @@
 // Which of a device's sequence numbers are stored: the highest one, and a ring of bits
-// for it and the 1,024 below it. An agent has at most 32 readings in flight, so a
-// retransmission always falls in the window; anything older, or too far ahead of the
-// highest, is not a reading this node can place, and is dropped.
+// for it and the 1,024 below it. An agent sends no reading 512 or more past its oldest
+// unacknowledged one (targets/lua/agent/send-window.ts), so a retransmission always falls
+// in the window; anything older, or too far ahead of the highest, is not a reading this
+// node can place, and is dropped.
 import b4a from 'b4a'
 
 export const BELOW = 1024

@@ -3,13 +3,15 @@
 // the oldest, rare rewrites, and what is sent when.
 import test from 'ava'
 import { acknowledge as removeAcked, enqueue, openQueue, takeSeq, type Entry, type Queue } from '../../targets/lua/agent/queue.ts'
-import { dueToSend, markSent, MAX_IN_FLIGHT, MAX_RETRY_S, noteAck, retryDelayS } from '../../targets/lua/agent/send-window.ts'
+import { BELOW } from '../../node/lan/window.ts'
+import { dueToSend, markSent, MAX_IN_FLIGHT, MAX_RETRY_S, MAX_SPAN, noteAck, retryDelayS } from '../../targets/lua/agent/send-window.ts'
 import { memoryStore, newFile, type MemoryFile } from '../helpers/memory-queue.ts'
 
 // As the agent's loop does with what an acknowledgement datagram names.
 function acknowledge (q: Queue, seqs: number[], now: number): number {
+  const removed = removeAcked(q, seqs)
   noteAck(q, now)
-  return removeAcked(q, seqs)
+  return removed
 }
 
 // A stand-in for a sealed datagram of `size` bytes: binary, with newlines and entry-like
@@ -200,4 +202,37 @@ test('an acknowledgement after a silence sends the readings that were backing of
   t.true((q.live[2]?.nextAt ?? 0) > 40)
   acknowledge(q, [1], 40)
   t.deepEqual(dueToSend(q, 40).records.map((r) => r.seq), [2, 3])
+})
+
+test('a reading the node never answers holds back every reading MAX_SPAN past it, so its retransmission stays inside the node\'s window', (t) => {
+  t.true(MAX_SPAN * 2 <= BELOW, 'the node\'s window has room for the span twice over')
+  const q = reopen(newFile(), 1024 * 1024)
+  add(q, MAX_SPAN + 200)
+  let top = 0
+  // The node stores and acknowledges everything but reading 1, whose datagrams are all lost.
+  for (let now = 0; now < 120; now += 0.1) {
+    const sent = dueToSend(q, now).records
+    for (const record of sent) markSent(q, record, now)
+    for (const record of sent) top = Math.max(top, record.seq)
+    acknowledge(q, sent.map((r) => r.seq).filter((seq) => seq !== 1), now)
+  }
+  t.is(top, MAX_SPAN, 'sent up to the span and no further')
+  t.deepEqual(liveSeqs(q).slice(0, 2), [1, MAX_SPAN + 1])
+  acknowledge(q, [1], 120)
+  t.is(dueToSend(q, 120).records[0]?.seq, MAX_SPAN + 1, 'sending goes on once it is acknowledged')
+})
+
+test('a reading still unacknowledged a second after a later-sent one was acknowledged is sent again at once, not after its backoff', (t) => {
+  const lostOnce = (laterSentAt: number): Queue => {
+    const q = reopen(newFile())
+    add(q, 1)
+    for (const now of [0, 1, 3]) for (const record of dueToSend(q, now).records) markSent(q, record, now)
+    t.is(q.live[1]?.nextAt, 7, 'reading 1 backs off until 7')
+    add(q, 1)
+    for (const record of dueToSend(q, laterSentAt).records) markSent(q, record, laterSentAt)
+    acknowledge(q, [2], laterSentAt + 0.1)
+    return q
+  }
+  t.deepEqual(dueToSend(lostOnce(4.5), 4.6).records.map((r) => r.seq), [1], 'sent 1.5 s before an acknowledged one: lost')
+  t.deepEqual(dueToSend(lostOnce(3.5), 3.6).records, [], 'sent 0.5 s before: its acknowledgement may be on the way')
 })

@@ -102,8 +102,8 @@ function receiveFromNode (a: Agent, now: number): void {
     logEvent('bad-ack', 'reason', received.bad[i], 'total', a.counters.badAcks)
   }
   if (received.acks.length === 0) return
-  noteAck(a.queue, now)
   const taken = takeAcks(a.queue, a.device, received.acks)
+  noteAck(a.queue, now)
   for (let i = 0; i < taken.renumbered.length; i++) logRenumbered(a, taken.renumbered[i])
   if (taken.applied === 0) return
   a.counters.acked += taken.acked

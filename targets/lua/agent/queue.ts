@@ -40,6 +40,8 @@ export interface Queued {
   attempts: number
   // When it is sent again unless acknowledged (the caller's clock, seconds).
   nextAt: number
+  // When it was last sent (the caller's clock, seconds; 0 = not sent yet).
+  sentAt: number
 }
 
 export interface Queue {
@@ -55,10 +57,13 @@ export interface Queue {
   liveBytes: number
   fileBytes: number
   headerBytes: number
-  // Sent and not acknowledged: always the oldest live readings, since sending goes oldest
-  // first (send-window.ts).
+  // Sent and not acknowledged: all of them less than MAX_SPAN past the oldest live reading
+  // (send-window.ts).
   inFlight: number
   lastAckAt: number
+  // The latest send of a reading acknowledged so far: one sent well before it and still
+  // not acknowledged was lost on the way (send-window.ts).
+  ackedSentAt: number
   // While the numbering is new (renumber.ts), one reading at a time is sent, and sentTop
   // is the highest number sent since.
   probing: boolean
@@ -95,7 +100,7 @@ function fieldsOf (line: string): string[] {
 }
 
 function addLive (q: Queue, entry: Entry, diskBytes: number): void {
-  q.live[entry.seq] = { seq: entry.seq, datagram: entry.datagram, diskBytes, attempts: 0, nextAt: 0 }
+  q.live[entry.seq] = { seq: entry.seq, datagram: entry.datagram, diskBytes, attempts: 0, nextAt: 0, sentAt: 0 }
   q.order.push(entry.seq)
   q.liveCount++
   q.liveBytes += diskBytes
@@ -183,7 +188,7 @@ function makeRoom (q: Queue, bytes: number): number {
 export function newQueue (store: QueueStore, maxBytes: number): Queue {
   return {
     store, maxBytes, nextSeq: 1, live: {}, order: [], head: 0, holes: 0, liveCount: 0, liveBytes: 0, fileBytes: 0, headerBytes: 0, inFlight: 0, lastAckAt: 0,
-    probing: false, sentTop: 0
+    ackedSentAt: 0, probing: false, sentTop: 0
   }
 }
 
@@ -306,6 +311,8 @@ export function enqueue (q: Queue, entries: Entry[]): EnqueueResult {
 export function acknowledge (q: Queue, seqs: number[]): number {
   const removed: number[] = []
   for (let i = 0; i < seqs.length; i++) {
+    const record = q.live[seqs[i]]
+    if (record !== undefined && record.sentAt > q.ackedSentAt) q.ackedSentAt = record.sentAt
     if (remove(q, seqs[i])) removed.push(seqs[i])
   }
   if (removed.length === 0) return 0

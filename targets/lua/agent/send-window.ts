@@ -1,6 +1,11 @@
 // When each queued reading goes out: the oldest first, at most MAX_IN_FLIGHT sent and not
 // acknowledged, each sent again after 1, 2, 4 ... seconds (at most a minute apart) until
-// an acknowledgement names it. While the numbering is new (renumber.ts) one reading is
+// an acknowledgement names it. A reading goes out for the first time only if it is less
+// than MAX_SPAN numbers past the oldest one still queued: the node places a number only
+// within its window (node/lan/window.ts, 1,024 below its highest), and a reading left
+// behind while later ones were stored would otherwise fall out of it and never be
+// acknowledged. A reading still unacknowledged a while after a later-sent one was
+// acknowledged was lost on the way, and is sent again at once. While the numbering is new (renumber.ts) one reading is
 // out at a time, sent again at most PROBE_RETRY_S apart: one datagram costs nothing, and
 // everything else waits for its answer. Runs under Node too
 // (test/unit/lua-agent-queue.test.ts).
@@ -9,16 +14,23 @@ import { type Queue, type Queued, tidyOrder } from './queue.ts'
 export const MAX_IN_FLIGHT = 32
 export const MAX_RETRY_S = 60
 export const PROBE_RETRY_S = 2
+// Half the node's window, so that the readings in flight stay inside it with room to spare.
+export const MAX_SPAN = 512
+// How much earlier than an acknowledged reading one must have been sent to be taken as
+// lost rather than still on its way (the node acknowledges in arrival order, a turn of
+// its loop at a time).
+export const OVERTAKEN_S = 1
 
-// The first acknowledgement after a silence (the node back) makes the readings already
-// sent again (backing off) go now; readings sent once are left alone, their acks may be
-// on the way.
+// Called after the acknowledgements of a datagram were applied (queue.ts acknowledge). The
+// first after a silence (the node back) makes the readings already sent again (backing
+// off) go now; readings sent once are left alone, their acks may be on the way. And a
+// reading sent OVERTAKEN_S before the latest one acknowledged goes now.
 export function noteAck (q: Queue, now: number): void {
-  if (now - q.lastAckAt > 5) {
-    for (let i = q.head; i < q.order.length; i++) {
-      const record = q.live[q.order[i]]
-      if (record !== undefined && record.attempts > 1 && record.nextAt > now) record.nextAt = now
-    }
+  const silence = now - q.lastAckAt > 5
+  for (let i = q.head; i < q.order.length; i++) {
+    const record = q.live[q.order[i]]
+    if (record === undefined || record.attempts === 0 || record.nextAt <= now) continue
+    if ((silence && record.attempts > 1) || record.sentAt < q.ackedSentAt - OVERTAKEN_S) record.nextAt = now
   }
   q.lastAckAt = now
 }
@@ -43,6 +55,8 @@ export function dueToSend (q: Queue, now: number): Due {
   let wakeAt: number | undefined
   let inFlight = q.inFlight
   const maxInFlight = q.probing ? 1 : MAX_IN_FLIGHT
+  // Queue order is number order; tidyOrder left the oldest live reading at the head.
+  const oldest = q.head < q.order.length ? q.order[q.head] : 0
   for (let i = q.head; i < q.order.length; i++) {
     const record = q.live[q.order[i]]
     if (record === undefined) continue
@@ -51,7 +65,7 @@ export function dueToSend (q: Queue, now: number): Due {
       else if (wakeAt === undefined || record.nextAt < wakeAt) wakeAt = record.nextAt
       continue
     }
-    if (inFlight >= maxInFlight) break
+    if (inFlight >= maxInFlight || record.seq - oldest >= MAX_SPAN) break
     records.push(record)
     inFlight++
   }
@@ -62,6 +76,7 @@ export function markSent (q: Queue, record: Queued, now: number): void {
   if (record.attempts === 0) q.inFlight++
   if (record.seq > q.sentTop) q.sentTop = record.seq
   record.attempts++
+  record.sentAt = now
   const delay = retryDelayS(record.attempts)
   record.nextAt = now + (q.probing && delay > PROBE_RETRY_S ? PROBE_RETRY_S : delay)
 }
