@@ -17,6 +17,9 @@ export type Runtime = 'bare' | 'node'
 export const REPO_ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..')
 export const NODE_ENTRY = path.join(REPO_ROOT, 'node', 'main.ts')
 export const BUNDLE_FILE = 'roost-node.cjs'
+// The packages more than one bundle takes in (hypercore, corestore, protomux …), once,
+// beside BUNDLE_FILE: each bundle requires them from here.
+export const SHARED_FILE = 'roost-shared.cjs'
 
 export interface BundleOptions {
   runtime: Runtime
@@ -55,12 +58,24 @@ export const ROLES_DIR = path.join(REPO_ROOT, 'node', 'roles')
 export async function bundleNode (opts: BundleOptions): Promise<BundleResult> {
   const entry = opts.entry ?? NODE_ENTRY
   const addons = new Map<string, AddonPackage>()
-  await runEsbuild(opts, { entryPoints: [entry] }, path.join(opts.outDir, BUNDLE_FILE), null, addons)
   // Each role is a bundle of its own, required by the node only when a config turns
   // the role on: an idle node does not even parse mqtt.js or hypercore.
-  for (const role of fs.readdirSync(ROLES_DIR).filter((f) => f.endsWith('.ts')).sort()) {
-    await runEsbuild(opts, { entryPoints: [path.join(ROLES_DIR, role)] }, path.join(opts.outDir, 'roles', role.replace(/\.ts$/, '.cjs')), null, addons)
+  const bundles = [
+    { entry, outfile: path.join(opts.outDir, BUNDLE_FILE) },
+    ...fs.readdirSync(ROLES_DIR).filter((f) => f.endsWith('.ts')).sort()
+      .map((role) => ({ entry: path.join(ROLES_DIR, role), outfile: path.join(opts.outDir, 'roles', role.replace(/\.ts$/, '.cjs')) }))
+  ]
+  // Three roles each carrying hypercore and its stack was a megabyte on flash and a copy
+  // of each in memory per role running. A first pass finds the packages two or more
+  // bundles take in; the second bundles each with those left to SHARED_FILE.
+  const taken = new Map<string, number>()
+  for (const b of bundles) {
+    const meta = await runEsbuild(opts, { entryPoints: [b.entry] }, b.outfile, null, new Map(), null, false)
+    for (const dir of packagesIn(meta)) taken.set(dir, (taken.get(dir) ?? 0) + 1)
   }
+  const shared: Shared = { packages: new Set([...taken].filter(([, n]) => n > 1).map(([dir]) => dir)), modules: new Set() }
+  for (const b of bundles) await runEsbuild(opts, { entryPoints: [b.entry] }, b.outfile, null, addons, shared)
+  if (shared.modules.size > 0) await bundleShared(opts, shared.modules, addons)
 
   const done = new Set<string>()
   const files: AddonFile[] = []
@@ -82,6 +97,46 @@ export async function bundleNode (opts: BundleOptions): Promise<BundleResult> {
   }
 }
 
+// What the bundles leave to SHARED_FILE: package folders (relative to REPO_ROOT, as
+// esbuild's metafile names inputs), and the module files of them the bundles require.
+interface Shared { packages: Set<string>, modules: Set<string> }
+
+// The package folder a bundled file is in ('node_modules/@scope/name'), or null for
+// roost's own files.
+function packageDirOf (file: string): string | null {
+  const at = file.lastIndexOf('node_modules/')
+  if (at < 0) return null
+  const parts = file.slice(at + 'node_modules/'.length).split('/')
+  return file.slice(0, at) + 'node_modules/' + (parts[0].startsWith('@') ? parts.slice(0, 2).join('/') : parts[0])
+}
+
+function packagesIn (meta: esbuild.Metafile): Set<string> {
+  const dirs = new Set<string>()
+  for (const input of Object.keys(meta.inputs)) {
+    const dir = packageDirOf(input)
+    if (dir !== null) dirs.add(dir)
+  }
+  return dirs
+}
+
+// One module for the shared packages: a function from a module file to its exports. Each
+// is evaluated on first use only (esbuild wraps CommonJS modules lazily), so a node with
+// no roles runs none of hypercore's code.
+async function bundleShared (opts: BundleOptions, modules: Set<string>, addons: Map<string, AddonPackage>): Promise<void> {
+  const keys = [...modules].sort(byCodeUnit)
+  const contents = [
+    'const load = {',
+    ...keys.map((key) => `  ${JSON.stringify(key)}: () => require(${JSON.stringify('./' + key)}),`),
+    '}',
+    'const loaded = new Map()',
+    'module.exports = (key) => {',
+    '  if (!loaded.has(key)) loaded.set(key, load[key]())',
+    '  return loaded.get(key)',
+    '}'
+  ].join('\n')
+  await runEsbuild(opts, { stdin: { contents, resolveDir: REPO_ROOT, loader: 'js', sourcefile: SHARED_FILE } }, path.join(opts.outDir, SHARED_FILE), null, addons, null)
+}
+
 // Bundles an addon package's JavaScript and copies the one prebuild the runtime loads
 // from it; null when the runtime has the addon linked in.
 async function packAddon (opts: BundleOptions, pkg: AddonPackage, addons: Map<string, AddonPackage>): Promise<AddonFile | null> {
@@ -96,7 +151,7 @@ async function packAddon (opts: BundleOptions, pkg: AddonPackage, addons: Map<st
     const outName = subpath === '' ? 'index.js' : subpath.slice(1).replace(/\//g, '-') + '.js'
     await runEsbuild(opts, {
       stdin: { contents: `module.exports = require(${JSON.stringify(pkg.name + subpath)})`, resolveDir: pkg.resolveDir, loader: 'js', sourcefile: `${pkg.name}${subpath}` }
-    }, path.join(pkgOut, outName), pkg.name, addons)
+    }, path.join(pkgOut, outName), pkg.name, addons, null)
     exportsMap[subpath === '' ? '.' : '.' + subpath] = './' + outName
   }
   const sortedExports = Object.fromEntries(Object.entries(exportsMap).sort(([a], [b]) => byCodeUnit(a, b)))
@@ -146,11 +201,31 @@ function isAddonPackage (dir: string): boolean {
   return pkg.addon === true
 }
 
+// `shared`: the packages to take from SHARED_FILE, and where to note the modules taken;
+// null bundles everything in. `write` false only looks at what would be bundled.
 async function runEsbuild (opts: BundleOptions, input: Pick<esbuild.BuildOptions, 'entryPoints' | 'stdin'>, outfile: string,
-  self: string | null, addons: Map<string, AddonPackage>): Promise<void> {
+  self: string | null, addons: Map<string, AddonPackage>, shared: Shared | null, write = true): Promise<esbuild.Metafile> {
+  const sharedSpec = path.relative(path.dirname(outfile), path.join(opts.outDir, SHARED_FILE)).split(path.sep).join('/')
   const plugin: esbuild.Plugin = {
     name: 'roost-runtime',
     setup (build) {
+      if (shared !== null && shared.packages.size > 0) {
+        build.onResolve({ filter: /roost-shared\.cjs$/ }, (args) => args.pluginData === 'roost-shared' ? { path: args.path, external: true } : undefined)
+        // A file of a shared package is not bundled here: it stands for the same file in
+        // SHARED_FILE, and what it requires is never looked at.
+        build.onLoad({ filter: /[\\/]node_modules[\\/]/ }, (args) => {
+          const key = path.relative(REPO_ROOT, args.path).split(path.sep).join('/')
+          const dir = packageDirOf(key)
+          if (dir === null || !shared.packages.has(dir)) return undefined
+          shared.modules.add(key)
+          return {
+            contents: `module.exports = require(${JSON.stringify(sharedSpec.startsWith('.') ? sharedSpec : './' + sharedSpec)})(${JSON.stringify(key)})`,
+            loader: 'js',
+            resolveDir: path.dirname(args.path),
+            pluginData: 'roost-shared'
+          }
+        })
+      }
       // node/'s `import('./roles/x.ts')` loads the separately built roles/x.cjs.
       build.onResolve({ filter: /^\.\/roles\/[a-z-]+\.ts$/ }, (args) => {
         if (path.dirname(args.importer) !== path.join(REPO_ROOT, 'node')) return undefined
@@ -198,8 +273,10 @@ async function runEsbuild (opts: BundleOptions, input: Pick<esbuild.BuildOptions
   }
 
   try {
-    await esbuild.build({
+    const result = await esbuild.build({
       ...input,
+      metafile: true,
+      write,
       absWorkingDir: REPO_ROOT,
       bundle: true,
       outfile,
@@ -218,6 +295,7 @@ async function runEsbuild (opts: BundleOptions, input: Pick<esbuild.BuildOptions
       plugins: [plugin],
       logLevel: 'silent'
     })
+    return result.metafile
   } catch (err) {
     const failure = err as { errors?: Array<{ text: string, detail?: unknown }> }
     const inner = failure.errors?.[0]?.detail

@@ -9,7 +9,7 @@ import path from 'node:path'
 import test, { type ExecutionContext } from 'ava'
 import { BRIDGE_DEFAULTS, LAN_INGEST_DEFAULTS, ROLES } from '../../node/config/types.ts'
 import { defaultConfig } from '../../targets/artifact.ts'
-import { BUNDLE_FILE, type Runtime } from '../../targets/bundle.ts'
+import { BUNDLE_FILE, SHARED_FILE, type Runtime } from '../../targets/bundle.ts'
 import { BARE_STATIC_ADDONS } from '../../targets/prebuilds.ts'
 import { loadBoard } from '../../tools/config/boards.ts'
 import { freeUdpPort } from '../../tools/harness/lan-agent.ts'
@@ -23,13 +23,14 @@ import { tmpDir } from '../helpers/tmp.ts'
 
 const board = loadBoard('x86-64-mini-pc')
 
-// What the artifact holds for the node to load: the bundle, the role bundles and the
-// addon packages (not bin/, which is executed, nor the install files).
+// What the artifact holds for the node to load: the bundle, the packages the bundles
+// share, the role bundles and the addon packages (not bin/, which is executed, nor the
+// install files).
 function loadable (outDir: string): string[] {
   const under = (dir: string): string[] => fs.readdirSync(path.join(outDir, dir), { recursive: true, encoding: 'utf8' })
     .map((file) => `${dir}/${file.split(path.sep).join('/')}`)
     .filter((file) => fs.statSync(path.join(outDir, file)).isFile())
-  return [BUNDLE_FILE, ...under('roles'), ...under('node_modules')].sort()
+  return [BUNDLE_FILE, SHARED_FILE, ...under('roles'), ...under('node_modules')].sort()
 }
 
 // The files under `dir` that strace saw opened with success. With -f, a call another
