@@ -15,7 +15,8 @@ import { sleep } from '../harness/wait.ts'
 import { loadavg, median, round, vmHwmKb } from './measure.ts'
 import { checkCounts, closers, progressToStderr, workAndTestnet, type Progress } from './section.ts'
 
-export interface ArtifactSize { bundleBytes: number, artifactBytes: number, runtimeIncluded: boolean }
+// jsBytes: every bundle (the node's, the shared packages', the roles') and the addon packages' JS.
+export interface ArtifactSize { bundleBytes: number, jsBytes: number, artifactBytes: number, runtimeIncluded: boolean }
 
 export interface NodeFigures {
   machine: { cpus: number, model: string, loadavg: number[], node: string }
@@ -89,6 +90,7 @@ export async function benchNode (opts: NodeOptions): Promise<NodeFigures> {
       buildMs: { median: median(buildMs), all: buildMs.map(round) },
       sizes: Object.fromEntries(Object.entries(artifacts).map(([name, { manifest }]) => [name, {
         bundleBytes: manifest.bundle.bytes,
+        jsBytes: manifest.files.filter((f) => /\.c?js$/.test(f.path)).reduce((sum, f) => sum + f.size, 0),
         artifactBytes: manifest.files.reduce((sum, f) => sum + f.size, 0),
         runtimeIncluded: manifest.runtime.included
       }])),

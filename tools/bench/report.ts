@@ -182,9 +182,9 @@ export function nodeReport (f: NodeFigures): string {
     '',
     `build x86-64-mini-pc (bare):  ${f.buildMs.median.toFixed(0)} ms (every run: ${f.buildMs.all.map((ms) => ms.toFixed(0)).join(' ')})`,
     '',
-    'artifact            bundle (minified JS)   whole artifact   runtime included',
+    'artifact            node bundle   all JS (minified)   whole artifact   runtime included',
     ...Object.entries(f.sizes).map(([name, s]) =>
-      `${name.padEnd(20)}${mb(s.bundleBytes).padStart(20)}${mb(s.artifactBytes).padStart(17)}   ${s.runtimeIncluded ? 'yes' : 'no'}`),
+      `${name.padEnd(20)}${mb(s.bundleBytes).padStart(11)}${mb(s.jsBytes).padStart(20)}${mb(s.artifactBytes).padStart(17)}   ${s.runtimeIncluded ? 'yes' : 'no'}`),
     '',
     '                        Bare        Node.js     Bare/Node',
     `start → ready (ms)  ${f.readyMs.bare.toFixed(0).padStart(7)}    ${f.readyMs.node.toFixed(0).padStart(9)}    ${(f.readyMs.bare / f.readyMs.node).toFixed(2)}`,
