@@ -6,7 +6,15 @@
 // bundled Mozilla roots) and names the host, IP literals matched against IP SANs; a failed
 // check is an 'error' (CERTIFICATE_VERIFY_FAILED), never a connection.
 const tcp = require('bare-tcp')
-const { Socket } = require('bare-tls')
+
+// bare-tls is loaded for an mqtts:// broker only: mqtt.js requires this module with its
+// other transports whatever the scheme, and BoringSSL's pages once loaded are 1.8 MiB of
+// a bridge node's resident memory.
+let bareTls: { Socket: new (raw: unknown, options: object) => any } | null = null
+function tlsSocket (): new (raw: unknown, options: object) => any {
+  bareTls ??= require('bare-tls')
+  return bareTls!.Socket
+}
 
 type Pem = string | Uint8Array
 interface ConnectOptions {
@@ -32,6 +40,7 @@ function connect (options: ConnectOptions, onsecure?: () => void): unknown {
   const rejectUnauthorized = options.rejectUnauthorized !== false
   // Node's default of closing once the broker has ended (see net.cts).
   const raw = tcp.createConnection({ port: options.port, host, allowHalfOpen: false })
+  const Socket = tlsSocket()
   const socket = new Socket(raw, {
     host: options.servername ?? host,
     ca: pem(options.ca),
@@ -54,4 +63,5 @@ function connect (options: ConnectOptions, onsecure?: () => void): unknown {
   return socket
 }
 
-module.exports = { connect, TLSSocket: Socket }
+module.exports = { connect }
+Object.defineProperty(module.exports, 'TLSSocket', { enumerable: true, get: tlsSocket })

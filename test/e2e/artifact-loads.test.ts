@@ -16,7 +16,7 @@ import { freeUdpPort } from '../../tools/harness/lan-agent.ts'
 import { nodeCommand, writeConfig } from '../../tools/harness/local-node.ts'
 import { watchNode } from '../../tools/harness/node-process.ts'
 import { sharedArtifact } from '../helpers/artifacts.ts'
-import { startTlsMosquitto } from '../helpers/mosquitto.ts'
+import { startMosquitto, startTlsMosquitto } from '../helpers/mosquitto.ts'
 import { runTool } from '../helpers/system-tool.ts'
 import { startTestnet } from '../helpers/testnet.ts'
 import { tmpDir } from '../helpers/tmp.ts'
@@ -50,10 +50,11 @@ function openedUnder (trace: string, dir: string): Set<string> {
   return opened
 }
 
-async function traceEveryRole (t: ExecutionContext, runtime: Runtime): Promise<{ outDir: string, opened: Set<string> }> {
+// `tls`: the bridge's broker over mqtts://, else plain mqtt://.
+async function traceEveryRole (t: ExecutionContext, runtime: Runtime, tls = true): Promise<{ outDir: string, opened: Set<string> }> {
   const { outDir } = await sharedArtifact(board.id, runtime)
   const { bootstrap } = await startTestnet(t)
-  const { pki, tlsUrl } = await startTlsMosquitto(t)
+  const broker = tls ? await startTlsMosquitto(t) : { tlsUrl: (await startMosquitto(t)).url, pki: null }
   const work = tmpDir(t)
   const configFile = path.join(work, 'node.json')
   writeConfig(configFile, {
@@ -61,7 +62,7 @@ async function traceEveryRole (t: ExecutionContext, runtime: Runtime): Promise<{
     dataDir: path.join(work, 'node'),
     bootstrap,
     roles: [...ROLES],
-    bridge: { ...BRIDGE_DEFAULTS, broker: tlsUrl, caFile: pki.ca, clientId: null, username: null, password: null, rules: [{ filter: 'home/#', feed: 'home', decoder: 'text' }], commandTopics: [] },
+    bridge: { ...BRIDGE_DEFAULTS, broker: broker.tlsUrl, caFile: broker.pki?.ca ?? null, clientId: null, username: null, password: null, rules: [{ filter: 'home/#', feed: 'home', decoder: 'text' }], commandTopics: [] },
     lanIngest: { ...LAN_INGEST_DEFAULTS, host: '127.0.0.1', port: await freeUdpPort(), devices: [] }
   })
   const { command, args } = nodeCommand(outDir, runtime, configFile)
@@ -98,6 +99,13 @@ for (const runtime of ['bare', 'node'] as const) {
     t.deepEqual(carried.filter((f) => !opened.has(f)), [], 'the artifact carries files the node never opened')
   })
 }
+
+test('a bridge on a plain mqtt:// broker never loads bare-tls (BoringSSL) on Bare', async (t) => {
+  const { opened } = await traceEveryRole(t, 'bare', false)
+  const tls = [...opened].filter((f) => f.startsWith('node_modules/bare-tls/'))
+  t.true(opened.has('roles/bridge.cjs'), 'the bridge did not load')
+  t.deepEqual(tls, [])
+})
 
 // Bare.Addon.resolve is the resolution require.addon() runs; a script printing what it
 // gives for each package folder named on the command line.
