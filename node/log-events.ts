@@ -7,6 +7,8 @@ export interface LogEvents {
   ready: {
     publicKey: string, host: string, runtime: 'bare' | 'node', version: string, boardId: string, roles: string[]
     identity: 'created' | 'loaded', dhtAddress: string, bootstrap: string[] | 'public'
+    // Whether the runtime was started with --expose-gc (platform/heap-trim.ts).
+    heapTrim: boolean
   }
   'role-pending': { role: string, reason: string }
   stopping: { signal: string }

@@ -28,6 +28,7 @@ import type { BridgeRole } from './roles/bridge.ts'
 import type { LanIngestRole } from './roles/lan-ingest.ts'
 import type { RelayRole } from './roles/relay.ts'
 import type { StorageRole } from './roles/storage.ts'
+import { startHeapTrim, type HeapTrim } from './platform/heap-trim.ts'
 import { takeInvite } from './trust/invites.ts'
 import { openTrust } from './trust/trust.ts'
 import type { Store } from './storage/corestore.ts'
@@ -79,6 +80,7 @@ export function createNode (config: NodeConfig, baseLog: Logger): RoostNode {
   // logs what the status's network section says when it changes.
   let dhtReachability: { recheck (): void } | null = null
   let reachability: { close (): void } | null = null
+  let heapTrim: HeapTrim | null = null
   // One corestore for every role that keeps hypercores: one rocksdb, one set of buffers.
   let store: Store | null = null
   // One set of feeds for every role that writes readings (feeds.ts).
@@ -281,6 +283,7 @@ export function createNode (config: NodeConfig, baseLog: Logger): RoostNode {
     if (config.roles.includes('storage')) await openStorage()
     if (config.roles.includes('relay')) await startRelay()
     const address = dht.address()
+    heapTrim = startHeapTrim()
     log('ready', {
       publicKey: encodeKey(keyPair.publicKey),
       host: hostName(),
@@ -290,7 +293,8 @@ export function createNode (config: NodeConfig, baseLog: Logger): RoostNode {
       roles: config.roles,
       identity: identity.created ? 'created' : 'loaded',
       dhtAddress: `${address.host}:${address.port}`,
-      bootstrap: config.bootstrap.length > 0 ? config.bootstrap.map((b) => `${b.host}:${b.port}`) : 'public'
+      bootstrap: config.bootstrap.length > 0 ? config.bootstrap.map((b) => `${b.host}:${b.port}`) : 'public',
+      heapTrim: heapTrim.running
     })
     for (const role of config.roles) {
       if (!IMPLEMENTED_ROLES.includes(role)) log('role-pending', { role, reason: 'not part of this roost version yet' })
@@ -305,6 +309,7 @@ export function createNode (config: NodeConfig, baseLog: Logger): RoostNode {
     await opening?.catch(() => {})
     peers?.close()
     reachability?.close()
+    heapTrim?.close()
     trust.close()
     // Readings first: what is in flight is stored before the network goes.
     if (bridgeRole) await bridgeRole.close()

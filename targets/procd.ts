@@ -1,6 +1,6 @@
 // OpenWrt's side of the service: the procd init script (the artifact's roost.init and
 // the package's /etc/init.d/roost) and the UCI settings it reads (/etc/config/roost).
-import { INSTALL_DIR } from './device-paths.ts'
+import { INSTALL_DIR, RUNTIME_FLAGS } from './device-paths.ts'
 
 export interface ProcdBoard {
   name: string
@@ -52,7 +52,7 @@ start_service() {
 	chmod 700 "$data_dir"
 	place_identity "$data_dir" || return 1
 	procd_open_instance
-	procd_set_param command ${runtimeCommand} ${INSTALL_DIR}/roost-node.cjs --config "$config" --storage "$data_dir"
+	procd_set_param command ${runtimeCommand} ${RUNTIME_FLAGS.join(' ')} ${INSTALL_DIR}/roost-node.cjs --config "$config" --storage "$data_dir"
 	# Respawned 5 s after every exit, without a crash-loop limit (retry 0): a home peer
 	# that gives up is gone until someone reboots the router.
 	procd_set_param respawn 3600 5 0

@@ -1,5 +1,5 @@
 // Service files that start the node on boot under the board's init system.
-import { INSTALL_DIR, SERVICE_USER } from './device-paths.ts'
+import { INSTALL_DIR, RUNTIME_FLAGS, SERVICE_USER } from './device-paths.ts'
 import { procdScript } from './procd.ts'
 
 export interface ServiceBoard {
@@ -13,7 +13,7 @@ export interface ServiceBoard {
 export { INSTALL_DIR, SERVICE_USER }
 
 export function serviceFile (board: ServiceBoard, runtimeCommand: string): { name: string, text: string, mode: number } {
-  const command = `${runtimeCommand} ${INSTALL_DIR}/roost-node.cjs --config ${INSTALL_DIR}/config.json`
+  const command = `${runtimeCommand} ${RUNTIME_FLAGS.join(' ')} ${INSTALL_DIR}/roost-node.cjs --config ${INSTALL_DIR}/config.json`
   if (board.init === 'systemd') return { name: 'roost.service', text: systemdUnit(board, command), mode: 0o644 }
   return { name: 'roost.init', text: procdScript(board, runtimeCommand), mode: 0o755 }
 }

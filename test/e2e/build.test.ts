@@ -197,7 +197,7 @@ test('a refused Lua agent build leaves an existing output folder untouched', asy
 test('the x86-64 systemd unit runs the bundle on Bare within the board\'s memory budget', async (t) => {
   const { outDir } = await sharedArtifact('x86-64-mini-pc')
   const unit = fs.readFileSync(path.join(outDir, 'roost.service'), 'utf8').split('\n')
-  t.true(unit.includes('ExecStart=/opt/roost/bin/bare /opt/roost/roost-node.cjs --config /opt/roost/config.json'), unit.join('\n'))
+  t.true(unit.includes('ExecStart=/opt/roost/bin/bare --expose-gc /opt/roost/roost-node.cjs --config /opt/roost/config.json'), unit.join('\n'))
   t.true(unit.includes(`MemoryMax=${loadBoard('x86-64-mini-pc').memoryBudgetMb}M`))
   t.true(unit.includes('MemoryMax=256M'))
   t.true(unit.includes('ReadWritePaths=/var/lib/roost'))
@@ -237,7 +237,7 @@ test('the glinet-gl-mt6000 procd init script is valid shell that starts the Bare
   t.true(script.startsWith('#!/bin/sh /etc/rc.common\n'))
   const lines = script.split('\n').map((line) => line.trim())
   t.true(lines.includes('USE_PROCD=1'))
-  t.true(lines.includes('procd_set_param command /opt/roost/bin/bare /opt/roost/roost-node.cjs --config "$config" --storage "$data_dir"'), script)
+  t.true(lines.includes('procd_set_param command /opt/roost/bin/bare --expose-gc /opt/roost/roost-node.cjs --config "$config" --storage "$data_dir"'), script)
   t.true(lines.includes('config_get data_dir main data_dir /srv/roost'), script)
   const result = run('sh', ['-n', file])
   t.false(result.missing, 'sh is not installed')

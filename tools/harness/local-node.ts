@@ -6,6 +6,7 @@ import path from 'node:path'
 import type { NodeConfigFile } from '../../node/config/types.ts'
 import { buildArtifact, defaultConfig, type ArtifactResult } from '../../targets/artifact.ts'
 import { BUNDLE_FILE, type Runtime } from '../../targets/bundle.ts'
+import { RUNTIME_FLAGS } from '../../targets/device-paths.ts'
 import { loadBoard, type Board } from '../config/boards.ts'
 import { HarnessError } from './errors.ts'
 import { watchNode, type NodeProcess } from './node-process.ts'
@@ -36,7 +37,7 @@ export async function buildLocal (board: Board, runtime: Runtime, outDir: string
 export function nodeCommand (artifactDir: string, runtime: Runtime, configFile: string): { command: string, args: string[] } {
   const bundle = path.join(artifactDir, BUNDLE_FILE)
   const command = runtime === 'bare' ? path.join(artifactDir, 'bin', 'bare') : process.execPath
-  return { command, args: [bundle, '--config', configFile] }
+  return { command, args: [...RUNTIME_FLAGS, bundle, '--config', configFile] }
 }
 
 export function writeConfig (file: string, config: NodeConfigFile): void {
