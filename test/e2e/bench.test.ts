@@ -229,7 +229,7 @@ test.serial('the nat section finds which home pairs connect directly, through th
   reportShowsEveryFigure(t, { node: null, bridge: null, storage: null, fleet: null, lan: null, idle: null, agent: null, nat, budget: null })
 })
 
-test.serial('the budget section runs a board\'s default roles through every phase inside its memory budget, with a lever beside the defaults, and a burst without a cgroup; the report shows every figure', async (t) => {
+test.serial('the budget section runs a board\'s default roles through every phase inside its memory budget, with a lever beside the defaults, and bursts without its budget (in its RAM); the report shows every figure', async (t) => {
   const { figures: budget, steps } = await section(t, (progress) => benchBudget({
     idleMs: 1000, settleMs: 500, messages: 200, cores: 5, coreMiB: 2, boards: ['raspberry-pi-3b'], levers: ['malloc-arenas-2'], command: 'roost bench (test)', progress
   }))
@@ -246,8 +246,12 @@ test.serial('the budget section runs a board\'s default roles through every phas
     }
   }
   t.regex(budget.runs[0].phases[0].did, /^200 of 200 readings in the feed/)
-  t.deepEqual(budget.withoutCgroup?.phases.map((p) => [p.phase, p.limitMiB, p.maxChargedMiB, p.failed]), [['burst qos0', null, null, null], ['burst qos1', null, null, null]])
-  t.true(steps.includes('budget: raspberry-pi-3b, malloc-arenas-2: take core') && steps.includes('budget: raspberry-pi-3b, current defaults: burst qos1 (no cgroup)'), steps.join('; '))
+  const ramMiB = loadBoard('raspberry-pi-3b').ramMb
+  const limit = budget.noCgroup === null ? ramMiB : null
+  t.deepEqual(budget.withoutBudget?.phases.map((p) => [p.phase, p.limitMiB, p.oomKills, p.failed]), [['burst qos0', limit, limit && 0, null], ['burst qos1', limit, limit && 0, null]])
+  t.is(budget.withoutBudget?.budgetMiB, ramMiB)
+  t.true(steps.includes('budget: raspberry-pi-3b, malloc-arenas-2: take core') &&
+    steps.includes(`budget: raspberry-pi-3b, no budget: the board's RAM (${ramMiB} MiB) as the limit: burst qos1`), steps.join('; '))
   if (budget.noCgroup !== null) t.log(`no memory cgroup: ${budget.noCgroup}`)
   reportShowsEveryFigure(t, { node: null, bridge: null, storage: null, fleet: null, lan: null, idle: null, agent: null, nat: null, budget })
 })

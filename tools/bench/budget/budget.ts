@@ -5,8 +5,9 @@
 // of readings at QoS 0 and QoS 1 from Mosquitto (with the README's keep-every-reading
 // settings), a household device keeping many new cores, a big core taken in, then idle
 // over all of it. Boards with the same budget, roles and storage settings run once. The
-// smallest bridge board's bursts run once more without a cgroup: the RSS a node takes
-// where nothing holds it back. Levers (other settings) run beside the current defaults
+// smallest bridge board's bursts run once more without its budget, in a cgroup of its
+// RAM: the RSS a node takes on that board where nothing holds it back (figures.ts says
+// why not with no cgroup at all). Levers (other settings) run beside the current defaults
 // in the same run. Every node, broker, testnet and folder started here is stopped or
 // removed, whatever happens.
 import path from 'node:path'
@@ -75,7 +76,7 @@ export function boardGroups (boards: Board[]): Board[][] {
     const key = `${board.memoryBudgetMb}/${[...board.defaultRoles].sort().join(',')}/${s.memtableBytes}/${s.maxOpenCores}`
     groups.set(key, [...groups.get(key) ?? [], board])
   }
-  // Smallest budget first, then fewest roles: the bursts without a cgroup run on the first with a bridge.
+  // Smallest budget first, then fewest roles: the bursts without a budget run on the first with a bridge.
   return [...groups.values()].sort((a, b) => a[0].memoryBudgetMb - b[0].memoryBudgetMb || a[0].defaultRoles.length - b[0].defaultRoles.length)
 }
 
@@ -118,11 +119,11 @@ export async function benchBudget (opts: BudgetOptions): Promise<BudgetFigures> 
       progress
     }
 
-    const boardRun = async (group: Board[], lever: Lever, nodeName: string, withCgroup: boolean, phases: 'all' | 'bursts'): Promise<BoardRun> => {
+    const boardRun = async (group: Board[], lever: Lever, nodeName: string, phases: 'all' | 'bursts'): Promise<BoardRun> => {
       const board = group[0]
       const broker = await startMosquitto({ settings: KEEP_EVERY_READING })
       const label = group.map((b) => b.id).join(' = ')
-      const run: BoardRunContext = { board, label, lever, nodeName, broker, withCgroup }
+      const run: BoardRunContext = { board, label, lever, nodeName, broker }
       const has = (role: string): boolean => board.defaultRoles.includes(role as never)
       const results: PhaseFigures[] = []
       const phase = async (name: PhaseName, deadlineMs: number, work: PhaseWork): Promise<void> => {
@@ -148,17 +149,18 @@ export async function benchBudget (opts: BudgetOptions): Promise<BudgetFigures> 
 
     const runs: BoardRun[] = []
     for (const [g, group] of groups.entries()) {
-      for (const [l, lever] of levers.entries()) runs.push(await boardRun(group, lever, `board-${g}-lever-${l}`, true, 'all'))
+      for (const [l, lever] of levers.entries()) runs.push(await boardRun(group, lever, `board-${g}-lever-${l}`, 'all'))
     }
     const bridgeGroup = groups.find((g) => g[0].defaultRoles.includes('bridge'))
-    const withoutCgroup = bridgeGroup ? await boardRun(bridgeGroup, DEFAULT_LEVER, 'no-cgroup', false, 'bursts') : null
+    const unbudgeted: Lever | null = bridgeGroup ? { name: `no budget: the board's RAM (${bridgeGroup[0].ramMb} MiB) as the limit`, limitMiB: bridgeGroup[0].ramMb } : null
+    const withoutBudget = bridgeGroup && unbudgeted ? await boardRun(bridgeGroup, unbudgeted, 'no-budget', 'bursts') : null
     return {
       command: opts.command,
       loadavg: { before, after: loadavg(), highest },
       sizes: { idleS: idleMs / 1000, settleS: settleMs / 1000, messages, cores, coreMiB },
       noCgroup: bench.noCgroup,
       runs,
-      withoutCgroup,
+      withoutBudget,
       aims: AIMS
     }
   } finally {

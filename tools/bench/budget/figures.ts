@@ -48,8 +48,12 @@ export interface BudgetFigures {
   // Why no memory cgroup could be made here, or null.
   noCgroup: string | null
   runs: BoardRun[]
-  // The smallest bridge board's bursts with no cgroup: RSS as on a board with room.
-  withoutCgroup: BoardRun | null
+  // The smallest bridge board's bursts with no budget: RSS as on a board with room. Its
+  // runtime sizes its heap from the memory it can have (the cgroup's limit, else the
+  // machine's RAM: bursts here peaked at 88-92 MiB RSS in 96 MiB, 95-102 in 512 MiB, and
+  // 121-143 both in 4,096 MiB and with no cgroup on this 24 GiB machine), so a cgroup of
+  // the board's RAM stands in for the board without a budget.
+  withoutBudget: BoardRun | null
   aims: typeof AIMS
 }
 

@@ -65,7 +65,6 @@ export interface BoardRunContext {
   // Names the node's config and data folder, the same for every phase of the run.
   nodeName: string
   broker: Broker
-  withCgroup: boolean
 }
 
 // What a phase does to the started node; it says what it did.
@@ -90,13 +89,13 @@ async function startBudgetNode (bench: BudgetBench, run: BoardRunContext, cgroup
   return launchNode({ artifactDir: bench.peers.artifactDir, runtime: 'bare', board: run.board, work: bench.work, name: run.nodeName, config, cgroupProcs, env: run.lever.env })
 }
 
-// Runs `work` on a freshly started node, in a memory cgroup at the board's budget when
-// `run.withCgroup` (and this machine can make one), within `deadlineMs`; `work` says
-// what it did.
+// Runs `work` on a freshly started node, in a memory cgroup at the board's budget (or the
+// lever's limit) when this machine can make one, within `deadlineMs`; `work` says what it
+// did.
 export async function runPhase (bench: BudgetBench, run: BoardRunContext, phase: PhaseName, deadlineMs: number,
   work: PhaseWork): Promise<PhaseFigures> {
-  bench.progress(`budget: ${run.label}, ${run.lever.name}: ${phase}${run.withCgroup ? '' : ' (no cgroup)'}`, deadlineMs + PHASE_SLACK_MS * 2)
-  const limitMiB = run.withCgroup && bench.noCgroup === null ? run.lever.limitMiB ?? run.board.memoryBudgetMb : null
+  bench.progress(`budget: ${run.label}, ${run.lever.name}: ${phase}`, deadlineMs + PHASE_SLACK_MS * 2)
+  const limitMiB = bench.noCgroup === null ? run.lever.limitMiB ?? run.board.memoryBudgetMb : null
   const cgroup = limitMiB === null ? null : createMemoryCgroup(limitMiB * 1024 * 1024)
   if (cgroup) dropFromPageCache(bench.peers.artifactDir)
   const started = Date.now()
