@@ -2,7 +2,7 @@
 // topic, the payload bytes as the broker delivered them, when the node received it,
 // QoS, retain, which decoder the rule named and whether decoding failed. Compact,
 // versioned, and the payload is kept verbatim so a reader can always re-decode.
-import * as c from 'compact-encoding'
+import c from 'compact-encoding'
 import { DECODERS, type Decoder } from './decode.ts'
 import { decodeBlock } from '../feeds/block.ts'
 import { NodeError } from '../errors.ts'

@@ -9,7 +9,7 @@
 // The count before the block makes the feed's length in readings known from its last
 // block alone, and a reading's position in the feed from its block.
 import b4a from 'b4a'
-import * as c from 'compact-encoding'
+import c from 'compact-encoding'
 import { NodeError } from '../errors.ts'
 
 export const BATCH_FORMAT = 2

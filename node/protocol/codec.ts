@@ -2,7 +2,7 @@
 // size, encoding and decoding all follow from the table, as in hyperdht's
 // lib/messages.js and blind-peer's generated encodings. A field missing from a table
 // fails the golden tests (test/unit/protocol.test.ts), which pin every message's bytes.
-import * as c from 'compact-encoding'
+import c from 'compact-encoding'
 import { NodeError } from '../errors.ts'
 
 export interface State { start: number, end: number, buffer: Uint8Array | null }

@@ -3,7 +3,7 @@
 // health is extendable (codec.ts): a later roost appends fields after the last and
 // raises the format number (2 added `lanIngest`), and this roost still reads the fields
 // it knows. Each message is its interface and its field table, in wire order (codec.ts).
-import * as c from 'compact-encoding'
+import c from 'compact-encoding'
 import type { ProcessMemory } from '../platform/types.ts'
 import { extendable, maybe, optionalWithFlag, struct } from './codec.ts'
 import { optionalLanIngestStatus, type LanIngestStatus } from './lan-messages.ts'

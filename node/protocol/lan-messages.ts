@@ -1,7 +1,7 @@
 // The lan-ingest role's counters as the node's status and health carry them: what it
 // received from agents, stored, acknowledged, and dropped for each reason. Each
 // message is its interface and its field table, in wire order (codec.ts).
-import * as c from 'compact-encoding'
+import c from 'compact-encoding'
 import { optionalWithFlag, type Codec } from './codec.ts'
 
 // Why a datagram was dropped, in wire order: a new reason goes last. The order of the

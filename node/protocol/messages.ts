@@ -3,7 +3,7 @@
 // node's state are answered only for trusted keys. Each message is its interface and
 // its field table, in wire order (codec.ts); the storage requests are in
 // storage-messages.ts.
-import * as c from 'compact-encoding'
+import c from 'compact-encoding'
 import { optionalWithFlag, struct, withTrailing, type Fields } from './codec.ts'
 import { optionalLanIngestStatus, type LanIngestStatus } from './lan-messages.ts'
 import { optionalNetworkStatus, type NetworkStatus } from './network-messages.ts'

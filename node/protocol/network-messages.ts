@@ -4,7 +4,7 @@
 // of each connection, and its wall clock. `roost doctor` turns it into a verdict
 // (tools/client/doctor.ts). Each message is its interface and its field table, in wire
 // order (codec.ts).
-import * as c from 'compact-encoding'
+import c from 'compact-encoding'
 import { maybe, oneOf, struct } from './codec.ts'
 import type { PortMappingPhase, PortMappingProtocol, PortMappingState } from '../network/port-mapping-state.ts'
 

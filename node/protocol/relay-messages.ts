@@ -1,7 +1,7 @@
 // The relay role's counters as the node's status carries them: the relay's key, what
 // it relays now and has relayed, and the sessions it refused or cut, by reason. The
 // message is its interface and its field table, in wire order (codec.ts).
-import * as c from 'compact-encoding'
+import c from 'compact-encoding'
 import { optionalWithFlag } from './codec.ts'
 
 export interface RelayStatus {

@@ -2,7 +2,7 @@
 // asking the node to keep or drop a core, and reading back what it holds. Every
 // request is answered by `done` or by a refusal (refusals.ts) naming the reason. Each
 // message is its interface and its field table, in wire order (codec.ts).
-import * as c from 'compact-encoding'
+import c from 'compact-encoding'
 import { oneOf, optionalWithFlag, struct } from './codec.ts'
 
 export interface PairRequest { id: number, secret: Uint8Array }

@@ -46,3 +46,13 @@ test('every import points down the layers: tools → targets → node, and only 
   }
   t.deepEqual(wrong, [])
 })
+
+// esbuild gives `import * as x from 'a-commonjs-package'` a getter per export, called on
+// every use: compact-encoding's codecs read that way were 7 % of the bridge's CPU per
+// reading. The device code takes a package by its default export instead.
+test('the device code never imports a package as a namespace', (t) => {
+  const wrong = sourceFiles().filter((f) => f.startsWith('node/'))
+    .flatMap((file) => [...fs.readFileSync(path.join(REPO_ROOT, file), 'utf8').matchAll(/^import \* as \w+ from '([^.'#][^']*)'/gm)]
+      .map((m) => `${file}: ${m[1]}`))
+  t.deepEqual(wrong, [])
+})
