@@ -27,9 +27,13 @@ export const OVERTAKEN_S = 1
 // reading sent OVERTAKEN_S before the latest one acknowledged goes now.
 export function noteAck (q: Queue, now: number): void {
   const silence = now - q.lastAckAt > 5
+  // Called for every acknowledgement datagram, with thousands of readings queued: only the
+  // sent ones are looked at, and those come first, as sending goes oldest first.
   for (let i = q.head; i < q.order.length; i++) {
     const record = q.live[q.order[i]]
-    if (record === undefined || record.attempts === 0 || record.nextAt <= now) continue
+    if (record === undefined) continue
+    if (record.attempts === 0) break
+    if (record.nextAt <= now) continue
     if ((silence && record.attempts > 1) || record.sentAt < q.ackedSentAt - OVERTAKEN_S) record.nextAt = now
   }
   q.lastAckAt = now
