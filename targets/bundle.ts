@@ -205,7 +205,8 @@ function isAddonPackage (dir: string): boolean {
 // null bundles everything in. `write` false only looks at what would be bundled.
 async function runEsbuild (opts: BundleOptions, input: Pick<esbuild.BuildOptions, 'entryPoints' | 'stdin'>, outfile: string,
   self: string | null, addons: Map<string, AddonPackage>, shared: Shared | null, write = true): Promise<esbuild.Metafile> {
-  const sharedSpec = path.relative(path.dirname(outfile), path.join(opts.outDir, SHARED_FILE)).split(path.sep).join('/')
+  const toShared = path.relative(path.dirname(outfile), path.join(opts.outDir, SHARED_FILE)).split(path.sep).join('/')
+  const sharedSpec = toShared.startsWith('.') ? toShared : './' + toShared
   const plugin: esbuild.Plugin = {
     name: 'roost-runtime',
     setup (build) {
@@ -219,7 +220,7 @@ async function runEsbuild (opts: BundleOptions, input: Pick<esbuild.BuildOptions
           if (dir === null || !shared.packages.has(dir)) return undefined
           shared.modules.add(key)
           return {
-            contents: `module.exports = require(${JSON.stringify(sharedSpec.startsWith('.') ? sharedSpec : './' + sharedSpec)})(${JSON.stringify(key)})`,
+            contents: `module.exports = require(${JSON.stringify(sharedSpec)})(${JSON.stringify(key)})`,
             loader: 'js',
             resolveDir: path.dirname(args.path),
             pluginData: 'roost-shared'
