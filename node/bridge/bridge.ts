@@ -11,7 +11,7 @@ import type { BridgeStatus } from '../protocol/messages.ts'
 import type { Feeds } from '../feeds/feeds.ts'
 import type { Logger } from '../log.ts'
 import { DROPPED_TOPIC, type BrokerDrops } from './broker-drops.ts'
-import { decodePayload } from './decode.ts'
+import { decodeError } from './decode.ts'
 import { attachIntake, MAX_UNSETTLED_READINGS, type Intake } from './intake.ts'
 import { brokerError, brokerForLog, connectBroker } from './mqtt-client.ts'
 import { encodeReading, type ReadingRecord } from './record.ts'
@@ -51,6 +51,11 @@ const MAX_RECONNECT_MS = 30_000
 const DRAIN_MS = 2000
 // Topics whose feeds the bridge remembers; past this many it starts again.
 const ROUTE_CACHE_TOPICS = 1024
+// How a reading joins its feed's batch (Feeds.append), as constants: one object a reading
+// was one allocation too many on the bridge's path.
+const SOON = { soon: true } as const
+const ON_TIMER = { soon: false } as const
+const NO_BYTES = new Uint8Array(0)
 
 interface Packet { topic: string, payload: Uint8Array, qos: 0 | 1 | 2, retain: boolean, dup: boolean, messageId?: number }
 
@@ -80,6 +85,7 @@ export function createBridge (config: BridgeConfig, feeds: Feeds, state: BridgeS
   const broker = brokerForLog(config.broker)
   let retryTimer: ReturnType<typeof setTimeout> | null = null
   let closed = false
+  const record: ReadingRecord = { topic: '', payload: NO_BYTES, receivedAt: 0, qos: 0, retain: false, decoder: 'raw', decodeError: null, packetId: 0 }
 
   // The rules give a topic the same feeds every time: worked out once per topic, for
   // as many topics as a household has sensors.
@@ -141,21 +147,23 @@ export function createBridge (config: BridgeConfig, feeds: Feeds, state: BridgeS
     // The broker waits for a QoS 1 reading's PUBACK: write it with the others that came
     // in the same read. QoS 0 readings wait for the batcher's timer, unless nothing more
     // comes in until some are stored.
-    const soon = packet.qos > 0 || intake?.full() === true
+    const when = packet.qos > 0 || intake?.full() === true ? SOON : ON_TIMER
     const appendTo = (rule: MappingRule): Promise<void> => {
-      const decoded = decodePayload(rule.decoder, payload)
-      if (decoded.error) counters.decodeErrors++
-      const record: ReadingRecord = {
-        topic: packet.topic,
-        payload,
-        receivedAt,
-        qos: packet.qos,
-        retain: packet.retain,
-        decoder: rule.decoder,
-        decodeError: decoded.error,
-        packetId: packet.messageId ?? 0
-      }
-      return feeds.append(rule.feed, encodeReading(record), { soon })
+      const error = decodeError(rule.decoder, payload)
+      if (error !== null) counters.decodeErrors++
+      // Filled and encoded at once: one record object for every reading.
+      record.topic = packet.topic
+      record.payload = payload
+      record.receivedAt = receivedAt
+      record.qos = packet.qos
+      record.retain = packet.retain
+      record.decoder = rule.decoder
+      record.decodeError = error
+      record.packetId = packet.messageId ?? 0
+      const encoded = encodeReading(record)
+      // Not kept alive by the record: it may be a view of a whole socket read.
+      record.payload = NO_BYTES
+      return feeds.append(rule.feed, encoded, when)
     }
     const appended = routes.length === 1 ? appendTo(routes[0]) : Promise.all(routes.map(appendTo))
     if (key !== null) storing.set(key, appended)

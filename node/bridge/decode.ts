@@ -12,22 +12,30 @@ export type DecodedValue =
 
 export interface Decoded { value: DecodedValue, error: string | null }
 
-// upstream(bare@1.31.0): Bare has no TextDecoder; invalid UTF-8 decodes to U+FFFD, so a text that does not
-// encode back to the same bytes was not valid UTF-8.
-function utf8 (payload: Uint8Array): string | null {
+// What the bridge stores with a reading: whether its payload decodes (the reader decodes
+// it again for the value). Checked for every reading, so nothing is built but the error.
+export function decodeError (decoder: Decoder, payload: Uint8Array): string | null {
+  if (decoder === 'raw') return null
+  if (!isUtf8(payload)) return 'not valid UTF-8'
+  if (decoder === 'text') return null
   const text = b4a.toString(payload, 'utf8')
-  return b4a.equals(b4a.from(text, 'utf8'), payload) ? text : null
+  if (decoder === 'number') return numberOf(text) === null ? `not a number: ${preview(text)}` : null
+  try {
+    JSON.parse(text)
+    return null
+  } catch {
+    return `not JSON: ${preview(text)}`
+  }
 }
 
 export function decodePayload (decoder: Decoder, payload: Uint8Array): Decoded {
   if (decoder === 'raw') return { value: { kind: 'raw' }, error: null }
-  const text = utf8(payload)
-  if (text === null) return { value: { kind: 'raw' }, error: 'not valid UTF-8' }
+  if (!isUtf8(payload)) return { value: { kind: 'raw' }, error: 'not valid UTF-8' }
+  const text = b4a.toString(payload, 'utf8')
   if (decoder === 'text') return { value: { kind: 'text', value: text }, error: null }
   if (decoder === 'number') {
-    const trimmed = text.trim()
-    const value = Number(trimmed)
-    if (trimmed === '' || !Number.isFinite(value)) return { value: { kind: 'raw' }, error: `not a number: ${preview(text)}` }
+    const value = numberOf(text)
+    if (value === null) return { value: { kind: 'raw' }, error: `not a number: ${preview(text)}` }
     return { value: { kind: 'number', value }, error: null }
   }
   try {
@@ -35,6 +43,50 @@ export function decodePayload (decoder: Decoder, payload: Uint8Array): Decoded {
   } catch {
     return { value: { kind: 'raw' }, error: `not JSON: ${preview(text)}` }
   }
+}
+
+function numberOf (text: string): number | null {
+  const trimmed = text.trim()
+  const value = Number(trimmed)
+  return trimmed === '' || !Number.isFinite(value) ? null : value
+}
+
+// Well-formed UTF-8 (RFC 3629: no overlong forms, no surrogates, nothing past U+10FFFF),
+// which is what decodes and encodes back to the same bytes. upstream(bare@1.31.0): Bare
+// has no TextDecoder with `fatal`; checked on the bytes, as a decode-and-compare costs a
+// string and a buffer per reading.
+export function isUtf8 (bytes: Uint8Array): boolean {
+  const n = bytes.length
+  let i = 0
+  while (i < n) {
+    const b = bytes[i]
+    if (b < 0x80) {
+      i++
+      continue
+    }
+    let more: number
+    let lo = 0x80
+    let hi = 0xbf
+    if (b >= 0xc2 && b <= 0xdf) more = 1
+    else if (b >= 0xe0 && b <= 0xef) {
+      more = 2
+      if (b === 0xe0) lo = 0xa0
+      else if (b === 0xed) hi = 0x9f
+    } else if (b >= 0xf0 && b <= 0xf4) {
+      more = 3
+      if (b === 0xf0) lo = 0x90
+      else if (b === 0xf4) hi = 0x8f
+    } else return false
+    if (i + more >= n) return false
+    const second = bytes[i + 1]
+    if (second < lo || second > hi) return false
+    for (let k = 2; k <= more; k++) {
+      const next = bytes[i + k]
+      if (next < 0x80 || next > 0xbf) return false
+    }
+    i += more + 1
+  }
+  return true
 }
 
 function preview (text: string): string {

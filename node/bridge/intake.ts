@@ -101,8 +101,9 @@ export function attachIntake<P extends IntakePacket> (client: MqttClient, store:
       // come, mqtt.js sends its PUBCOMP in the callback: only once stored.
       store(p).then(() => callback(), (err: Error) => callback(err)).then(settle)
     } else {
-      store(p).catch(() => {}).then(settle)
-      admit(() => callback())
+      // A failed store was logged by `store`'s caller; a QoS 0 reading is not sent again.
+      store(p).then(settle, settle)
+      admit(callback)
     }
   }
 

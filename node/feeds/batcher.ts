@@ -14,10 +14,20 @@ export interface Batcher<T> {
   close (): Promise<void>
 }
 
-interface Pending<T> { item: T, resolve: () => void, reject: (err: Error) => void }
+// The items of one batch and the one promise their callers share: they are stored
+// together or not at all, and a promise per item was most of what a reading allocated.
+interface Group<T> { items: T[], done: Promise<void>, resolve: () => void, reject: (err: Error) => void }
+
+function group<T> (): Group<T> {
+  let resolve: () => void = () => {}
+  let reject: (err: Error) => void = () => {}
+  const done = new Promise<void>((res, rej) => { resolve = res; reject = rej })
+  return { items: [], done, resolve, reject }
+}
 
 export function createBatcher<T> (write: (items: T[]) => Promise<void>, opts: { maxItems: number, maxDelayMs: number }): Batcher<T> {
-  let queue: Array<Pending<T>> = []
+  // Each group holds maxItems at most; the first is the next batch written.
+  const queue: Array<Group<T>> = []
   let writing = false
   // The queue may be written as soon as no batch is being written.
   let due = false
@@ -41,19 +51,15 @@ export function createBatcher<T> (write: (items: T[]) => Promise<void>, opts: { 
       for (const resolve of waiting) resolve()
       return
     }
-    if (!due && queue.length < opts.maxItems) return
-    const batch = queue.length > opts.maxItems ? queue.slice(0, opts.maxItems) : queue
-    queue = queue.length > opts.maxItems ? queue.slice(opts.maxItems) : []
+    const batch = queue[0]
+    if (!due && batch.items.length < opts.maxItems) return
+    queue.shift()
     if (queue.length === 0) {
       due = false
       stopClocks()
     }
     writing = true
-    write(batch.map((p) => p.item)).then(() => {
-      for (const p of batch) p.resolve()
-    }, (err: Error) => {
-      for (const p of batch) p.reject(err)
-    }).then(() => {
+    write(batch.items).then(batch.resolve, batch.reject).then(() => {
       writing = false
       pump()
     })
@@ -74,12 +80,16 @@ export function createBatcher<T> (write: (items: T[]) => Promise<void>, opts: { 
   return {
     add (item, addOpts) {
       if (closed) return Promise.reject(NodeError.FEED_CLOSED())
-      return new Promise<void>((resolve, reject) => {
-        queue.push({ item, resolve, reject })
-        if (addOpts?.soon === true) immediate ??= setImmediate(() => { immediate = null; makeDue() })
-        else timer ??= setTimeout(() => { timer = null; makeDue() }, opts.maxDelayMs)
-        if (queue.length >= opts.maxItems) pump()
-      })
+      let last = queue[queue.length - 1]
+      if (last === undefined || last.items.length >= opts.maxItems) {
+        last = group<T>()
+        queue.push(last)
+      }
+      last.items.push(item)
+      if (addOpts?.soon === true) immediate ??= setImmediate(() => { immediate = null; makeDue() })
+      else timer ??= setTimeout(() => { timer = null; makeDue() }, opts.maxDelayMs)
+      if (queue[0].items.length >= opts.maxItems) pump()
+      return last.done
     },
     flush,
     async close () {

@@ -10,7 +10,7 @@
 // forever), and one too old for the window gets an empty acknowledgement that tells the
 // agent the highest number the node has (docs/decisions/lan-ingest-wire.md).
 import dgram, { type RemoteInfo, type UdpSocket } from '#dgram'
-import { decodePayload } from '../bridge/decode.ts'
+import { decodeError } from '../bridge/decode.ts'
 import { encodeReading } from '../bridge/record.ts'
 import { routeTopic, type MappingRule } from '../bridge/rules.ts'
 import type { LanIngestSettings } from '../config/types.ts'
@@ -183,11 +183,11 @@ export function createIngest ({ settings, devices, state, feeds, log }: IngestOp
     for (const arrival of batch) {
       const { reading, receivedAt, sequence } = arrival
       const appends = arrival.routes.map((rule) => {
-        const decoded = decodePayload(rule.decoder, reading.payload)
-        if (decoded.error !== null) counters.decodeErrors++
+        const error = decodeError(rule.decoder, reading.payload)
+        if (error !== null) counters.decodeErrors++
         const block = encodeReading({
           topic: reading.topic, payload: reading.payload, receivedAt, qos: 1, retain: false,
-          decoder: rule.decoder, decodeError: decoded.error, packetId: sequence
+          decoder: rule.decoder, decodeError: error, packetId: sequence
         })
         // Someone waits: written at the end of this turn with whatever else came in.
         return feeds.append(rule.feed, block, { soon: true })

@@ -1,5 +1,5 @@
 import test from 'ava'
-import { decodePayload } from '../../node/bridge/decode.ts'
+import { decodeError, decodePayload, isUtf8 } from '../../node/bridge/decode.ts'
 import { decodeReading, encodeReading, type ReadingRecord } from '../../node/bridge/record.ts'
 import { checkRules, parseMapFlag, routeTopic } from '../../node/bridge/rules.ts'
 import { checkTopicFilter, topicMatches } from '../../node/bridge/topic-filter.ts'
@@ -72,6 +72,37 @@ test('payloads decode per rule; what does not decode is kept raw with the reason
   t.deepEqual(decodePayload('text', bytes('open')), { value: { kind: 'text', value: 'open' }, error: null })
   t.is(decodePayload('text', new Uint8Array([0xff, 0xfe])).error, 'not valid UTF-8')
   t.deepEqual(decodePayload('raw', new Uint8Array([0xff])), { value: { kind: 'raw' }, error: null })
+})
+
+test('the bridge stores the same decode error decodePayload gives, for every decoder', (t) => {
+  const payloads = ['21.5', ' 7 ', 'warm', '', '{"t":21}', '{"t":', 'open', '\u00e9t\u00e9 \u20ac \ud834\udd1e'].map((s) => new TextEncoder().encode(s))
+  payloads.push(new Uint8Array([0xff, 0xfe]), new Uint8Array([0x32, 0xc3]))
+  for (const decoder of ['json', 'number', 'text', 'raw'] as const) {
+    for (const payload of payloads) t.is(decodeError(decoder, payload), decodePayload(decoder, payload).error, `${decoder} ${Array.from(payload).join(',')}`)
+  }
+})
+
+test('UTF-8 is checked on the bytes as a strict decoder would: overlong forms, surrogates and cut sequences are refused', (t) => {
+  const strict = new TextDecoder('utf-8', { fatal: true })
+  const valid = (bytes: number[]): boolean => {
+    try {
+      strict.decode(new Uint8Array(bytes))
+      return true
+    } catch {
+      return false
+    }
+  }
+  const cases = [
+    [], [0x41], [0xc3, 0xa9], [0xe2, 0x82, 0xac], [0xf0, 0x9d, 0x84, 0x9e], [0xef, 0xbb, 0xbf, 0x41],
+    [0xc0, 0x80], [0xc1, 0xbf], [0xe0, 0x80, 0x80], [0xe0, 0x9f, 0xbf], [0xed, 0xa0, 0x80], [0xed, 0x9f, 0xbf],
+    [0xf0, 0x8f, 0xbf, 0xbf], [0xf4, 0x90, 0x80, 0x80], [0xf4, 0x8f, 0xbf, 0xbf], [0xf5, 0x80, 0x80, 0x80],
+    [0x80], [0xbf], [0xc3], [0xe2, 0x82], [0xf0, 0x9d, 0x84], [0xe2, 0x41, 0xac], [0xff], [0xfe, 0xff]
+  ]
+  for (const bytes of cases) t.is(isUtf8(new Uint8Array(bytes)), valid(bytes), bytes.map((b) => b.toString(16)).join(' '))
+  // Every two-byte sequence, against the strict decoder.
+  let mismatches = 0
+  for (let a = 0; a < 256; a++) for (let b = 0; b < 256; b++) if (isUtf8(new Uint8Array([a, b])) !== valid([a, b])) mismatches++
+  t.is(mismatches, 0)
 })
 
 test('a reading record round-trips through its compact encoding', (t) => {

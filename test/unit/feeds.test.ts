@@ -65,6 +65,17 @@ test('a failed batch rejects every caller in it, so nothing failed is acknowledg
   t.deepEqual(results.map((r) => r.status), ['rejected', 'rejected'])
 })
 
+test('a failed batch fails only its own callers: the next batch is written and its callers hear so', async (t) => {
+  const written: number[][] = []
+  const batcher = createBatcher<number>(async (items) => {
+    if (items.includes(1)) throw new Error('disk full')
+    written.push(items)
+  }, { maxItems: 2, maxDelayMs: 5 })
+  const results = await Promise.allSettled([1, 2, 3, 4, 5].map((n) => batcher.add(n)))
+  t.deepEqual(results.map((r) => r.status), ['rejected', 'rejected', 'fulfilled', 'fulfilled', 'fulfilled'])
+  t.deepEqual(written, [[3, 4], [5]])
+})
+
 test('feeds are encrypted hypercores: appended readings are stored but never in plaintext', async (t) => {
   const storage = tmpDir(t)
   const store = await openStore(storage)
