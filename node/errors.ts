@@ -69,6 +69,13 @@ export class NodeError extends RoostError {
       version === 5 ? 'set the bridge protocolVersion to 4 (MQTT 3.1.1), which every broker speaks' : undefined)
   }
 
+  // The config names an mqtts:// broker and the artifact was built without TLS: it
+  // carries bare-tls only when its config named one (targets/artifact.ts).
+  static BROKER_TLS_NOT_BUILT (): NodeError {
+    return new NodeError('BROKER_TLS_NOT_BUILT', 'the bridge cannot reach an mqtts:// broker: this artifact was built without TLS, as its config named no mqtts:// broker',
+      'rebuild the artifact with this config (roost build --board ID --config FILE) or with --tls, and install it; or use an mqtt:// broker. The node keeps retrying')
+  }
+
   // A device key file (lanIngest keyFile) or an agent file (agents/NAME.json) the
   // lan-ingest role cannot use. Like the broker's password file: the message names the
   // file and what is wrong, never what it holds.

@@ -27,6 +27,9 @@ export interface ArtifactOptions {
   outDir: string
   // Replaces the board's default config (provisioning writes per-device ones).
   config?: NodeConfigFile
+  // Whether the artifact carries bare-tls, for an mqtts:// broker (2.2 MiB of arm64
+  // code, the biggest addon after rocksdb). Default: when the config names one.
+  tls?: boolean
 }
 
 export interface ManifestFile { path: string, size: number, sha256: string }
@@ -39,6 +42,8 @@ export interface Manifest {
   // staticAddons: the addons the included runtime has linked in, whose packages carry no
   // prebuild (targets/prebuilds.ts).
   runtime: { name: Runtime, version: string, included: boolean, file?: string, install?: string, staticAddons?: string[] }
+  // Whether the node can reach an mqtts:// broker (on Node.js, always: its own tls).
+  tls: boolean
   bundle: { file: string, bytes: number }
   addons: Array<{ name: string, version: string, file: string, machine: string }>
   // What the addons and the runtime need from the device beyond the C library, and the
@@ -51,6 +56,11 @@ export interface Manifest {
 export interface ArtifactResult { outDir: string, manifest: Manifest }
 
 export const BARE_INSTALL_VERSION = '1.31.0'
+export const TLS_ADDON = 'bare-tls'
+
+export function namesTlsBroker (config: NodeConfigFile | undefined): boolean {
+  return config?.bridge?.broker.startsWith('mqtts://') === true
+}
 
 export async function buildArtifact (opts: ArtifactOptions): Promise<ArtifactResult> {
   const { board } = opts
@@ -97,7 +107,8 @@ async function writeArtifact (opts: ArtifactOptions, outDir: string): Promise<Ma
 
   const bare = runtime === 'bare' ? bareRuntimePackage(board.host) : null
   const staticAddons = bare ? BARE_STATIC_ADDONS[bare.version] ?? [] : []
-  const bundle = await bundleNode({ runtime, host: board.host, outDir, version, staticAddons })
+  const tls = runtime === 'node' || (opts.tls ?? namesTlsBroker(opts.config))
+  const bundle = await bundleNode({ runtime, host: board.host, outDir, version, staticAddons, leaveOut: tls ? [] : [TLS_ADDON] })
   const expected = HOST_MACHINE[board.host]
   const addons = bundle.addons.map((addon) => {
     const machine = elfMachine(path.join(outDir, addon.file))
@@ -128,6 +139,7 @@ async function writeArtifact (opts: ArtifactOptions, outDir: string): Promise<Ma
     boardId: board.id,
     host: board.host,
     runtime: runtimeInfo,
+    tls,
     bundle: { file: BUNDLE_FILE, bytes: bundle.bundleBytes },
     addons,
     libraries,

@@ -30,6 +30,9 @@ export interface BundleOptions {
   // name@version of the addons the runtime shipped in the artifact has linked in
   // (prebuilds.ts): their packages get no prebuild.
   staticAddons?: readonly string[]
+  // Addon packages the artifact goes without: bundled code that requires them finds
+  // nothing (targets/bare/tls.cts says what to do then).
+  leaveOut?: readonly string[]
 }
 
 export interface AddonFile {
@@ -86,6 +89,7 @@ export async function bundleNode (opts: BundleOptions): Promise<BundleResult> {
     const next = [...addons.values()].sort((a, b) => byCodeUnit(a.name, b.name)).find((a) => !done.has(a.name))
     if (!next) break
     done.add(next.name)
+    if (opts.leaveOut?.includes(next.name)) continue
     const file = await packAddon(opts, next, addons)
     if (file) files.push(file)
     else fromRuntime.push(`${next.name}@${next.version}`)

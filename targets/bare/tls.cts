@@ -6,14 +6,26 @@
 // bundled Mozilla roots) and names the host, IP literals matched against IP SANs; a failed
 // check is an 'error' (CERTIFICATE_VERIFY_FAILED), never a connection.
 const tcp = require('bare-tcp')
+const { NodeError } = require('../../node/errors.ts') as typeof import('../../node/errors.ts')
 
 // bare-tls is loaded for an mqtts:// broker only: mqtt.js requires this module with its
 // other transports whatever the scheme, and BoringSSL's pages once loaded are 1.8 MiB of
 // a bridge node's resident memory.
 let bareTls: { Socket: new (raw: unknown, options: object) => any } | null = null
 function tlsSocket (): new (raw: unknown, options: object) => any {
-  bareTls ??= require('bare-tls')
-  return bareTls!.Socket
+  bareTls ??= loadBareTls()
+  return bareTls.Socket
+}
+
+// An artifact built for a config without an mqtts:// broker goes without bare-tls
+// (targets/artifact.ts): the bridge logs this error and keeps retrying.
+function loadBareTls (): { Socket: new (raw: unknown, options: object) => any } {
+  try {
+    return require('bare-tls')
+  } catch (err) {
+    if ((err as { code?: unknown }).code !== 'MODULE_NOT_FOUND') throw err
+    throw NodeError.BROKER_TLS_NOT_BUILT()
+  }
 }
 
 type Pem = string | Uint8Array

@@ -50,9 +50,10 @@ function openedUnder (trace: string, dir: string): Set<string> {
   return opened
 }
 
-// `tls`: the bridge's broker over mqtts://, else plain mqtt://.
-async function traceEveryRole (t: ExecutionContext, runtime: Runtime, tls = true): Promise<{ outDir: string, opened: Set<string> }> {
-  const { outDir } = await sharedArtifact(board.id, runtime)
+// `tls`: the bridge's broker over mqtts://, else plain mqtt://; `artifactTls`: the
+// artifact built with --tls (default), else as the board's default config gives it.
+async function traceEveryRole (t: ExecutionContext, runtime: Runtime, tls = true, artifactTls = true): Promise<{ outDir: string, opened: Set<string> }> {
+  const { outDir } = await sharedArtifact(board.id, runtime, { tls: artifactTls })
   const { bootstrap } = await startTestnet(t)
   const broker = tls ? await startTlsMosquitto(t) : { tlsUrl: (await startMosquitto(t)).url, pki: null }
   const work = tmpDir(t)
@@ -99,6 +100,14 @@ for (const runtime of ['bare', 'node'] as const) {
     t.deepEqual(carried.filter((f) => !opened.has(f)), [], 'the artifact carries files the node never opened')
   })
 }
+
+test('the x86-64 bare node built from a config without an mqtts:// broker carries no TLS, and opens every file it carries', async (t) => {
+  const { outDir, opened } = await traceEveryRole(t, 'bare', false, false)
+  const carried = loadable(outDir)
+  t.false(fs.existsSync(path.join(outDir, 'node_modules', 'bare-tls')), 'bare-tls is in an artifact whose config has no mqtts:// broker')
+  t.true(opened.has('roles/bridge.cjs'), 'the bridge did not load')
+  t.deepEqual(carried.filter((f) => !opened.has(f)), [], 'the artifact carries files the node never opened')
+})
 
 test('a bridge on a plain mqtt:// broker never loads bare-tls (BoringSSL) on Bare', async (t) => {
   const { opened } = await traceEveryRole(t, 'bare', false)

@@ -82,7 +82,8 @@ test.serial('the node section sizes every artifact and runs the node on Bare and
 
   t.deepEqual(Object.keys(JSON.parse(renderJson({ node, bridge: null, storage: null, fleet: null, lan: null, idle: null, agent: null, nat: null, budget: null }))),
     ['machine', 'runs', 'buildMs', 'sizes', 'readyMs', 'idleMaxRssMiB', 'emptyRuntimeMaxRssMiB'])
-  t.deepEqual(Object.keys(node.sizes), ['linux-x64 bare', 'linux-x64 node', 'linux-arm64 bare', 'linux-arm64 node'])
+  t.deepEqual(Object.keys(node.sizes), ['linux-x64 bare', 'linux-x64 node', 'linux-arm64 bare', 'linux-arm64 bare tls', 'linux-arm64 node'])
+  t.true(node.sizes['linux-arm64 bare tls'].artifactBytes > node.sizes['linux-arm64 bare'].artifactBytes + 1024 * 1024, 'bare-tls is over a MiB of arm64 code')
   for (const size of Object.values(node.sizes)) t.true(size.bundleBytes > 0 && size.jsBytes > size.bundleBytes && size.artifactBytes > size.jsBytes)
   t.true(node.sizes['linux-x64 bare'].runtimeIncluded)
   t.false(node.sizes['linux-x64 node'].runtimeIncluded)

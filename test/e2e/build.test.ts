@@ -4,7 +4,8 @@ import crypto from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
 import { checkNodeConfig } from '../../node/config/check.ts'
-import { buildArtifact, type Manifest } from '../../targets/artifact.ts'
+import { BRIDGE_DEFAULTS } from '../../node/config/types.ts'
+import { buildArtifact, defaultConfig, type Manifest } from '../../targets/artifact.ts'
 import { BUNDLE_FILE, byCodeUnit, REPO_ROOT, SHARED_FILE } from '../../targets/bundle.ts'
 import { BARE_PATCHED_MODULES } from '../../targets/bare/builtins.ts'
 import { applyPatches } from '../../targets/bare/node-packages.ts'
@@ -145,6 +146,23 @@ test('the raspberry-pi-4b artifact leaves out the Bare runtime and says how to i
   t.true(install.includes('/opt/roost/bin/bare'), install)
   const notes = fs.readFileSync(path.join(outDir, 'INSTALL.md'), 'utf8')
   t.true(notes.includes(install), notes)
+})
+
+test('an arm64 artifact carries TLS (bare-tls) only when its config names an mqtts:// broker', async (t) => {
+  const plain = await sharedArtifact('raspberry-pi-4b')
+  t.false(plain.manifest.tls)
+  t.false(plain.manifest.files.some((f) => f.path.startsWith('node_modules/bare-tls/')))
+  const board = loadBoard('raspberry-pi-4b')
+  const bridge = { ...BRIDGE_DEFAULTS, caFile: null, clientId: null, username: null, password: null, rules: [{ filter: 'home/#', feed: 'home', decoder: 'json' as const }], commandTopics: [] }
+  const withTls = await buildArtifact({ board, runtime: 'bare', outDir: path.join(tmpDir(t), 'tls'), config: { ...defaultConfig(board), bridge: { ...bridge, broker: 'mqtts://broker.lan:8883' } } })
+  t.true(withTls.manifest.tls)
+  t.true(withTls.manifest.addons.some((a) => a.name === 'bare-tls' && a.file.startsWith('node_modules/bare-tls/prebuilds/linux-arm64/')))
+  const tlsBytes = withTls.manifest.files.filter((f) => f.path.startsWith('node_modules/bare-tls/')).reduce((sum, f) => sum + f.size, 0)
+  const total = (m: Manifest): number => m.files.reduce((sum, f) => sum + f.size, 0)
+  t.log(`arm64 artifact ${total(plain.manifest)} bytes without TLS, ${total(withTls.manifest)} with (bare-tls ${tlsBytes})`)
+  // Everything else is the same build.
+  t.deepEqual(withTls.manifest.files.filter((f) => !f.path.startsWith('node_modules/bare-tls/') && f.path !== 'config.json' && f.path !== 'install.sh').map((f) => f.path),
+    plain.manifest.files.filter((f) => f.path !== 'config.json' && f.path !== 'install.sh').map((f) => f.path))
 })
 
 test('the raspberry-pi-4b node-runtime artifact carries only aarch64 .node prebuilds', async (t) => {

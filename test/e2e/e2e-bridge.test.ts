@@ -18,6 +18,7 @@ import { buildLocal } from '../../tools/harness/local-node.ts'
 import { connectToNode } from '../../tools/client/connect.ts'
 import { watchNode } from '../../tools/harness/node-process.ts'
 import { REPO_ROOT } from '../../targets/bundle.ts'
+import { sharedArtifact } from '../helpers/artifacts.ts'
 import { roost } from '../helpers/cli.ts'
 import { publish, startMosquitto, startTlsMosquitto, subscribe, type Broker } from '../helpers/mosquitto.ts'
 import { launchNode } from '../helpers/nodes.ts'
@@ -180,12 +181,13 @@ test('a trusted peer publishes to allowlisted topics only', async (t) => {
 
 // A node on Bare for a broker the test started, not yet waited for: the tests below
 // decide which of broker-connected or broker-error they expect.
-async function bridgeNode (t: ExecutionContext, broker: Broker, bridge: Partial<NonNullable<NodeConfigFile['bridge']>>, name = 'home') {
+// `from`: another build than this file's (which carries TLS, as the harness's do).
+async function bridgeNode (t: ExecutionContext, broker: Broker, bridge: Partial<NonNullable<NodeConfigFile['bridge']>>, name = 'home', from = artifact) {
   const { bootstrap } = await startTestnet(t)
   const work = tmpDir(t)
   const clientHome = tmpDir(t)
   const clientKey = encodeKey(loadOrCreateIdentity(path.join(clientHome, 'client')).keyPair.publicKey)
-  const { outDir } = await artifact
+  const { outDir } = await from
   const node = launchNode(t, {
     artifactDir: outDir,
     runtime: 'bare',
@@ -275,6 +277,21 @@ test('a CA file that is not there is logged as BROKER_CA_FILE; the node keeps se
   fs.copyFileSync(pki.ca, caFile)
   await node.waitFor('broker-connected', 15_000)
   await broker.waitForLog(/ home\/door$/)
+  t.false(node.events.some((e) => e.event === 'fatal'))
+})
+
+test('an artifact built from a config without an mqtts:// broker says BROKER_TLS_NOT_BUILT for one, and keeps serving', async (t) => {
+  const { broker, pki, tlsUrl } = await startTlsMosquitto(t)
+  const plain = sharedArtifact(board.id)
+  t.false((await plain).manifest.tls)
+  const { node, key, bootstrap, clientHome } = await bridgeNode(t, { ...broker, url: tlsUrl }, { caFile: pki.ca }, 'home', plain)
+  const error = await node.waitFor('broker-error', 10_000)
+  t.is(error.code, 'BROKER_TLS_NOT_BUILT')
+  t.regex(String(error.hint), /--tls/)
+  const session = await connectToNode(deviceAt(path.join(clientHome, 'client'), { bootstrap }), key)
+  t.teardown(() => session.close())
+  t.false((await session.control.status()).bridge!.connected)
+  t.is(node.child.exitCode, null)
   t.false(node.events.some((e) => e.event === 'fatal'))
 })
 

@@ -16,13 +16,14 @@ test.after.always(() => {
   for (const dir of sharedDirs) fs.rmSync(dir, { recursive: true, force: true })
 })
 
-export function sharedArtifact (boardId: string, runtime: Runtime = 'bare'): Promise<ArtifactResult> {
-  const key = `${boardId}-${runtime}`
+// `tls`: as `roost build --tls`; without it, as the board's default config gives (none).
+export function sharedArtifact (boardId: string, runtime: Runtime = 'bare', opts: { tls?: boolean } = {}): Promise<ArtifactResult> {
+  const key = `${boardId}-${runtime}${opts.tls === true ? '-tls' : ''}`
   let build = sharedBuilds.get(key)
   if (!build) {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'roost-test-'))
     sharedDirs.push(dir)
-    build = buildArtifact({ board: loadBoard(boardId), runtime, outDir: path.join(dir, key) })
+    build = buildArtifact({ board: loadBoard(boardId), runtime, outDir: path.join(dir, key), tls: opts.tls })
     sharedBuilds.set(key, build)
   }
   return build

@@ -61,6 +61,8 @@ export async function benchNode (opts: NodeOptions): Promise<NodeFigures> {
       'linux-x64 bare': await buildArtifact({ board: x64, runtime: 'bare', outDir: path.join(work, 'x64-bare') }),
       'linux-x64 node': await buildArtifact({ board: x64, runtime: 'node', outDir: path.join(work, 'x64-node') }),
       'linux-arm64 bare': await buildArtifact({ board: arm64, runtime: 'bare', outDir: path.join(work, 'arm64-bare') }),
+      // The board's default config names no mqtts:// broker, so the one above has no TLS.
+      'linux-arm64 bare tls': await buildArtifact({ board: arm64, runtime: 'bare', outDir: path.join(work, 'arm64-bare-tls'), tls: true }),
       'linux-arm64 node': await buildArtifact({ board: arm64, runtime: 'node', outDir: path.join(work, 'arm64-node') })
     }
 

@@ -193,6 +193,7 @@ export function nodeReport (f: NodeFigures): string {
     `idle node max RSS   ${f.idleMaxRssMiB.bare.toFixed(1).padStart(6)} MiB ${f.idleMaxRssMiB.node.toFixed(1).padStart(8)} MiB ${(f.idleMaxRssMiB.bare / f.idleMaxRssMiB.node).toFixed(2)}`,
     `empty runtime RSS   ${f.emptyRuntimeMaxRssMiB.bare.toFixed(1).padStart(6)} MiB ${f.emptyRuntimeMaxRssMiB.node.toFixed(1).padStart(8)} MiB ${(f.emptyRuntimeMaxRssMiB.bare / f.emptyRuntimeMaxRssMiB.node).toFixed(2)}`,
     '',
+    '"tls": built with --tls (bare-tls), as for a config naming an mqtts:// broker; the others are built for the board\'s default config, which names none',
     'targets: bundle ≤ 1.5 MB; linux-arm64 bare artifact ≤ 8 MiB, node ≤ 4 MiB; idle node ≤ 48 MB max RSS on Bare (1 MiB = 1,048,576 bytes)',
     ''
   ]

@@ -27,7 +27,8 @@ export function thisMachineBoard (): Board {
 }
 
 export async function buildLocal (board: Board, runtime: Runtime, outDir: string): Promise<ArtifactResult> {
-  const result = await buildArtifact({ board, runtime, outDir })
+  // The harness runs any config on this one build, mqtts:// brokers too.
+  const result = await buildArtifact({ board, runtime, outDir, tls: true })
   if (runtime === 'bare' && !result.manifest.runtime.included) {
     throw HarnessError.NO_LOCAL_BARE(board.host)
   }

@@ -12,7 +12,7 @@ import type { NodeConfigFile } from '../../node/config/types.ts'
 import { createIdentity, loadIdentity, rotateIdentity, type KeyPair } from '../../node/identity/identity.ts'
 import { encodeKey } from '../../node/identity/keys.ts'
 import { secretFileExists } from '../../node/identity/secret-file.ts'
-import { buildArtifact } from '../../targets/artifact.ts'
+import { buildArtifact, namesTlsBroker } from '../../targets/artifact.ts'
 import type { Runtime } from '../../targets/bundle.ts'
 import { buildAgentArtifact } from '../../targets/lua/artifact.ts'
 import { INSTALL_DIR, serviceFile } from '../../targets/service.ts'
@@ -95,7 +95,10 @@ export async function provision (opts: ProvisionOptions): Promise<ProvisionResul
     if (!built.has(name)) {
       built.add(name)
       const started = performance.now()
-      const changed = await buildShared(board, runtime, outDir)
+      // One artifact serves every device of the board: it carries TLS if one of them
+      // reads an mqtts:// broker.
+      const tls = fleet.devices.some((d) => d.board.id === board.id && namesTlsBroker(d.config ?? undefined))
+      const changed = await buildShared(board, runtime, outDir, tls)
       if (changed) written.push(`artifacts/${name}/`)
       say(`board ${board.id} (${board.host}): ${board.program === 'lua-agent' ? 'Lua agent ' : ''}artifact ${changed ? 'built' : 'unchanged'} in ${((performance.now() - started) / 1000).toFixed(1)} s`)
     }
@@ -222,7 +225,7 @@ function sharedArtifactName (board: Board, runtime: Runtime): string {
 // The board's artifact (the node's, or the Lua agent's), built once per run into a staging
 // folder and moved into place only when it differs from the one there (builds are
 // byte-identical for the same inputs).
-async function buildShared (board: Board, runtime: Runtime, outDir: string): Promise<boolean> {
+async function buildShared (board: Board, runtime: Runtime, outDir: string, tls: boolean): Promise<boolean> {
   const name = sharedArtifactName(board, runtime)
   const final = path.join(outDir, 'artifacts', name)
   const staging = path.join(outDir, '.staging', name)
@@ -230,7 +233,7 @@ async function buildShared (board: Board, runtime: Runtime, outDir: string): Pro
   try {
     const { manifest } = board.program === 'lua-agent'
       ? await buildAgentArtifact({ board, outDir: staging })
-      : await buildArtifact({ board, runtime, outDir: staging })
+      : await buildArtifact({ board, runtime, outDir: staging, tls })
     if (sameFiles(manifest, path.join(final, 'manifest.json'))) return false
     fs.mkdirSync(path.dirname(final), { recursive: true })
     const old = `${final}.old`

@@ -13,12 +13,13 @@ export const build = defineCommand({
     'registry has it), the service file, the config (the board\'s default or --config) and manifest.json.\n' +
     'A board with runtime lua-agent (MIPS, 32-bit ARM) gets the Lua agent instead: the Lua file, its\n' +
     'procd script and UCI template, INSTALL.md, the .ipk and manifest.json.',
-  usage: 'roost build --board ID [--config FILE] [--runtime bare|node] [--out DIR]',
+  usage: 'roost build --board ID [--config FILE] [--runtime bare|node] [--out DIR] [--tls]',
   flags: {
     board: { type: 'string', value: 'ID', help: 'board id (see `roost boards`)' },
     runtime: { type: 'string', value: 'bare|node', help: 'runtime the artifact is for (default: bare)' },
     out: { type: 'string', value: 'DIR', help: 'artifact folder (default: dist/<board>, or dist/<board>-node)' },
-    config: { type: 'string', value: 'FILE', help: 'node config YAML, validated before anything is written (default: the board\'s defaults)' }
+    config: { type: 'string', value: 'FILE', help: 'node config YAML, validated before anything is written (default: the board\'s defaults)' },
+    tls: { type: 'boolean', help: 'carry TLS (bare-tls, 2.2 MiB on arm64) for an mqtts:// broker even if the config names none (default: only when it does)' }
   }
 }, async (flags) => {
   if (!flags.board) throw usageError('build', 'missing --board ID (see `roost boards`)')
@@ -27,6 +28,7 @@ export const build = defineCommand({
   // no node can be built for it.
   if (board.program === 'lua-agent' && flags.runtime === undefined) {
     if (flags.config !== undefined) throw usageError('build', `--config is a node config; the Lua agent on ${board.id} reads /etc/config/roost-agent (see its INSTALL.md)`)
+    if (flags.tls === true) throw usageError('build', `--tls is for a node's artifact; the Lua agent on ${board.id} speaks plain MQTT to the router's broker`)
     const started = performance.now()
     const result = await buildAgentArtifact({ board, outDir: path.resolve(flags.out ?? path.join(REPO_ROOT, 'dist', board.id)) })
     process.stdout.write(agentSummary(result, performance.now() - started))
@@ -37,7 +39,7 @@ export const build = defineCommand({
   // Checked before the build starts: a bad config leaves the artifact folder as it was.
   const config = flags.config === undefined ? undefined : loadNodeConfig(flags.config, board)
   const started = performance.now()
-  const result = await buildArtifact({ board, runtime, outDir, config })
+  const result = await buildArtifact({ board, runtime, outDir, config, tls: flags.tls === true ? true : undefined })
   process.stdout.write(summary(result, performance.now() - started, flags.config))
   return 0
 })
@@ -63,6 +65,7 @@ function summary ({ outDir, manifest }: ArtifactResult, ms: number, configFile: 
     `  bundle   ${manifest.bundle.file}  ${kib(manifest.bundle.bytes)}`,
     `  addons   ${manifest.addons.map((a) => `${a.name}@${a.version}`).join(', ')}`,
     `  runtime  ${runtime}`,
+    `  tls      ${manifest.tls ? 'yes' : 'no: the config names no mqtts:// broker (--tls carries it anyway)'}`,
     ...(configFile === undefined ? [] : [`  config   ${configFile} (validated)`]),
     `  total    ${manifest.files.length} files, ${kib(total)}`,
     ''
