@@ -364,6 +364,19 @@ test('what several bundles take in ships once: hypercore is in the shared file o
   t.true(read(BUNDLE_FILE).includes('require("./roost-shared.cjs")'))
 })
 
+test('the bundles are ASCII, and on Bare a loaded bundle keeps no copy of its source', async (t) => {
+  const { outDir } = await sharedArtifact('x86-64-mini-pc')
+  const scripts = fs.readdirSync(outDir, { recursive: true, encoding: 'utf8' }).filter((f) => /\.c?js$/.test(f))
+  t.true(scripts.length > 5)
+  // V8 holds a script's source as a string: one non-ASCII character doubles it.
+  for (const file of scripts) t.false(/[^\x00-\x7f]/.test(fs.readFileSync(path.join(outDir, file), 'latin1')), `${file} is not ASCII`)
+  const check = 'require("./roles/relay.cjs"); const kept = Object.keys(require.cache).filter((url) => /\\.c?js$/.test(url) && require.cache[url]._source !== null); console.log(JSON.stringify(kept))'
+  const run = spawnSync(path.join(outDir, 'bin', 'bare'), ['-e', check], { cwd: outDir, encoding: 'utf8', timeout: 30_000 })
+  t.is(run.status, 0, run.stderr)
+  const kept = JSON.parse(run.stdout) as string[]
+  t.deepEqual(kept, [], 'modules whose source Buffer bare-module still holds')
+})
+
 test('a patch that no longer matches its package fails the build with PATCH_MISMATCH', (t) => {
   const source = fs.readFileSync(path.join(REPO_ROOT, 'node_modules', 'bl', 'BufferList.js'), 'utf8')
   const patched = applyPatches('bl/BufferList.js', source, BARE_PATCHED_MODULES['bl/BufferList.js'])

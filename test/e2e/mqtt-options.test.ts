@@ -3,6 +3,7 @@
 // out of logs, and QoS 1 acknowledgements held back until a reading is stored.
 import fs from 'node:fs'
 import path from 'node:path'
+import { createRequire } from 'node:module'
 import test, { type ExecutionContext } from 'ava'
 import { createBridge, type BridgeState } from '../../node/bridge/bridge.ts'
 import { brokerError, brokerForLog, connectBroker, readCaFile, readPasswordFile } from '../../node/bridge/mqtt-client.ts'
@@ -177,4 +178,21 @@ test('on Node.js, connectBroker logs in over mqtts:// with the CA file, MQTT 5 a
     client.once('error', reject)
   })
   t.truthy(await broker.waitForLog(/as roost-tls-v5 \(p5, c1, k60, u'sensors'\)/))
+})
+
+test('connectBroker leaves mqtt-packet\'s number cache unbuilt: subscribing and acknowledging build no 65,536 Buffers', async (t) => {
+  // The copy of mqtt-packet that mqtt.js itself loads.
+  const numbers = createRequire(createRequire(import.meta.url).resolve('mqtt'))('mqtt-packet/numbers.js') as { cache: Record<number, Uint8Array> }
+  const broker = await startMosquitto(t)
+  const client = connectBroker(broker.url, { clientId: 'roost-no-write-cache' })
+  t.teardown(() => new Promise<void>((resolve) => { client.end(true, {}, () => resolve()) }))
+  await new Promise<void>((resolve, reject) => {
+    client.once('connect', () => resolve())
+    client.once('error', reject)
+  })
+  await client.subscribeAsync('home/#', { qos: 1 })
+  const arrived = new Promise<void>((resolve) => client.once('message', () => resolve()))
+  await publish(broker, 'home/door', 'open', 1)
+  await arrived
+  t.is(Object.keys(numbers.cache).length, 0)
 })
