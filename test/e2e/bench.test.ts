@@ -143,13 +143,6 @@ test.serial('the storage section replicates a core to the node and to plain core
   t.true(m.peakOpenCores <= m.maxOpenCores)
   t.true(m.empty.rssMiB > 0 && m.keepingMaxRssMiB >= m.empty.maxRssMiB)
   t.true(m.restarted.anonMiB > 0 && m.restarted.fileMiB > 0 && m.restarted.breakdown.length > 0)
-  if ('skipped' in storage.limited) {
-    t.log(`memory limits not measured: ${storage.limited.skipped}`)
-  } else {
-    t.is(storage.limited.keeping.failed, null)
-    t.is(storage.limited.holding?.failed, null)
-    t.is(storage.limited.keeping.oomKills, 0)
-  }
   t.true(steps.includes('storage replication run 1/1 (node)') && steps.some((s) => s.startsWith('storage many cores')))
   reportShowsEveryFigure(t, { node: null, bridge: null, storage, fleet: null, lan: null, idle: null, agent: null, nat: null, budget: null })
 })

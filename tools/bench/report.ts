@@ -12,7 +12,7 @@ import { round, type RssPart } from './measure.ts'
 import type { Cell, NatFigures } from './nat.ts'
 import type { NodeFigures } from './node.ts'
 import type { SectionFailure, SectionTime } from './run.ts'
-import type { LimitedFigures, LimitedRun, StorageFigures, TransferFigures } from './storage/figures.ts'
+import type { StorageFigures, TransferFigures } from './storage/figures.ts'
 import { IDLE_MS as STORAGE_IDLE_MS } from './storage/peers.ts'
 
 // The sections that were measured; null for one that was not.
@@ -278,7 +278,8 @@ export function storageReport (f: StorageFigures): string {
     `    ${parts(m.idle.breakdown)} (MiB)`,
     memRow(`  restarted, all announced after ${(m.restarted.announceMs / 1000).toFixed(0)} s, idle ${idleS * 2} s`, m.restarted.rssMiB, m.restarted.maxRssMiB),
     `    anonymous ${m.restarted.anonMiB.toFixed(1)} MiB, file-backed ${m.restarted.fileMiB.toFixed(1)} MiB: ${parts(m.restarted.breakdown)} (MiB)`,
-    ...limitedReport(f.limited, m.cores),
+    '  inside each board\'s memory budget (a memory cgroup, the node\'s files charged to it as on the board): the budget',
+    '  section, with --budget-cores for the number of cores',
     '',
     `aim from the issue, for context only: a node holding 1,000 cores idle ≤ ${f.aims.idleRssMiB} MiB RSS`,
     ''
@@ -286,17 +287,3 @@ export function storageReport (f: StorageFigures): string {
   return lines.join('\n')
 }
 
-function limitedReport (l: LimitedFigures, cores: number): string[] {
-  if ('skipped' in l) return [`  under the boards' memory limits: not measured (${l.skipped})`]
-  const line = (what: string, r: LimitedRun): string =>
-    `    ${what}, ${r.board} (${r.limitMiB} MiB): at most ${r.maxChargedMiB.toFixed(1)} MiB charged, ${r.oomKills} OOM kills` +
-    (r.failed ? `; FAILED: ${r.failed}` : '')
-  return [
-    '  under the boards\' memory limits (a memory cgroup each, as the systemd unit sets MemoryMax; the Bare binary\'s',
-    '  and addons\' file pages, read before by other processes here, are charged outside it):',
-    line(`keeping ${count(cores)} new cores`, l.keeping),
-    l.holding === null
-      ? '    holding them after a restart: not run, keeping failed'
-      : line(`holding them after a restart${l.holding.announceMs !== null ? `, all announced after ${(l.holding.announceMs / 1000).toFixed(0)} s, idle ${STORAGE_IDLE_MS * 2 / 1000} s` : ''}`, l.holding)
-  ]
-}

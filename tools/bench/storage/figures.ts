@@ -49,10 +49,6 @@ export interface ManyCoresFigures {
   restarted: { maxRssMiB: number, rssMiB: number, announceMs: number, anonMiB: number, fileMiB: number, breakdown: RssPart[] }
 }
 
-// One run under a board's memory limit: the most charged to its cgroup, and how it ended.
-export interface LimitedRun { board: string, limitMiB: number, maxChargedMiB: number, oomKills: number, failed: string | null }
-export type LimitedFigures = { keeping: LimitedRun, holding: (LimitedRun & { announceMs: number | null }) | null } | { skipped: string }
-
 export interface StorageFigures {
   command: string
   loadavg: { before: number[], after: number[] }
@@ -63,7 +59,6 @@ export interface StorageFigures {
   replication: ReplicationFigures
   fetchAfterWriterExit: FetchAfterWriterExit
   manyCores: ManyCoresFigures
-  limited: LimitedFigures
   aims: typeof AIMS
 }
 

@@ -43,17 +43,15 @@ export function startPeer (bench: StorageBench, runtime: Runtime, args: string[]
   return proc
 }
 
-// With `board`, the node gets that board's config (its storage settings); with
-// `cgroupProcs` it starts inside that memory cgroup.
-export function startStorageNode (bench: StorageBench, name: string, trustedKeys: string[], opts: { board?: Board, cgroupProcs?: string } = {}): NodeProcess {
+// With `board`, the node gets that board's config (its storage settings).
+export function startStorageNode (bench: StorageBench, name: string, trustedKeys: string[], opts: { board?: Board } = {}): NodeProcess {
   const proc = launchNode({
     artifactDir: bench.artifactDir,
     runtime: 'bare',
     board: opts.board ?? bench.board,
     work: bench.work,
     name,
-    config: { bootstrap: [bench.bootstrap], roles: ['storage'], trustedKeys },
-    cgroupProcs: opts.cgroupProcs
+    config: { bootstrap: [bench.bootstrap], roles: ['storage'], trustedKeys }
   })
   track(bench, proc)
   return proc

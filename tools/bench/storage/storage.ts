@@ -5,7 +5,7 @@
 // for that board and one with corestore's defaults (replication.ts); how long a reader
 // takes to fetch 100 MiB from the node and from a plain reader once the writer's process
 // has exited; and the home node's memory while and after it keeps 1,000 small cores
-// (many-cores.ts), also under the boards' memory limits (limits.ts).
+// (many-cores.ts). Inside the boards' memory budgets: the budget section (bench/budget/).
 // Every process, testnet and folder started here is stopped or removed, whatever happens.
 import path from 'node:path'
 import { bundleNode, type Runtime } from '../../../targets/bundle.ts'
@@ -15,7 +15,6 @@ import type { NodeProcess } from '../../harness/node-process.ts'
 import { loadavg } from '../measure.ts'
 import { checkCounts, closers, progressToStderr, workAndTestnet, type Progress } from '../section.ts'
 import { AIMS, type StorageFigures } from './figures.ts'
-import { underBoardLimits } from './limits.ts'
 import { keepManyCores } from './many-cores.ts'
 import { BLOCK_BYTES, PEER_ENTRY, type StorageBench } from './peers.ts'
 import { replicationRuns } from './replication.ts'
@@ -55,7 +54,6 @@ export async function benchStorage (opts: StorageOptions): Promise<StorageFigure
 
     const replication = await replicationRuns(bench, opts.coreMiB, opts.runs, progress)
     const manyCores = await keepManyCores(bench, opts.cores, progress)
-    const limited = await underBoardLimits(bench, opts.cores, progress)
     return {
       command: opts.command,
       loadavg: { before: loadBefore, after: loadavg() },
@@ -66,7 +64,6 @@ export async function benchStorage (opts: StorageOptions): Promise<StorageFigure
       replication: replication.figures,
       fetchAfterWriterExit: replication.fetch,
       manyCores,
-      limited,
       aims: AIMS
     }
   } finally {

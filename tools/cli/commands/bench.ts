@@ -20,7 +20,7 @@ import { defineCommand, intFlag, usageError } from '../args.ts'
 
 const SECTIONS = ['node', 'bridge', 'storage', 'fleet', 'lan', 'idle', 'agent', 'nat', 'budget'] as const
 // Kept short so that the whole default run stays within 15 minutes on two cores.
-const IDLE_MINUTES = 2
+const IDLE_MINUTES = 1
 // The budget section's sizes, scaled down from the (20,000 readings, 1,000 cores,
 // 256 MiB, 10 minutes idle) so that it runs in about 6 minutes here: flags give the rest.
 const BUDGET = { messages: 5000, cores: 100, coreMiB: 16, idleSeconds: 20, settleSeconds: 10 } as const
