@@ -43,6 +43,23 @@ const setup = provisionSetup
 const inventory = readInventoryJson
 const snapshot = folderSnapshot
 
+test('a board\'s shared artifact carries TLS when one of its devices reads an mqtts:// broker, and only then', async (t) => {
+  const bridge = (url: string): string => `bridge: { broker: ${url}, rules: [{ filter: home/#, feed: home, decoder: json }] }`
+  const s = setup(t, fleetYaml('tls-mix', [
+    { name: 'plain-pi', board: 'raspberry-pi-4b', extra: bridge('mqtt://127.0.0.1:1883') },
+    { name: 'tls-pi', board: 'raspberry-pi-4b', extra: bridge('mqtts://broker.lan:8883') },
+    { name: 'zero', board: 'raspberry-pi-zero-2-w', extra: bridge('mqtt://127.0.0.1:1883') }
+  ]))
+  const result = await s.run()
+  t.is(result.code, 0, result.stderr)
+  const manifest = (board: string): { tls: boolean, files: Array<{ path: string }> } =>
+    JSON.parse(fs.readFileSync(path.join(s.out, 'artifacts', board, 'manifest.json'), 'utf8'))
+  t.true(manifest('raspberry-pi-4b').tls)
+  t.true(manifest('raspberry-pi-4b').files.some((f) => f.path.startsWith('node_modules/bare-tls/')))
+  t.false(manifest('raspberry-pi-zero-2-w').tls)
+  t.false(manifest('raspberry-pi-zero-2-w').files.some((f) => f.path.startsWith('node_modules/bare-tls/')))
+})
+
 test.serial('a 20-device fleet of mixed boards: a key each, one artifact per board, the operator key in every config', async (t) => {
   const s = setup(t, fleetYaml('home-lab', mixedFleet(20)))
   const result = await s.run()
