@@ -51,8 +51,7 @@ const MAX_RECONNECT_MS = 30_000
 const DRAIN_MS = 2000
 // Topics whose feeds the bridge remembers; past this many it starts again.
 const ROUTE_CACHE_TOPICS = 1024
-// How a reading joins its feed's batch (Feeds.append), as constants: one object a reading
-// was one allocation too many on the bridge's path.
+// Feeds.append's options, made once rather than for every reading.
 const SOON = { soon: true } as const
 const ON_TIMER = { soon: false } as const
 const NO_BYTES = new Uint8Array(0)

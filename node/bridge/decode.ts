@@ -16,32 +16,32 @@ export interface Decoded { value: DecodedValue, error: string | null }
 // it again for the value). Checked for every reading, so nothing is built but the error.
 export function decodeError (decoder: Decoder, payload: Uint8Array): string | null {
   if (decoder === 'raw') return null
-  if (!isUtf8(payload)) return 'not valid UTF-8'
+  if (!isUtf8(payload)) return NOT_UTF8
   if (decoder === 'text') return null
   const text = b4a.toString(payload, 'utf8')
-  if (decoder === 'number') return numberOf(text) === null ? `not a number: ${preview(text)}` : null
+  if (decoder === 'number') return numberOf(text) === null ? notA('number', text) : null
   try {
     JSON.parse(text)
     return null
   } catch {
-    return `not JSON: ${preview(text)}`
+    return notA('JSON', text)
   }
 }
 
 export function decodePayload (decoder: Decoder, payload: Uint8Array): Decoded {
   if (decoder === 'raw') return { value: { kind: 'raw' }, error: null }
-  if (!isUtf8(payload)) return { value: { kind: 'raw' }, error: 'not valid UTF-8' }
+  if (!isUtf8(payload)) return { value: { kind: 'raw' }, error: NOT_UTF8 }
   const text = b4a.toString(payload, 'utf8')
   if (decoder === 'text') return { value: { kind: 'text', value: text }, error: null }
   if (decoder === 'number') {
     const value = numberOf(text)
-    if (value === null) return { value: { kind: 'raw' }, error: `not a number: ${preview(text)}` }
+    if (value === null) return { value: { kind: 'raw' }, error: notA('number', text) }
     return { value: { kind: 'number', value }, error: null }
   }
   try {
     return { value: { kind: 'json', value: JSON.parse(text) }, error: null }
   } catch {
-    return { value: { kind: 'raw' }, error: `not JSON: ${preview(text)}` }
+    return { value: { kind: 'raw' }, error: notA('JSON', text) }
   }
 }
 
@@ -89,6 +89,9 @@ export function isUtf8 (bytes: Uint8Array): boolean {
   return true
 }
 
-function preview (text: string): string {
-  return JSON.stringify(text.length > 32 ? text.slice(0, 32) + '…' : text)
+const NOT_UTF8 = 'not valid UTF-8'
+
+// 'not a number: "warm"', with a long payload shortened.
+function notA (what: 'number' | 'JSON', text: string): string {
+  return `not ${what === 'number' ? 'a number' : what}: ${JSON.stringify(text.length > 32 ? text.slice(0, 32) + '…' : text)}`
 }
