@@ -134,15 +134,22 @@ test.serial('a relay refuses a key over its sessions and cuts a key over its rat
   ])
 
   // One relayed connection held open; a second one from the same key is one too many.
-  const holding = run.roost('syma', ['ping', home.key, '--count', '30', '--interval', '500', '--relay', relayKey], { home: phone, timeoutMs: 60_000 })
-  await home.node.waitFor('peer-connected', 30_000, (e) => e.peer === cliKey(phone) && e.relay === relayKey)
+  // Held for 30 s: long enough for the second ping to start and be refused on a busy machine.
+  const holding = run.roost('syma', ['ping', home.key, '--count', '60', '--interval', '500', '--relay', relayKey], { home: phone, timeoutMs: 90_000 })
+  // As long as the ping may take to connect (its start on a busy machine, then its own
+  // connect deadline); a ping that ends first says why in its output.
+  const connected = home.node.waitFor('peer-connected', 60_000, (e) => e.peer === cliKey(phone) && e.relay === relayKey)
+  connected.catch(() => {})
+  const first = await Promise.race([connected, holding])
+  if ('stdout' in first) return t.fail(`the holding ping ended before the node saw it through the relay: ${JSON.stringify(first)}; home ${home.node.lastLog()}; relay ${relay.node.lastLog()}`)
   const second = await run.roost('syma', ['ping', home.key, '--count', '1', '--relay', relayKey], { home: phone, timeoutMs: 45_000 })
   t.is(second.code, 1, second.stdout)
   t.regex(second.stderr, /^RELAY_FAILED: /m)
   await relay.node.waitFor('relay-refused', 5000, (e) => e.peer === cliKey(phone) && e.reason === 'sessions' && e.sessionsPerPeer === 1)
   const held = await holding
   t.is(held.code, 0, held.stderr)
-  t.regex(held.stdout, /^30 sent, 30 received/m)
+  t.regex(held.stdout, /^60 sent, 60 received/m)
+  t.log(held.stdout.split('\n')[0])
 
   // 16 MiB at 64 KiB/s: the relay cuts the connection once a few seconds' worth passed.
   const backup = await run.roost('syma', ['backup', folder(work, 'big', 16 * 1024 * 1024), '--peer', home.key, '--relay', relayKey], { home: phone, timeoutMs: 60_000 })
